@@ -1,0 +1,22 @@
+"""Physical constants and Earth model used across the package (SI-derived, km and s)."""
+
+# WGS84 ellipsoid (NIMA TR8350.2).
+WGS84_A_KM = 6378.137
+WGS84_F = 1.0 / 298.257223563
+WGS84_E2 = WGS84_F * (2.0 - WGS84_F)
+
+# WGS72 gravity constants, the ones SGP4 is defined with (Vallado et al. 2006, AIAA 2006-6753).
+WGS72_MU_KM3_S2 = 398600.8
+WGS72_RE_KM = 6378.135
+WGS72_J2 = 0.001082616
+
+# Earth's mean rotation rate used with GMST-1982 (rad/s).
+EARTH_ROTATION_RAD_S = 7.292115146706979e-5
+
+# Mean solar radius, for the conical Earth-shadow model.
+SUN_RADIUS_KM = 696000.0
+
+# Rate of the mean sun in right ascension: 360 deg per tropical year (for sun-synchronous orbits).
+SUN_SYNC_RAAN_RATE_RAD_S = 2.0 * 3.141592653589793 / (365.2421897 * 86400.0)
+
+DAY_S = 86400.0

@@ -1,0 +1,478 @@
+"""Passes and night-time QKD windows, found for many satellites and stations at once.
+
+Algorithm (state kept as numpy arrays throughout):
+
+1. Propagate every satellite on a coarse grid (``step_s``, default 60 s) with one
+   ``SatrecArray`` call per chunk of satellites.
+2. For each station, take ``h = sin(elevation)``. Every visibility interval contains a
+   maximum of ``h``; samples that are local maxima are candidates. A candidate whose
+   ``h`` could not reach the mask within one step is pruned: ``|dh/dt| <= |v| / range``.
+3. Culminations are refined with a batched bracketed root search on ``dh/dt`` (the
+   derivative comes from the SGP4 velocity), then AOS/LOS on ``h - sin(mask)`` inside
+   brackets taken from the coarse samples, and the closest approach on the range rate.
+   A pass already in progress at the start or end of the span is cut there and flagged.
+4. Horizon masks (elevation varying with azimuth) are resolved by sampling each pass at
+   ``mask_step_s`` and refining every crossing.
+5. The QKD window of a pass is the longest interval inside it where every constraint
+   holds (Sun below the station threshold, satellite sunlit or eclipsed, range limit),
+   found by sampling the pass at ``window_step_s`` and refining the edges.
+
+All times are ``t_s``: seconds since the TimeBase start (TAI scale).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from . import geometry
+from .propagation import Propagator
+from .rootfind import illinois
+from .stations import Station
+
+_XTOL_S = 1e-4
+_BELOW = -2.0  # sin(elevation) assigned to samples SGP4 could not compute
+
+
+@dataclass(frozen=True)
+class Constraints:
+    """Conditions a QKD window must meet (None = not required)."""
+
+    station_sun_max_elevation_deg: float | None = None
+    satellite_sunlit: bool | None = None
+    max_range_km: float | None = None
+
+    @property
+    def any(self) -> bool:
+        return any(v is not None for v in (self.station_sun_max_elevation_deg, self.satellite_sunlit, self.max_range_km))
+
+
+@dataclass
+class PassTable:
+    """One row per pass; every column is an ndarray of length ``n_pass``.
+
+    Times are seconds since the time base start; ``window_*`` are NaN-free: a pass with
+    no window has ``has_window`` False and ``window_start_s == window_end_s == aos_s``.
+    """
+
+    satellite: np.ndarray
+    station: np.ndarray
+    aos_s: np.ndarray
+    culmination_s: np.ndarray
+    tca_s: np.ndarray
+    los_s: np.ndarray
+    max_elevation_deg: np.ndarray
+    min_range_km: np.ndarray
+    aos_partial: np.ndarray
+    los_partial: np.ndarray
+    window_start_s: np.ndarray
+    window_end_s: np.ndarray
+    has_window: np.ndarray
+    satellite_names: list[str] = field(default_factory=list)
+    station_names: list[str] = field(default_factory=list)
+    sgp4_error_samples: np.ndarray | None = None
+
+    def __len__(self) -> int:
+        return int(self.aos_s.size)
+
+    @property
+    def duration_s(self) -> np.ndarray:
+        return self.los_s - self.aos_s
+
+    @property
+    def window_s(self) -> np.ndarray:
+        return np.where(self.has_window, self.window_end_s - self.window_start_s, 0.0)
+
+    def rows(self, timebase) -> list[dict]:
+        """Rows for tables: UTC text with ``Z``, no NaN (missing window -> None)."""
+        iso = {name: timebase.utc_iso(getattr(self, name)) for name in
+               ("aos_s", "culmination_s", "tca_s", "los_s", "window_start_s", "window_end_s")}
+        rows = []
+        for k in range(len(self)):
+            window = bool(self.has_window[k])
+            rows.append({
+                "satellite": self.satellite_names[self.satellite[k]],
+                "station": self.station_names[self.station[k]],
+                "aos_utc": iso["aos_s"][k],
+                "culmination_utc": iso["culmination_s"][k],
+                "tca_utc": iso["tca_s"][k],
+                "los_utc": iso["los_s"][k],
+                "duration_s": round(float(self.duration_s[k]), 3),
+                "max_elevation_deg": round(float(self.max_elevation_deg[k]), 4),
+                "min_range_km": round(float(self.min_range_km[k]), 3),
+                "aos_partial": bool(self.aos_partial[k]),
+                "los_partial": bool(self.los_partial[k]),
+                "window_start_utc": iso["window_start_s"][k] if window else None,
+                "window_end_utc": iso["window_end_s"][k] if window else None,
+                "window_s": round(float(self.window_s[k]), 3),
+            })
+        return rows
+
+
+def default_step_s(satrecs) -> float:
+    """Coarse step: 60 s, or a fortieth of the shortest orbital period if that is less."""
+    if not satrecs:
+        return 60.0
+    mean_motion_rad_min = max(s.no_kozai for s in satrecs)
+    period_s = 2 * np.pi / mean_motion_rad_min * 60.0
+    return float(min(60.0, period_s / 40.0))
+
+
+def find_passes(propagator: Propagator, stations: list[Station], duration_s: float,
+                constraints: Constraints = Constraints(), *, satellite_names=None,
+                step_s: float | None = None, sun=None, chunk_states: int = 2_000_000,
+                mask_step_s: float = 1.0, window_step_s: float = 10.0) -> PassTable:
+    """Find every pass of every satellite over every station in ``[0, duration_s]``.
+
+    Parameters
+    ----------
+    propagator : Propagator
+        The satellites and the time base.
+    stations : list of Station
+    duration_s : float
+        Length of the span (s).
+    constraints : Constraints
+        What the QKD window of each pass must satisfy.
+    sun : SunTrack, optional
+        Required when ``constraints`` involve the Sun; built on demand otherwise.
+    chunk_states : int
+        Satellites are processed in chunks of at most this many coarse states.
+    """
+    n_sat = len(propagator)
+    names = list(satellite_names) if satellite_names is not None else [f"sat{k}" for k in range(n_sat)]
+    step = float(step_s) if step_s else default_step_s(propagator.satrecs)
+    grid = np.arange(0.0, duration_s, step)
+    grid = np.append(grid, duration_s) if grid.size == 0 or grid[-1] < duration_s else grid
+    needs_sun = constraints.station_sun_max_elevation_deg is not None or constraints.satellite_sunlit is not None
+    if needs_sun and sun is None:
+        from .sun import SunTrack
+
+        sun = SunTrack(propagator.timebase, 0.0, duration_s)
+    geo = _StationGeometry(stations)
+    parts = []
+    errors = np.zeros(n_sat, dtype=np.int64)
+    per_chunk = max(1, chunk_states // max(grid.size, 1))
+    for first in range(0, n_sat, per_chunk):
+        chunk = np.arange(first, min(n_sat, first + per_chunk))
+        states = propagator.states(grid, chunk)
+        errors[chunk] = (~states.valid).sum(axis=1)
+        found = _passes_in_chunk(propagator, geo, states, chunk, duration_s)
+        if found is not None:
+            parts.append(found)
+    table = _concatenate(parts)
+    table = _apply_masks(propagator, geo, table, duration_s, mask_step_s)
+    _closest_approach(propagator, geo, table)
+    _windows(propagator, geo, table, constraints, sun, window_step_s)
+    order = np.lexsort((table["aos_s"], table["station"], table["satellite"]))
+    cols = {k: v[order] for k, v in table.items()}
+    return PassTable(
+        satellite=cols["satellite"], station=cols["station"], aos_s=cols["aos_s"],
+        culmination_s=cols["culmination_s"], tca_s=cols["tca_s"], los_s=cols["los_s"],
+        max_elevation_deg=np.degrees(np.arcsin(np.clip(cols["h_max"], -1, 1))),
+        min_range_km=cols["min_range_km"], aos_partial=cols["aos_partial"],
+        los_partial=cols["los_partial"], window_start_s=cols["window_start_s"],
+        window_end_s=cols["window_end_s"], has_window=cols["has_window"],
+        satellite_names=names, station_names=[s.name for s in stations],
+        sgp4_error_samples=errors,
+    )
+
+
+class _StationGeometry:
+    """Station vectors stacked for gathering by index."""
+
+    def __init__(self, stations: list[Station]):
+        self.stations = stations
+        self.position_km = np.array([s.position_km for s in stations]).reshape(-1, 3)
+        enu = [s.enu for s in stations]
+        self.east = np.array([e[0] for e in enu]).reshape(-1, 3)
+        self.north = np.array([e[1] for e in enu]).reshape(-1, 3)
+        self.up = np.array([e[2] for e in enu]).reshape(-1, 3)
+        self.sin_lowest = np.sin(np.radians([s.lowest_elevation_deg() for s in stations]))
+        self.masks = [s.mask_arrays_deg() for s in stations]
+
+    def sin_mask(self, station_idx, r_km):
+        """sin of the elevation a satellite at ``r_km`` must exceed, per sample."""
+        out = self.sin_lowest[station_idx].astype(float)
+        masked = np.flatnonzero([self.masks[s] is not None for s in np.atleast_1d(station_idx)])
+        if masked.size:
+            st = np.atleast_1d(station_idx)[masked]
+            _, az, _ = geometry.look_angles(r_km[masked], self.position_km[st], self.east[st],
+                                            self.north[st], self.up[st])
+            for s in np.unique(st):
+                sel = st == s
+                az_deg, el_deg = self.masks[s]
+                mask_el = geometry.interpolate_mask_deg(np.degrees(az[sel]), az_deg, el_deg)
+                floor_el = self.stations[s].min_elevation_deg
+                out[masked[sel]] = np.sin(np.radians(np.maximum(mask_el, floor_el)))
+        return out
+
+
+def _evaluate(propagator, sat_idx, t_s):
+    st = propagator.pairwise(sat_idx, t_s)
+    return st.r_km[0], st.v_km_s[0], st.valid[0]
+
+
+def _passes_in_chunk(propagator, geo, states, chunk, duration_s):
+    grid = states.t_s
+    n_t = grid.size
+    step = np.diff(grid)
+    r, v, valid = states.r_km, states.v_km_s, states.valid
+    speed = np.linalg.norm(v, axis=-1)
+    found = []
+    for s_idx in range(len(geo.stations)):
+        d = r - geo.position_km[s_idx]
+        rho = np.linalg.norm(d, axis=-1)
+        h = np.where(valid, np.einsum("ijk,k->ij", d, geo.up[s_idx]) / rho, _BELOW)
+        threshold = geo.sin_lowest[s_idx]
+        if n_t == 1:
+            cand = np.argwhere(h > threshold)
+        else:
+            left = np.concatenate([np.full((h.shape[0], 1), -np.inf), h[:, :-1]], axis=1)
+            right = np.concatenate([h[:, 1:], np.full((h.shape[0], 1), -np.inf)], axis=1)
+            is_max = (h >= left) & (h > right)
+            is_max[:, -1] = h[:, -1] >= h[:, -2]
+            dt = np.max(step)
+            reach = h + dt * speed / np.maximum(rho - speed * dt, 50.0)
+            cand = np.argwhere(is_max & (reach >= threshold) & valid)
+        if cand.size == 0:
+            continue
+        below = h < threshold
+        idx = np.arange(n_t)
+        last_below = np.maximum.accumulate(np.where(below, idx, -1), axis=1)
+        next_below = np.flip(np.minimum.accumulate(np.flip(np.where(below, idx, n_t), axis=1), axis=1), axis=1)
+        found.append((s_idx, cand, last_below, next_below))
+    if not found:
+        return None
+    sat_local = np.concatenate([c[:, 0] for _, c, _, _ in found])
+    i_max = np.concatenate([c[:, 1] for _, c, _, _ in found])
+    station = np.concatenate([np.full(len(c), s) for s, c, _, _ in found])
+    sat = chunk[sat_local]
+    up, pos = geo.up[station], geo.position_km[station]
+
+    def h_rate(k, t):
+        rr, vv, ok = _evaluate(propagator, sat[k], t)
+        _, rate = geometry.sin_elevation_and_rate(rr, vv, pos[k], up[k])
+        return np.where(ok, rate, 0.0)
+
+    # Culmination: root of dh/dt in [t_{i-1}, t_{i+1}], or a span edge.
+    lo_i = np.maximum(i_max - 1, 0)
+    hi_i = np.minimum(i_max + 1, n_t - 1)
+    t_lo, t_hi = grid[lo_i], grid[hi_i]
+    rate_lo = _rate_from(states, sat_local, lo_i, pos, up)
+    rate_hi = _rate_from(states, sat_local, hi_i, pos, up)
+    culm = grid[i_max].copy()
+    at_start = rate_lo <= 0.0
+    at_end = (rate_hi >= 0.0) & ~at_start
+    culm[at_start] = t_lo[at_start]
+    culm[at_end] = t_hi[at_end]
+    inner = np.flatnonzero(~at_start & ~at_end)
+    if inner.size:
+        culm[inner] = illinois(lambda k, t: h_rate(inner[k], t), t_lo[inner], t_hi[inner],
+                               rate_lo[inner], rate_hi[inner], _XTOL_S)
+    rr, vv, ok = _evaluate(propagator, sat, culm)
+    h_max, _ = geometry.sin_elevation_and_rate(rr, vv, pos, up)
+    keep = ok & (h_max > geo.sin_lowest[station])
+    sat, sat_local, station, culm, h_max, i_max = (a[keep] for a in (sat, sat_local, station, culm, h_max, i_max))
+    if sat.size == 0:
+        return None
+    # AOS/LOS brackets from the coarse samples around the culmination.
+    floor_i = np.clip(np.searchsorted(grid, culm, side="right") - 1, 0, n_t - 1)
+    ceil_i = np.clip(np.searchsorted(grid, culm, side="left"), 0, n_t - 1)
+    j = np.empty(sat.size, dtype=np.int64)
+    k = np.empty(sat.size, dtype=np.int64)
+    for s_idx, _, last_below, next_below in found:
+        here = station == s_idx
+        j[here] = last_below[sat_local[here], floor_i[here]]
+        k[here] = next_below[sat_local[here], ceil_i[here]]
+    # One pass can have several culminations (the elevation dips without setting): merge.
+    key = np.stack([sat, station, j], axis=1)
+    _, first_of, inverse = np.unique(key, axis=0, return_index=True, return_inverse=True)
+    inverse = inverse.ravel()
+    best = np.full(first_of.size, -1)
+    order = np.lexsort((-h_max, inverse))
+    best[inverse[order[::-1]]] = order[::-1]
+    sel = best
+    sat, station, culm, h_max, j, k = (a[sel] for a in (sat, station, culm, h_max, j, k))
+    up, pos = geo.up[station], geo.position_km[station]
+    sin_thr = geo.sin_lowest[station]
+
+    def f_visible(idx, t):
+        rr, vv, ok = _evaluate(propagator, sat[idx], t)
+        hh, _ = geometry.sin_elevation_and_rate(rr, vv, pos[idx], up[idx])
+        return np.where(ok, hh - sin_thr[idx], -1.0)
+
+    aos_partial = j < 0
+    los_partial = k >= n_t
+    aos = np.zeros(sat.size)
+    los = np.full(sat.size, float(duration_s))
+    rise = np.flatnonzero(~aos_partial)
+    if rise.size:
+        lo = grid[j[rise]]
+        f_lo = f_visible(rise, lo)
+        f_hi = h_max[rise] - sin_thr[rise]
+        aos[rise] = illinois(lambda q, t: f_visible(rise[q], t), lo, culm[rise], f_lo, f_hi, _XTOL_S)
+    fall = np.flatnonzero(~los_partial)
+    if fall.size:
+        hi = grid[k[fall]]
+        f_hi = f_visible(fall, hi)
+        f_lo = h_max[fall] - sin_thr[fall]
+        los[fall] = illinois(lambda q, t: f_visible(fall[q], t), culm[fall], hi, f_lo, f_hi, _XTOL_S)
+    return dict(satellite=sat, station=station, aos_s=aos, culmination_s=culm, los_s=los,
+                h_max=h_max, aos_partial=aos_partial, los_partial=los_partial)
+
+
+def _rate_from(states, sat_local, time_idx, pos, up):
+    rr = states.r_km[sat_local, time_idx]
+    vv = states.v_km_s[sat_local, time_idx]
+    _, rate = geometry.sin_elevation_and_rate(rr, vv, pos, up)
+    return rate
+
+
+_COLUMNS = dict(satellite=np.intp, station=np.intp, aos_s=float, culmination_s=float, los_s=float,
+                h_max=float, aos_partial=bool, los_partial=bool)
+
+
+def _concatenate(parts):
+    if not parts:
+        return {k: np.zeros(0, dtype=t) for k, t in _COLUMNS.items()}
+    return {k: np.concatenate([p[k] for p in parts]).astype(t) for k, t in _COLUMNS.items()}
+
+
+def _apply_masks(propagator, geo, table, duration_s, mask_step_s):
+    """Split passes over masked stations into the intervals above the azimuth mask."""
+    masked_station = np.array([m is not None for m in geo.masks], dtype=bool)
+    rows = np.flatnonzero(masked_station[table["station"]]) if table["station"].size else np.zeros(0, int)
+    if rows.size == 0:
+        return table
+    keep = np.ones(table["station"].size, dtype=bool)
+    keep[rows] = False
+    new = {k: [v[keep]] for k, v in table.items()}
+    for r in rows:
+        sat, st = table["satellite"][r], table["station"][r]
+        a, b = table["aos_s"][r], table["los_s"][r]
+        n = max(3, int(np.ceil((b - a) / mask_step_s)) + 1)
+        t = np.linspace(a, b, n)
+
+        def margin(_, tt, sat=sat, st=st):
+            rr, vv, ok = _evaluate(propagator, np.full(np.size(tt), sat), np.atleast_1d(tt))
+            hh, _ = geometry.sin_elevation_and_rate(rr, vv, geo.position_km[st], geo.up[st])
+            return np.where(ok, hh - geo.sin_mask(np.full(np.size(tt), st), rr), -1.0)
+
+        f = margin(None, t)
+        above = f > 0
+        if not above.any():
+            continue
+        starts = np.flatnonzero(above & np.concatenate([[True], ~above[:-1]]))
+        ends = np.flatnonzero(above & np.concatenate([~above[1:], [True]]))
+        for i0, i1 in zip(starts, ends):
+            t0 = t[i0] if i0 == 0 else illinois(margin, t[i0 - 1:i0], t[i0:i0 + 1], f[i0 - 1:i0], f[i0:i0 + 1], _XTOL_S)[0]
+            t1 = t[i1] if i1 == n - 1 else illinois(margin, t[i1:i1 + 1], t[i1 + 1:i1 + 2], f[i1:i1 + 1], f[i1 + 1:i1 + 2], _XTOL_S)[0]
+            seg = t[i0:i1 + 1]
+            rr, vv, ok = _evaluate(propagator, np.full(seg.size, sat), seg)
+            hh, _ = geometry.sin_elevation_and_rate(rr, vv, geo.position_km[st], geo.up[st])
+            peak = int(np.argmax(np.where(ok, hh, -2)))
+            culm, h_max = seg[peak], hh[peak]
+            if table["aos_s"][r] < table["culmination_s"][r] < table["los_s"][r] and t0 <= table["culmination_s"][r] <= t1:
+                culm, h_max = table["culmination_s"][r], table["h_max"][r]
+            values = dict(satellite=sat, station=st, aos_s=t0, culmination_s=culm, los_s=t1, h_max=h_max,
+                          aos_partial=bool(table["aos_partial"][r] and i0 == 0),
+                          los_partial=bool(table["los_partial"][r] and i1 == n - 1))
+            for k2, val in values.items():
+                new[k2].append(np.array([val]))
+    return {k: np.concatenate(v).astype(_COLUMNS[k]) for k, v in new.items()}
+
+
+def _closest_approach(propagator, geo, table):
+    """Time and value of the minimum range inside each pass (root of the range rate)."""
+    n = table["aos_s"].size
+    sat, station = table["satellite"], table["station"]
+    pos = geo.position_km[station]
+
+    def rate(idx, t):
+        rr, vv, ok = _evaluate(propagator, sat[idx], t)
+        _, rdot = geometry.range_rate_km_s(rr, vv, pos[idx])
+        return np.where(ok, rdot, 0.0)
+
+    a, b = table["aos_s"], table["los_s"]
+    tca = np.where(rate(np.arange(n), a) >= 0.0, a, b) if n else np.zeros(0)
+    ra, rb = (rate(np.arange(n), a), rate(np.arange(n), b)) if n else (np.zeros(0), np.zeros(0))
+    inner = np.flatnonzero((ra < 0.0) & (rb > 0.0))
+    if inner.size:
+        tca[inner] = illinois(lambda k, t: rate(inner[k], t), a[inner], b[inner], ra[inner], rb[inner], _XTOL_S)
+    # When the range is monotonic over a cut pass, the closest point is the nearer end.
+    rr, _, _ = _evaluate(propagator, sat, tca) if n else (np.zeros((0, 3)), None, None)
+    table["tca_s"] = tca
+    table["min_range_km"] = np.linalg.norm(rr - pos, axis=-1) if n else np.zeros(0)
+
+
+def _constraint_margin(propagator, geo, constraints, sun, sat, station, t):
+    """min over constraints of a continuous margin, positive where all hold."""
+    margin = np.full(np.shape(t), np.inf)
+    need_sat = constraints.satellite_sunlit is not None or constraints.max_range_km is not None
+    if need_sat:
+        rr, vv, ok = _evaluate(propagator, sat, t)
+        margin = np.where(ok, margin, -1.0)
+    if constraints.station_sun_max_elevation_deg is not None or constraints.satellite_sunlit is not None:
+        sun_unit = sun.unit_ecef(t)
+    if constraints.station_sun_max_elevation_deg is not None:
+        sin_sun = np.einsum("ij,ij->i", sun_unit, geo.up[station])
+        sun_el = np.degrees(np.arcsin(np.clip(sin_sun, -1, 1)))
+        margin = np.minimum(margin, constraints.station_sun_max_elevation_deg - sun_el)
+    if constraints.satellite_sunlit is not None:
+        lit = geometry.shadow_margin_km(rr, sun_unit) / 10.0
+        margin = np.minimum(margin, lit if constraints.satellite_sunlit else -lit)
+    if constraints.max_range_km is not None:
+        rho = np.linalg.norm(rr - geo.position_km[station], axis=-1)
+        margin = np.minimum(margin, (constraints.max_range_km - rho) / 10.0)
+    return margin
+
+
+def _windows(propagator, geo, table, constraints, sun, window_step_s):
+    """Longest interval of each pass where every constraint holds."""
+    a, b = table["aos_s"], table["los_s"]
+    n = a.size
+    table["window_start_s"], table["window_end_s"] = a.copy(), b.copy()
+    table["has_window"] = b > a
+    if n == 0 or not constraints.any:
+        return
+    counts = np.maximum(3, np.ceil((b - a) / window_step_s).astype(int) + 1)
+    owner = np.repeat(np.arange(n), counts)
+    starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+    pos_in = np.arange(owner.size) - starts[owner]
+    t = a[owner] + (b - a)[owner] * pos_in / (counts[owner] - 1)
+    sat, station = table["satellite"], table["station"]
+
+    def margin(idx, tt):
+        return _constraint_margin(propagator, geo, constraints, sun, sat[idx], station[idx], tt)
+
+    f = margin(owner, t)
+    ok = f > 0
+    first = pos_in == 0
+    last = pos_in == counts[owner] - 1
+    run_start = ok & (first | ~np.roll(ok, 1))
+    run_end = ok & (last | ~np.roll(ok, -1))
+    rs, re = np.flatnonzero(run_start), np.flatnonzero(run_end)
+    run_owner = owner[rs]
+    length = t[re] - t[rs]
+    order = np.lexsort((-length, run_owner))
+    best = np.full(n, -1)
+    best[run_owner[order[::-1]]] = order[::-1]
+    has = best >= 0
+    table["has_window"] = has & (b > a)
+    w0, w1 = a.copy(), a.copy()
+    pick = np.flatnonzero(has)
+    i0, i1 = rs[best[pick]], re[best[pick]]
+    w0[pick], w1[pick] = t[i0], t[i1]
+    # Refine interior edges between a failing and a passing sample.
+    edge = ~first[i0]
+    if edge.any():
+        q = pick[edge]
+        w0[q] = illinois(lambda k, tt: margin(q[k], tt), t[i0[edge] - 1], t[i0[edge]],
+                         f[i0[edge] - 1], f[i0[edge]], _XTOL_S)
+    edge = ~last[i1]
+    if edge.any():
+        q = pick[edge]
+        w1[q] = illinois(lambda k, tt: margin(q[k], tt), t[i1[edge]], t[i1[edge] + 1],
+                         f[i1[edge]], f[i1[edge] + 1], _XTOL_S)
+    table["window_start_s"], table["window_end_s"] = w0, w1
