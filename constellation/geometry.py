@@ -123,7 +123,7 @@ def look_angles(r_km, station_km, east, north, up):
 def sin_elevation_and_rate(r_km, v_km_s, station_km, up):
     """sin(elevation) and its time derivative (1/s) for Earth-fixed ``r``, ``v``."""
     d = np.asarray(r_km, dtype=float) - station_km
-    rho = np.linalg.norm(d, axis=-1)
+    rho = _norm(d)
     du = np.einsum("...i,...i->...", d, up)
     dv = np.einsum("...i,...i->...", d, v_km_s)
     vu = np.einsum("...i,...i->...", v_km_s, up)
@@ -134,7 +134,7 @@ def sin_elevation_and_rate(r_km, v_km_s, station_km, up):
 def range_rate_km_s(r_km, v_km_s, station_km):
     """Range (km) and range rate (km/s) of Earth-fixed ``r``, ``v`` from a station."""
     d = np.asarray(r_km, dtype=float) - station_km
-    rho = np.linalg.norm(d, axis=-1)
+    rho = _norm(d)
     return rho, np.einsum("...i,...i->...", d, v_km_s) / rho
 
 
@@ -150,6 +150,10 @@ def shadow_margin_km(r_km, sun_unit):
     perp = np.linalg.norm(r - along[..., None] * sun_unit, axis=-1)
     behind = along < 0.0
     return np.where(behind, perp, np.linalg.norm(r, axis=-1)) - WGS84_A_KM
+
+
+def _norm(d):
+    return np.sqrt(np.einsum("...i,...i->...", d, d))
 
 
 def interpolate_mask_deg(azimuth_deg, mask_az_deg, mask_el_deg):

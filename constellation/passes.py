@@ -7,8 +7,10 @@ Algorithm (state kept as numpy arrays throughout):
 2. For each station, take ``h = sin(elevation)``. Every visibility interval contains a
    maximum of ``h``; samples that are local maxima are candidates. A candidate whose
    ``h`` could not reach the mask within one step is pruned: ``|dh/dt| <= |v| / range``.
-3. Culminations are refined with a batched bracketed root search on ``dh/dt`` (the
-   derivative comes from the SGP4 velocity), then AOS/LOS on ``h - sin(mask)`` inside
+3. Between samples, states come from cubic Hermite interpolation of the SGP4 positions
+   and velocities (< 0.4 m at 60 s for LEO; see ``propagation.Track``), so refinement
+   costs no more SGP4 calls. Culminations are refined with a batched bracketed root
+   search on ``dh/dt``, then AOS/LOS on ``h - sin(mask)`` inside
    brackets taken from the coarse samples, and the closest approach on the range rate.
    A pass already in progress at the start or end of the span is cut there and flagged.
 4. Horizon masks (elevation varying with azimuth) are resolved by sampling each pass at
@@ -27,11 +29,14 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import geometry
-from .propagation import Propagator
+from .propagation import Propagator, Track
 from .rootfind import illinois
 from .stations import Station
 
-_XTOL_S = 1e-4
+# Root tolerances. Rise, set and window edges: 1 ms. Culmination and closest approach sit
+# where the function is flat: 10 ms there moves elevation by < 1e-5 deg and range by < 1 cm.
+_XTOL_S = 1e-3
+_XTOL_EXTREMUM_S = 1e-2
 _BELOW = -2.0  # sin(elevation) assigned to samples SGP4 could not compute
 
 
@@ -122,7 +127,7 @@ def default_step_s(satrecs) -> float:
 def find_passes(propagator: Propagator, stations: list[Station], duration_s: float,
                 constraints: Constraints = Constraints(), *, satellite_names=None,
                 step_s: float | None = None, sun=None, chunk_states: int = 2_000_000,
-                mask_step_s: float = 1.0, window_step_s: float = 10.0) -> PassTable:
+                mask_step_s: float = 1.0, window_step_s: float = 30.0) -> PassTable:
     """Find every pass of every satellite over every station in ``[0, duration_s]``.
 
     Parameters
@@ -150,6 +155,8 @@ def find_passes(propagator: Propagator, stations: list[Station], duration_s: flo
 
         sun = SunTrack(propagator.timebase, 0.0, duration_s)
     geo = _StationGeometry(stations)
+    if needs_sun:
+        geo.tabulate_sun(sun, grid)
     parts = []
     errors = np.zeros(n_sat, dtype=np.int64)
     per_chunk = max(1, chunk_states // max(grid.size, 1))
@@ -157,13 +164,16 @@ def find_passes(propagator: Propagator, stations: list[Station], duration_s: flo
         chunk = np.arange(first, min(n_sat, first + per_chunk))
         states = propagator.states(grid, chunk)
         errors[chunk] = (~states.valid).sum(axis=1)
-        found = _passes_in_chunk(propagator, geo, states, chunk, duration_s)
-        if found is not None:
-            parts.append(found)
+        track = Track(states)
+        found = _passes_in_chunk(track, geo, states, duration_s)
+        if found is None:
+            continue
+        found = _apply_masks(track, geo, found, mask_step_s)
+        _closest_approach(track, geo, found)
+        _windows(track, geo, found, constraints, sun, window_step_s)
+        found["satellite"] = chunk[found["satellite"]]
+        parts.append(found)
     table = _concatenate(parts)
-    table = _apply_masks(propagator, geo, table, duration_s, mask_step_s)
-    _closest_approach(propagator, geo, table)
-    _windows(propagator, geo, table, constraints, sun, window_step_s)
     order = np.lexsort((table["aos_s"], table["station"], table["satellite"]))
     cols = {k: v[order] for k, v in table.items()}
     return PassTable(
@@ -191,6 +201,22 @@ class _StationGeometry:
         self.sin_lowest = np.sin(np.radians([s.lowest_elevation_deg() for s in stations]))
         self.masks = [s.mask_arrays_deg() for s in stations]
 
+    def tabulate_sun(self, sun, grid):
+        """Sun elevation at each station on the coarse grid (it changes < 0.25 deg/min,
+        so linear interpolation between 60 s samples errs by < 1e-4 deg)."""
+        self.sun_grid_s = grid
+        self.sun_elevation_table_deg = np.degrees(np.arcsin(np.clip(self.up @ sun.unit_ecef(grid).T, -1.0, 1.0)))
+
+    def sun_elevation_deg(self, station_idx, t_s):
+        """Sun elevation (deg, geometric, no refraction) at ``station_idx[k]`` at ``t_s[k]``."""
+        grid, table = self.sun_grid_s, self.sun_elevation_table_deg
+        if grid.size == 1:
+            return table[station_idx, 0]
+        i = np.clip(np.searchsorted(grid, t_s, side="right") - 1, 0, grid.size - 2)
+        frac = (t_s - grid[i]) / (grid[i + 1] - grid[i])
+        a, b = table[station_idx, i], table[station_idx, i + 1]
+        return a + frac * (b - a)
+
     def sin_mask(self, station_idx, r_km):
         """sin of the elevation a satellite at ``r_km`` must exceed, per sample."""
         out = self.sin_lowest[station_idx].astype(float)
@@ -208,56 +234,73 @@ class _StationGeometry:
         return out
 
 
-def _evaluate(propagator, sat_idx, t_s):
-    st = propagator.pairwise(sat_idx, t_s)
-    return st.r_km[0], st.v_km_s[0], st.valid[0]
+def _evaluate(track, sat_idx, t_s):
+    return track.at(sat_idx, t_s)
 
 
-def _passes_in_chunk(propagator, geo, states, chunk, duration_s):
-    grid = states.t_s
-    n_t = grid.size
-    step = np.diff(grid)
-    r, v, valid = states.r_km, states.v_km_s, states.valid
-    speed = np.linalg.norm(v, axis=-1)
-    found = []
+def _coarse_candidates(states, geo):
+    """Per station: sampled local maxima of sin(elevation) that could reach the mask.
+
+    Returns a list of ``(station, satellite, i_max, lb, nb)`` arrays where ``lb`` holds the
+    last below-mask sample index at or before samples ``i_max - 1`` and ``i_max`` and
+    ``nb`` the first one at or after samples ``i_max`` and ``i_max + 1`` (-1 / n_t: none).
+    """
+    r, valid = states.r_km, states.valid
+    n_s, n_t = valid.shape
+    flat = r.reshape(-1, 3)
+    r2 = np.einsum("ij,ij->i", flat, flat).reshape(n_s, n_t)
+    speed = np.sqrt(np.einsum("ijk,ijk->ij", states.v_km_s, states.v_km_s))
+    dt = float(np.max(np.diff(states.t_s))) if n_t > 1 else 0.0
+    idx = np.arange(n_t, dtype=np.int32)
+    out = []
     for s_idx in range(len(geo.stations)):
-        d = r - geo.position_km[s_idx]
-        rho = np.linalg.norm(d, axis=-1)
-        h = np.where(valid, np.einsum("ijk,k->ij", d, geo.up[s_idx]) / rho, _BELOW)
+        p, u = geo.position_km[s_idx], geo.up[s_idx]
+        rho = np.sqrt(np.maximum(r2 - 2.0 * (flat @ p).reshape(n_s, n_t) + p @ p, 1e-12))
+        h = ((flat @ u).reshape(n_s, n_t) - p @ u) / rho
+        h[~valid] = _BELOW
         threshold = geo.sin_lowest[s_idx]
+        is_max = np.zeros((n_s, n_t), dtype=bool)
         if n_t == 1:
-            cand = np.argwhere(h > threshold)
+            is_max[:] = True
         else:
-            left = np.concatenate([np.full((h.shape[0], 1), -np.inf), h[:, :-1]], axis=1)
-            right = np.concatenate([h[:, 1:], np.full((h.shape[0], 1), -np.inf)], axis=1)
-            is_max = (h >= left) & (h > right)
+            is_max[:, 1:-1] = (h[:, 1:-1] >= h[:, :-2]) & (h[:, 1:-1] > h[:, 2:])
+            is_max[:, 0] = h[:, 0] > h[:, 1]
             is_max[:, -1] = h[:, -1] >= h[:, -2]
-            dt = np.max(step)
-            reach = h + dt * speed / np.maximum(rho - speed * dt, 50.0)
-            cand = np.argwhere(is_max & (reach >= threshold) & valid)
-        if cand.size == 0:
+        # |d sin(el) / dt| <= |v| / range: prune maxima that cannot reach the mask within a step.
+        reach = h + dt * speed / np.maximum(rho - speed * dt, 50.0)
+        sat, i_max = np.nonzero(is_max & (reach >= threshold) & valid)
+        if sat.size == 0:
             continue
         below = h < threshold
-        idx = np.arange(n_t)
         last_below = np.maximum.accumulate(np.where(below, idx, -1), axis=1)
-        next_below = np.flip(np.minimum.accumulate(np.flip(np.where(below, idx, n_t), axis=1), axis=1), axis=1)
-        found.append((s_idx, cand, last_below, next_below))
+        next_below = np.minimum.accumulate(np.where(below, idx, n_t)[:, ::-1], axis=1)[:, ::-1]
+        before, after = np.maximum(i_max - 1, 0), np.minimum(i_max + 1, n_t - 1)
+        lb = np.stack([last_below[sat, before], last_below[sat, i_max]], axis=1)
+        nb = np.stack([next_below[sat, i_max], next_below[sat, after]], axis=1)
+        out.append((np.full(sat.size, s_idx), sat, i_max, lb, nb))
+    return out
+
+
+def _passes_in_chunk(track, geo, states, duration_s):
+    grid = states.t_s
+    n_t = grid.size
+    found = _coarse_candidates(states, geo)
     if not found:
         return None
-    sat_local = np.concatenate([c[:, 0] for _, c, _, _ in found])
-    i_max = np.concatenate([c[:, 1] for _, c, _, _ in found])
-    station = np.concatenate([np.full(len(c), s) for s, c, _, _ in found])
-    sat = chunk[sat_local]
+    station, sat_local, i_max, lb, nb = (np.concatenate(parts) for parts in zip(*found))
+    sat = sat_local
     up, pos = geo.up[station], geo.position_km[station]
 
     def h_rate(k, t):
-        rr, vv, ok = _evaluate(propagator, sat[k], t)
+        rr, vv, ok = _evaluate(track, sat[k], t)
         _, rate = geometry.sin_elevation_and_rate(rr, vv, pos[k], up[k])
         return np.where(ok, rate, 0.0)
 
     # Culmination: root of dh/dt in [t_{i-1}, t_{i+1}], or a span edge.
-    lo_i = np.maximum(i_max - 1, 0)
-    hi_i = np.minimum(i_max + 1, n_t - 1)
+    # The sampled derivative at i_max says on which side of the sample the maximum lies.
+    rate_mid = _rate_from(states, sat_local, i_max, pos, up)
+    lo_i = np.where(rate_mid > 0.0, i_max, np.maximum(i_max - 1, 0))
+    hi_i = np.where(rate_mid > 0.0, np.minimum(i_max + 1, n_t - 1), i_max)
     t_lo, t_hi = grid[lo_i], grid[hi_i]
     rate_lo = _rate_from(states, sat_local, lo_i, pos, up)
     rate_hi = _rate_from(states, sat_local, hi_i, pos, up)
@@ -269,22 +312,17 @@ def _passes_in_chunk(propagator, geo, states, chunk, duration_s):
     inner = np.flatnonzero(~at_start & ~at_end)
     if inner.size:
         culm[inner] = illinois(lambda k, t: h_rate(inner[k], t), t_lo[inner], t_hi[inner],
-                               rate_lo[inner], rate_hi[inner], _XTOL_S)
-    rr, vv, ok = _evaluate(propagator, sat, culm)
+                               rate_lo[inner], rate_hi[inner], _XTOL_EXTREMUM_S)
+    rr, vv, ok = _evaluate(track, sat, culm)
     h_max, _ = geometry.sin_elevation_and_rate(rr, vv, pos, up)
     keep = ok & (h_max > geo.sin_lowest[station])
-    sat, sat_local, station, culm, h_max, i_max = (a[keep] for a in (sat, sat_local, station, culm, h_max, i_max))
+    sat, station, culm, h_max, i_max, lb, nb = (a[keep] for a in (sat, station, culm, h_max, i_max, lb, nb))
     if sat.size == 0:
         return None
     # AOS/LOS brackets from the coarse samples around the culmination.
-    floor_i = np.clip(np.searchsorted(grid, culm, side="right") - 1, 0, n_t - 1)
-    ceil_i = np.clip(np.searchsorted(grid, culm, side="left"), 0, n_t - 1)
-    j = np.empty(sat.size, dtype=np.int64)
-    k = np.empty(sat.size, dtype=np.int64)
-    for s_idx, _, last_below, next_below in found:
-        here = station == s_idx
-        j[here] = last_below[sat_local[here], floor_i[here]]
-        k[here] = next_below[sat_local[here], ceil_i[here]]
+    rows = np.arange(sat.size)
+    j = lb[rows, (np.searchsorted(grid, culm, side="right") - 1 >= i_max).astype(int)].astype(np.int64)
+    k = nb[rows, (np.searchsorted(grid, culm, side="left") > i_max).astype(int)].astype(np.int64)
     # One pass can have several culminations (the elevation dips without setting): merge.
     key = np.stack([sat, station, j], axis=1)
     _, first_of, inverse = np.unique(key, axis=0, return_index=True, return_inverse=True)
@@ -298,7 +336,7 @@ def _passes_in_chunk(propagator, geo, states, chunk, duration_s):
     sin_thr = geo.sin_lowest[station]
 
     def f_visible(idx, t):
-        rr, vv, ok = _evaluate(propagator, sat[idx], t)
+        rr, vv, ok = _evaluate(track, sat[idx], t)
         hh, _ = geometry.sin_elevation_and_rate(rr, vv, pos[idx], up[idx])
         return np.where(ok, hh - sin_thr[idx], -1.0)
 
@@ -308,16 +346,17 @@ def _passes_in_chunk(propagator, geo, states, chunk, duration_s):
     los = np.full(sat.size, float(duration_s))
     rise = np.flatnonzero(~aos_partial)
     if rise.size:
+        # The last sample below the mask and the next one (or the culmination) bracket the AOS.
         lo = grid[j[rise]]
-        f_lo = f_visible(rise, lo)
-        f_hi = h_max[rise] - sin_thr[rise]
-        aos[rise] = illinois(lambda q, t: f_visible(rise[q], t), lo, culm[rise], f_lo, f_hi, _XTOL_S)
+        hi = np.minimum(grid[np.minimum(j[rise] + 1, n_t - 1)], culm[rise])
+        aos[rise] = illinois(lambda q, t: f_visible(rise[q], t), lo, hi,
+                             f_visible(rise, lo), f_visible(rise, hi), _XTOL_S)
     fall = np.flatnonzero(~los_partial)
     if fall.size:
         hi = grid[k[fall]]
-        f_hi = f_visible(fall, hi)
-        f_lo = h_max[fall] - sin_thr[fall]
-        los[fall] = illinois(lambda q, t: f_visible(fall[q], t), culm[fall], hi, f_lo, f_hi, _XTOL_S)
+        lo = np.maximum(grid[np.maximum(k[fall] - 1, 0)], culm[fall])
+        los[fall] = illinois(lambda q, t: f_visible(fall[q], t), lo, hi,
+                             f_visible(fall, lo), f_visible(fall, hi), _XTOL_S)
     return dict(satellite=sat, station=station, aos_s=aos, culmination_s=culm, los_s=los,
                 h_max=h_max, aos_partial=aos_partial, los_partial=los_partial)
 
@@ -333,13 +372,17 @@ _COLUMNS = dict(satellite=np.intp, station=np.intp, aos_s=float, culmination_s=f
                 h_max=float, aos_partial=bool, los_partial=bool)
 
 
+_ALL_COLUMNS = dict(_COLUMNS, tca_s=float, min_range_km=float, window_start_s=float, window_end_s=float,
+                    has_window=bool)
+
+
 def _concatenate(parts):
     if not parts:
-        return {k: np.zeros(0, dtype=t) for k, t in _COLUMNS.items()}
-    return {k: np.concatenate([p[k] for p in parts]).astype(t) for k, t in _COLUMNS.items()}
+        return {k: np.zeros(0, dtype=t) for k, t in _ALL_COLUMNS.items()}
+    return {k: np.concatenate([p[k] for p in parts]).astype(t) for k, t in _ALL_COLUMNS.items()}
 
 
-def _apply_masks(propagator, geo, table, duration_s, mask_step_s):
+def _apply_masks(track, geo, table, mask_step_s):
     """Split passes over masked stations into the intervals above the azimuth mask."""
     masked_station = np.array([m is not None for m in geo.masks], dtype=bool)
     rows = np.flatnonzero(masked_station[table["station"]]) if table["station"].size else np.zeros(0, int)
@@ -355,7 +398,7 @@ def _apply_masks(propagator, geo, table, duration_s, mask_step_s):
         t = np.linspace(a, b, n)
 
         def margin(_, tt, sat=sat, st=st):
-            rr, vv, ok = _evaluate(propagator, np.full(np.size(tt), sat), np.atleast_1d(tt))
+            rr, vv, ok = _evaluate(track, np.full(np.size(tt), sat), np.atleast_1d(tt))
             hh, _ = geometry.sin_elevation_and_rate(rr, vv, geo.position_km[st], geo.up[st])
             return np.where(ok, hh - geo.sin_mask(np.full(np.size(tt), st), rr), -1.0)
 
@@ -369,7 +412,7 @@ def _apply_masks(propagator, geo, table, duration_s, mask_step_s):
             t0 = t[i0] if i0 == 0 else illinois(margin, t[i0 - 1:i0], t[i0:i0 + 1], f[i0 - 1:i0], f[i0:i0 + 1], _XTOL_S)[0]
             t1 = t[i1] if i1 == n - 1 else illinois(margin, t[i1:i1 + 1], t[i1 + 1:i1 + 2], f[i1:i1 + 1], f[i1 + 1:i1 + 2], _XTOL_S)[0]
             seg = t[i0:i1 + 1]
-            rr, vv, ok = _evaluate(propagator, np.full(seg.size, sat), seg)
+            rr, vv, ok = _evaluate(track, np.full(seg.size, sat), seg)
             hh, _ = geometry.sin_elevation_and_rate(rr, vv, geo.position_km[st], geo.up[st])
             peak = int(np.argmax(np.where(ok, hh, -2)))
             culm, h_max = seg[peak], hh[peak]
@@ -383,14 +426,14 @@ def _apply_masks(propagator, geo, table, duration_s, mask_step_s):
     return {k: np.concatenate(v).astype(_COLUMNS[k]) for k, v in new.items()}
 
 
-def _closest_approach(propagator, geo, table):
+def _closest_approach(track, geo, table):
     """Time and value of the minimum range inside each pass (root of the range rate)."""
     n = table["aos_s"].size
     sat, station = table["satellite"], table["station"]
     pos = geo.position_km[station]
 
     def rate(idx, t):
-        rr, vv, ok = _evaluate(propagator, sat[idx], t)
+        rr, vv, ok = _evaluate(track, sat[idx], t)
         _, rdot = geometry.range_rate_km_s(rr, vv, pos[idx])
         return np.where(ok, rdot, 0.0)
 
@@ -399,25 +442,24 @@ def _closest_approach(propagator, geo, table):
     ra, rb = (rate(np.arange(n), a), rate(np.arange(n), b)) if n else (np.zeros(0), np.zeros(0))
     inner = np.flatnonzero((ra < 0.0) & (rb > 0.0))
     if inner.size:
-        tca[inner] = illinois(lambda k, t: rate(inner[k], t), a[inner], b[inner], ra[inner], rb[inner], _XTOL_S)
+        tca[inner] = illinois(lambda k, t: rate(inner[k], t), a[inner], b[inner], ra[inner], rb[inner], _XTOL_EXTREMUM_S)
     # When the range is monotonic over a cut pass, the closest point is the nearer end.
-    rr, _, _ = _evaluate(propagator, sat, tca) if n else (np.zeros((0, 3)), None, None)
+    rr, _, _ = _evaluate(track, sat, tca) if n else (np.zeros((0, 3)), None, None)
     table["tca_s"] = tca
     table["min_range_km"] = np.linalg.norm(rr - pos, axis=-1) if n else np.zeros(0)
 
 
-def _constraint_margin(propagator, geo, constraints, sun, sat, station, t):
+def _constraint_margin(track, geo, constraints, sun, sat, station, t):
     """min over constraints of a continuous margin, positive where all hold."""
     margin = np.full(np.shape(t), np.inf)
     need_sat = constraints.satellite_sunlit is not None or constraints.max_range_km is not None
     if need_sat:
-        rr, vv, ok = _evaluate(propagator, sat, t)
+        rr, vv, ok = _evaluate(track, sat, t)
         margin = np.where(ok, margin, -1.0)
-    if constraints.station_sun_max_elevation_deg is not None or constraints.satellite_sunlit is not None:
-        sun_unit = sun.unit_ecef(t)
+    if constraints.satellite_sunlit is not None:
+        sun_unit = sun.unit_ecef(t, gmst_rad=track.gmst_rad(t))
     if constraints.station_sun_max_elevation_deg is not None:
-        sin_sun = np.einsum("ij,ij->i", sun_unit, geo.up[station])
-        sun_el = np.degrees(np.arcsin(np.clip(sin_sun, -1, 1)))
+        sun_el = geo.sun_elevation_deg(station, t)
         margin = np.minimum(margin, constraints.station_sun_max_elevation_deg - sun_el)
     if constraints.satellite_sunlit is not None:
         lit = geometry.shadow_margin_km(rr, sun_unit) / 10.0
@@ -428,7 +470,7 @@ def _constraint_margin(propagator, geo, constraints, sun, sat, station, t):
     return margin
 
 
-def _windows(propagator, geo, table, constraints, sun, window_step_s):
+def _windows(track, geo, table, constraints, sun, window_step_s):
     """Longest interval of each pass where every constraint holds."""
     a, b = table["aos_s"], table["los_s"]
     n = a.size
@@ -444,7 +486,7 @@ def _windows(propagator, geo, table, constraints, sun, window_step_s):
     sat, station = table["satellite"], table["station"]
 
     def margin(idx, tt):
-        return _constraint_margin(propagator, geo, constraints, sun, sat[idx], station[idx], tt)
+        return _constraint_margin(track, geo, constraints, sun, sat[idx], station[idx], tt)
 
     f = margin(owner, t)
     ok = f > 0

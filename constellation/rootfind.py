@@ -31,28 +31,29 @@ def illinois(fun, lo, hi, f_lo, f_hi, xtol, max_iter=100):
     f_lo = np.array(f_lo, dtype=float)
     f_hi = np.array(f_hi, dtype=float)
     side = np.zeros(lo.shape, dtype=np.int8)
+    x_out = 0.5 * (lo + hi)
+    last = np.full(lo.shape, np.inf)
     active = np.flatnonzero(hi - lo > xtol)
     for _ in range(max_iter):
         if active.size == 0:
             break
         a, b, fa, fb = lo[active], hi[active], f_lo[active], f_hi[active]
         denom = fb - fa
-        x = np.where(denom != 0.0, (a * fb - b * fa) / np.where(denom != 0.0, denom, 1.0), 0.5 * (a + b))
-        # Stay strictly inside, and fall back to bisection when secant steps stall.
-        width = b - a
-        x = np.clip(x, a + 0.01 * width, b - 0.01 * width)
-        x = np.where(width < 4 * xtol, 0.5 * (a + b), x)
+        safe = np.where(denom != 0.0, denom, 1.0)
+        x = np.where(denom != 0.0, (a * fb - b * fa) / safe, 0.5 * (a + b))
+        x = np.where((x <= a) | (x >= b), 0.5 * (a + b), x)
         fx = np.asarray(fun(active, x), dtype=float)
         same_as_lo = np.signbit(fx) == np.signbit(fa)
         s = side[active]
-        # Replace lo; halve f_hi if lo moved twice running (Illinois).
-        new_lo = np.where(same_as_lo, x, a)
-        new_hi = np.where(same_as_lo, b, x)
-        new_fa = np.where(same_as_lo, fx, np.where(s == -1, 0.5 * fa, fa))
-        new_fb = np.where(same_as_lo, np.where(s == 1, 0.5 * fb, fb), fx)
+        # Replace the end with fx's sign; if the same end moved twice running, halve the
+        # other end's value (Illinois), which keeps convergence superlinear.
+        lo[active] = np.where(same_as_lo, x, a)
+        hi[active] = np.where(same_as_lo, b, x)
+        f_lo[active] = np.where(same_as_lo, fx, np.where(s == -1, 0.5 * fa, fa))
+        f_hi[active] = np.where(same_as_lo, np.where(s == 1, 0.5 * fb, fb), fx)
         side[active] = np.where(same_as_lo, 1, -1)
-        lo[active], hi[active], f_lo[active], f_hi[active] = new_lo, new_hi, new_fa, new_fb
-        exact = fx == 0.0
-        lo[active[exact]] = hi[active[exact]] = x[exact]
-        active = active[(new_hi - new_lo > xtol) & ~exact]
-    return 0.5 * (lo + hi)
+        x_out[active] = x
+        done = (np.abs(x - last[active]) < 0.5 * xtol) | (fx == 0.0) | (hi[active] - lo[active] < xtol)
+        last[active] = x
+        active = active[~done]
+    return x_out
