@@ -1,0 +1,57 @@
+"""The public Python API of constellation.
+
+>>> from constellation.api import load_scenario, find_scenario_passes
+>>> scenario = load_scenario("scenarios/micius-2016-xinglong.toml")   # doctest: +SKIP
+>>> passes = find_scenario_passes(scenario)                              # doctest: +SKIP
+
+Shapes and units: positions are Earth-fixed (ITRS via GMST-1982 on UT1) in km with shape
+``(n_satellite, n_time, 3)``; times are ``t_s``, seconds since the scenario start on the
+TAI scale; angles in degrees at this level.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .geometry import ecef_to_geodetic, look_angles
+from .passes import Constraints, PassTable, find_passes
+from .propagation import Propagator, States
+from .scenario import Satellite, Scenario, load_scenario, scenario_from_dict
+from .stations import Station, builtin_station, catalogue_names
+from .timebase import TimeBase, parse_utc, timescale
+
+__all__ = [
+    "Constraints", "PassTable", "Propagator", "Satellite", "Scenario", "States", "Station",
+    "TimeBase", "builtin_station", "catalogue_names", "find_passes", "find_scenario_passes",
+    "load_scenario", "look_angles_deg", "parse_utc", "propagate", "scenario_from_dict",
+    "subsatellite_points", "timescale",
+]
+
+
+def propagator_for(scenario: Scenario) -> Propagator:
+    """A Propagator over the scenario's satellites on its time base."""
+    return Propagator([s.satrec for s in scenario.satellites], scenario.timebase)
+
+
+def propagate(scenario: Scenario, t_s) -> States:
+    """Earth-fixed states of every satellite at ``t_s`` (s since start): ``(n_sat, n_time, 3)`` km."""
+    return propagator_for(scenario).states(t_s)
+
+
+def find_scenario_passes(scenario: Scenario, **options) -> PassTable:
+    """Every pass of every satellite over every station, with its QKD window."""
+    return find_passes(propagator_for(scenario), scenario.stations, scenario.duration_s,
+                       scenario.constraints, satellite_names=[s.name for s in scenario.satellites],
+                       **options)
+
+
+def look_angles_deg(states: States, station: Station):
+    """``(elevation_deg, azimuth_deg, range_km)`` of each state from ``station``, shape ``(n_sat, n_time)``."""
+    east, north, up = station.enu
+    el, az, rng = look_angles(states.r_km, station.position_km, east, north, up)
+    return np.degrees(el), np.degrees(az), rng
+
+
+def subsatellite_points(states: States):
+    """``(latitude_deg, longitude_deg, height_km)`` of each state, shape ``(n_sat, n_time)``."""
+    return ecef_to_geodetic(states.r_km)

@@ -1,0 +1,127 @@
+"""Command line: ``constellation passes|run|stations``. The only module that touches argv
+and exit codes: bad input exits 2 with one line on stderr, never a traceback."""
+
+from __future__ import annotations
+
+import sys
+from importlib import resources
+from pathlib import Path
+
+import click
+
+from . import __version__
+from .errors import ConstellationError
+
+DEFAULT_SCENARIO = "micius-2016-xinglong.toml"
+FORMATS = click.Choice(["csv", "json"])
+
+
+def default_scenario_path() -> Path:
+    """The built-in default scenario shipped inside the package."""
+    return Path(str(resources.files("constellation") / "data" / DEFAULT_SCENARIO))
+
+
+def _table_options(func):
+    func = click.option("-o", "--output", default="-", show_default=True, metavar="PATH|-",
+                        help="Write the table to PATH (atomically) or '-' for stdout.")(func)
+    return click.option("--format", "fmt", type=FORMATS, default="csv", show_default=True,
+                        help="Table format.")(func)
+
+
+def _scenario_argument(func):
+    return click.argument("scenario", required=False, type=click.Path(dir_okay=False))(func)
+
+
+def _load(path):
+    from .scenario import load_scenario
+
+    scenario = load_scenario(path or default_scenario_path())
+    for warning in scenario.warnings:
+        click.echo(f"warning: {warning}", err=True)
+    return scenario
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="constellation")
+def cli():
+    """Plan QKD satellite constellations: passes, night-time windows and key.
+
+    SCENARIO is a TOML scenario file; without one, the built-in Micius 2016 scenario runs.
+    """
+
+
+@cli.command()
+@_scenario_argument
+@_table_options
+def passes(scenario, fmt, output):
+    """One row per pass, with its night-time QKD window."""
+    from .api import find_scenario_passes
+    from .report import PASS_COLUMNS, emit, render_table
+
+    scn = _load(scenario)
+    table = find_scenario_passes(scn)
+    emit(render_table(table.rows(scn.timebase), PASS_COLUMNS, fmt), output)
+
+
+@cli.command()
+@_scenario_argument
+@click.option("-o", "--output", "outdir", default="out", show_default=True, type=click.Path(file_okay=False),
+              help="Output folder for passes.csv and summary.json.")
+def run(scenario, outdir):
+    """Run the whole job on SCENARIO and write its results to an output folder."""
+    from .api import find_scenario_passes
+    from .report import PASS_COLUMNS, render_table, to_json, write_text_atomic
+    from .summary import human_summary, summarise
+
+    scn = _load(scenario)
+    table = find_scenario_passes(scn)
+    rows = table.rows(scn.timebase)
+    summary = summarise(scn, table, rows)
+    # Everything is computed before anything is written: a failure leaves old results as they were.
+    out = Path(outdir)
+    write_text_atomic(out / "passes.csv", render_table(rows, PASS_COLUMNS, "csv"))
+    write_text_atomic(out / "summary.json", to_json(summary))
+    click.echo(human_summary(summary))
+    click.echo(f"wrote {out / 'passes.csv'} and {out / 'summary.json'}")
+
+
+@cli.command()
+@_table_options
+def stations(fmt, output):
+    """List the built-in ground stations."""
+    from .report import emit, render_table
+    from .stations import builtin_station, catalogue_names
+
+    columns = ["name", "latitude_deg", "longitude_deg", "elevation_m", "aperture_m", "source"]
+    rows = []
+    for name in catalogue_names():
+        s = builtin_station(name)
+        rows.append(dict(name=s.name, latitude_deg=round(s.latitude_deg, 6), longitude_deg=round(s.longitude_deg, 6),
+                         elevation_m=s.elevation_m, aperture_m=s.aperture_m, source=s.note))
+    emit(render_table(rows, columns, fmt), output)
+
+
+def main(argv=None) -> int:
+    """Console entry point; returns the exit code."""
+    try:
+        cli.main(args=argv, prog_name="constellation", standalone_mode=False)
+    except ConstellationError as exc:
+        click.echo(f"error: {exc}", err=True)
+        return 2
+    except click.UsageError as exc:
+        where = f" ({exc.ctx.command_path})" if exc.ctx else ""
+        click.echo(f"error{where}: {exc.format_message()}", err=True)
+        return 2
+    except click.Abort:
+        click.echo("aborted", err=True)
+        return 130
+    except click.ClickException as exc:
+        click.echo(f"error: {exc.format_message()}", err=True)
+        return exc.exit_code
+    except BrokenPipeError:
+        return 0
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,88 @@
+"""Tables and summaries: CSV or JSON, written atomically (temp file + rename)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+PASS_COLUMNS = [
+    "satellite", "station", "aos_utc", "culmination_utc", "tca_utc", "los_utc", "duration_s",
+    "max_elevation_deg", "min_range_km", "aos_partial", "los_partial",
+    "window_start_utc", "window_end_utc", "window_s",
+]
+
+
+def _clean(value):
+    """No NaN or infinity ever reaches an output: they become empty/null."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def _csv_cell(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    text = str(value)
+    # Neutralise cells a spreadsheet would evaluate as a formula.
+    if isinstance(value, str) and text[:1] in ("=", "+", "-", "@"):
+        return "'" + text
+    return text
+
+
+def render_table(rows: list[dict], columns: list[str], fmt: str) -> str:
+    """A table as CSV (header row) or JSON (a list of objects)."""
+    if fmt == "json":
+        return json.dumps([{c: _clean(r.get(c)) for c in columns} for r in rows], indent=1) + "\n"
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(columns)
+    for row in rows:
+        writer.writerow([_csv_cell(_clean(row.get(c))) for c in columns])
+    return buffer.getvalue()
+
+
+def write_text_atomic(path: str | Path, text: str) -> None:
+    """Write ``text`` to ``path`` via a temporary file in the same folder and a rename."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def emit(text: str, output: str | None) -> None:
+    """Send ``text`` to stdout (``-`` or None) or atomically to a file."""
+    if output in (None, "-"):
+        sys.stdout.write(text)
+    else:
+        write_text_atomic(output, text)
+
+
+def to_json(data) -> str:
+    return json.dumps(_deep_clean(data), indent=1) + "\n"
+
+
+def _deep_clean(data):
+    if isinstance(data, dict):
+        return {k: _deep_clean(v) for k, v in data.items()}
+    if isinstance(data, (list, tuple)):
+        return [_deep_clean(v) for v in data]
+    if hasattr(data, "item") and callable(data.item):
+        data = data.item()
+    return _clean(data)

@@ -1,0 +1,95 @@
+"""Bad scenario input: one line naming file, field, expectation and what was found; exit 2."""
+
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from constellation.cli import main
+
+TLE1 = "1 41731U 16051A   16353.90152003  .00000364  00000-0  17957-4 0  9993"
+TLE2 = "2 41731  97.3699 267.4500 0013200 178.5836 246.0824 15.23915303 19063"
+
+GOOD = f"""
+[scenario]
+name = "t"
+start = 2016-12-19T00:00:00Z
+end = 2016-12-19T06:00:00Z
+
+[[satellites]]
+name = "MICIUS"
+tle = ["{TLE1}", "{TLE2}"]
+
+[[stations]]
+name = "Xinglong"
+"""
+
+# (case id, text replacement applied to GOOD, fragments the one-line message must contain)
+CASES = [
+    ("toml-syntax", ('name = "t"', 'name = "t'), ["TOML syntax", "line"]),
+    ("unknown-key-suggests", ('name = "t"', 'name = "t"\nstrat = 2016-12-19T00:00:00Z'),
+     ["scenario.strat", "unknown key", "did you mean 'start'"]),
+    ("missing-field", ('name = "t"\n', ""), ["scenario.name", "required"]),
+    ("end-before-start", ("end = 2016-12-19T06:00:00Z", "end = 2016-12-18T06:00:00Z"), ["end after start"]),
+    ("naive-datetime", ("start = 2016-12-19T00:00:00Z", "start = 2016-12-19T00:00:00"), ["scenario.start", "UTC"]),
+    ("wrong-type", ('[[stations]]\nname = "Xinglong"', '[[stations]]\nname = "Xinglong"\nmin_elevation_deg = "ten"'),
+     ["stations[0].min_elevation_deg", "a number", "ten"]),
+    ("out-of-range", ('[[stations]]\nname = "Xinglong"', '[[stations]]\nname = "Xinglong"\nmin_elevation_deg = 95'),
+     ["stations[0].min_elevation_deg", "< 90", "95"]),
+    ("unknown-station", ('name = "Xinglong"', 'name = "Xinlong"'),
+     ["stations[0].name", "did you mean 'Xinglong'", "Xinlong"]),
+    ("latitude-range", ('[[stations]]\nname = "Xinglong"', '[[stations]]\nname = "X"\nlatitude_deg = 91\nlongitude_deg = 0'),
+     ["stations[0].latitude_deg", "<= 90", "91"]),
+    ("bad-checksum", (TLE1, TLE1[:-1] + "4"), ["satellites[0]", "checksum"]),
+    ("no-orbit", (f'tle = ["{TLE1}", "{TLE2}"]', ""), ["satellites[0]", "exactly one of"]),
+    ("walker-divisible", (f'tle = ["{TLE1}", "{TLE2}"]',
+                          'walker = "delta"\ntotal = 25\nplanes = 3\naltitude_km = 550\ninclination_deg = 53'),
+     ["satellites[0]", "divisible", "25"]),
+    ("walker-pattern", (f'tle = ["{TLE1}", "{TLE2}"]',
+                        'walker = "rosette"\ntotal = 24\nplanes = 3\naltitude_km = 550\ninclination_deg = 53'),
+     ["satellites[0].walker", "rosette"]),
+    ("ltan-format", (f'tle = ["{TLE1}", "{TLE2}"]', 'ltan = "25:00"\naltitude_km = 500'),
+     ["satellites[0]", "HH:MM"]),
+    ("missing-tle-file", (f'tle = ["{TLE1}", "{TLE2}"]', 'tle_file = "nowhere.tle"'),
+     ["satellites[0].tle_file", "existing file", "nowhere.tle"]),
+    ("no-stations", ('[[stations]]\nname = "Xinglong"', ""), ["stations", "required"]),
+    ("duplicate-station", ('[[stations]]\nname = "Xinglong"', '[[stations]]\nname = "Xinglong"\n[[stations]]\nname = "Xinglong"'),
+     ["stations[1].name", "unique", "Xinglong"]),
+]
+
+
+@pytest.mark.parametrize("case, edit, fragments", CASES, ids=[c[0] for c in CASES])
+def test_bad_input_is_one_line_with_exit_2(tmp_path, capsys, case, edit, fragments):
+    old, new = edit
+    assert old in GOOD, "test case must edit the good scenario"
+    path = tmp_path / f"{case}.toml"
+    path.write_text(GOOD.replace(old, new, 1))
+    code = main(["passes", str(path)])
+    err = capsys.readouterr().err.strip()
+    assert code == 2
+    assert "\n" not in err and "Traceback" not in err
+    assert err.startswith("error: ") and str(path) in err
+    for fragment in fragments:
+        assert fragment in err, f"{fragment!r} not in {err!r}"
+
+
+def test_good_scenario_runs(tmp_path, capsys):
+    path = tmp_path / "good.toml"
+    path.write_text(GOOD)
+    assert main(["passes", str(path), "--format", "json"]) == 0
+
+
+def test_console_script_exits_2_without_traceback(tmp_path):
+    path = tmp_path / "bad.toml"
+    path.write_text(GOOD.replace("end = 2016-12-19T06:00:00Z", "end = 2016-12-18T06:00:00Z"))
+    proc = subprocess.run([sys.executable, "-m", "constellation.cli", "passes", str(path)],
+                          capture_output=True, text=True)
+    assert proc.returncode == 2
+    assert proc.stderr.count("\n") == 1 and "Traceback" not in proc.stderr
+
+
+def test_unknown_option_is_one_line(capsys):
+    assert main(["passes", "--format", "xml"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "\n" not in err and "xml" in err
