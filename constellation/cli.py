@@ -44,7 +44,7 @@ def _load(path):
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="constellation")
 def cli():
-    """Plan QKD satellite constellations: passes, night-time windows and key.
+    """Plan QKD satellite constellations: passes, night-time windows and secure key.
 
     SCENARIO is a TOML scenario file; without one, the built-in Micius 2016 scenario runs.
     """
@@ -63,6 +63,53 @@ def passes(scenario, fmt, output):
     emit(render_table(table.rows(scn.timebase), PASS_COLUMNS, fmt), output)
 
 
+def _scenario_keys(scn, table, rows):
+    from .api import propagator_for
+    from .errors import InputError
+    from .passkey import key_rows, pass_keys
+    from .sun import SunTrack
+
+    if not scn.has_key_model:
+        raise InputError(scn.source, "link/qkd", "[link] and [qkd] tables (e.g. preset = \"micius\") to compute key",
+                         "none")
+    keys = pass_keys(propagator_for(scn), table, scn.stations, scn.terminal,
+                     sun=SunTrack(scn.timebase, 0.0, scn.duration_s))
+    return key_rows(rows, keys)
+
+
+@cli.command()
+@_scenario_argument
+@click.option("--loss-profile", type=click.Path(dir_okay=False), help="CSV with columns t_s,loss_db (your own channel).")
+@click.option("--qkd", "qkd_file", type=click.Path(dir_okay=False), help="TOML file with a [qkd] table (with --loss-profile).")
+@click.option("--daylight", is_flag=True, help="Use the day background for the loss profile.")
+@_table_options
+def key(scenario, loss_profile, qkd_file, daylight, fmt, output):
+    """Secure key per pass of SCENARIO, or of one loss profile taken as a single block."""
+    from .report import emit, render_table, to_json
+
+    if loss_profile or qkd_file:
+        if not (loss_profile and qkd_file) or scenario:
+            raise click.UsageError("use --loss-profile PROFILE.csv with --qkd QKD.toml, and no SCENARIO")
+        from .profile import read_loss_profile, read_qkd_file
+        from .qkd import key_for_profile
+
+        params = read_qkd_file(qkd_file)
+        loss_db, slot_s = read_loss_profile(loss_profile)
+        result = key_for_profile(loss_db, slot_s, params, daylight=daylight)
+        row = {"slots": int(loss_db.size), "duration_s": round(float(slot_s.sum()), 6),
+               "finite_key_bits": int(result.finite_key_bits), "asymptotic_key_bits": int(result.asymptotic_key_bits),
+               "qber": round(result.qber, 6), "sifted_bits": int(result.sifted_bits)}
+        emit(to_json(row) if fmt == "json" else render_table([row], list(row), "csv"), output)
+        return
+    from .api import find_scenario_passes
+    from .passkey import KEY_COLUMNS
+
+    scn = _load(scenario)
+    table = find_scenario_passes(scn)
+    rows = _scenario_keys(scn, table, table.rows(scn.timebase))
+    emit(render_table(rows, KEY_COLUMNS, fmt), output)
+
+
 @cli.command()
 @_scenario_argument
 @click.option("-o", "--output", "outdir", default="out", show_default=True, type=click.Path(file_okay=False),
@@ -76,13 +123,21 @@ def run(scenario, outdir):
     scn = _load(scenario)
     table = find_scenario_passes(scn)
     rows = table.rows(scn.timebase)
-    summary = summarise(scn, table, rows)
+    outputs = {"passes.csv": render_table(rows, PASS_COLUMNS, "csv")}
+    keys = None
+    if scn.has_key_model:
+        from .passkey import KEY_COLUMNS
+
+        keys = _scenario_keys(scn, table, rows)
+        outputs["key.csv"] = render_table(keys, KEY_COLUMNS, "csv")
+    summary = summarise(scn, table, rows, keys)
+    outputs["summary.json"] = to_json(summary)
     # Everything is computed before anything is written: a failure leaves old results as they were.
     out = Path(outdir)
-    write_text_atomic(out / "passes.csv", render_table(rows, PASS_COLUMNS, "csv"))
-    write_text_atomic(out / "summary.json", to_json(summary))
+    for name, text in outputs.items():
+        write_text_atomic(out / name, text)
     click.echo(human_summary(summary))
-    click.echo(f"wrote {out / 'passes.csv'} and {out / 'summary.json'}")
+    click.echo(f"wrote {', '.join(str(out / name) for name in outputs)}")
 
 
 @cli.command()

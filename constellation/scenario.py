@@ -72,6 +72,8 @@ class SatelliteSpec(_Strict):
     total: Annotated[int, Field(ge=1, le=100000)] | None = None
     planes: Annotated[int, Field(ge=1)] | None = None
     phasing: Annotated[int, Field(ge=0)] = 0
+    link: dict[str, Any] | None = None
+    qkd: dict[str, Any] | None = None
 
     @field_validator("epoch")
     @classmethod
@@ -144,6 +146,8 @@ class ScenarioFile(_Strict):
     satellites: list[SatelliteSpec] = Field(min_length=1)
     stations: list[StationSpec] = Field(min_length=1)
     constraints: ConstraintsSpec = ConstraintsSpec()
+    link: dict[str, Any] | None = None
+    qkd: dict[str, Any] | None = None
 
 
 @dataclass
@@ -153,6 +157,9 @@ class Satellite:
     name: str
     satrec: Satrec
     kind: str
+    link: dict = field(default_factory=dict)
+    qkd: dict = field(default_factory=dict)
+    spec_index: int = 0
 
     @property
     def epoch_jd(self) -> float:
@@ -172,6 +179,21 @@ class Scenario:
     source: str = "<memory>"
     sha256: str = ""
     warnings: list[str] = field(default_factory=list)
+    link: dict | None = None
+    qkd: dict | None = None
+    _terminals: dict = field(default_factory=dict, repr=False)
+
+    @property
+    def has_key_model(self) -> bool:
+        """True when the scenario describes the optical link and the protocol."""
+        return self.link is not None and self.qkd is not None
+
+    def terminal(self, satellite: int, station: int):
+        """``(LinkParams, QkdParams)`` of a satellite-station pair (validated, cached)."""
+        key = (self.satellites[satellite].spec_index, station)
+        if key not in self._terminals:
+            self._terminals[key] = _terminal(self, satellite, station)
+        return self._terminals[key]
 
     @property
     def timebase(self) -> TimeBase:
@@ -209,7 +231,9 @@ def scenario_from_dict(data: dict[str, Any], source: str | Path = "<memory>") ->
     base = Path(source).parent if str(source) != "<memory>" else Path.cwd()
     satellites: list[Satellite] = []
     for index, spec in enumerate(model.satellites):
-        satellites.extend(_build_satellites(spec, index, model.scenario.start, base, source))
+        for sat in _build_satellites(spec, index, model.scenario.start, base, source):
+            sat.link, sat.qkd, sat.spec_index = dict(spec.link or {}), dict(spec.qkd or {}), index
+            satellites.append(sat)
     _unique([s.name for s in satellites], source, "satellites", "name")
     stations = [_build_station(spec, index, source) for index, spec in enumerate(model.stations)]
     _unique([s.name for s in stations], source, "stations", "name")
@@ -220,8 +244,26 @@ def scenario_from_dict(data: dict[str, Any], source: str | Path = "<memory>") ->
         constraints=Constraints(c.station_sun_max_elevation_deg, c.satellite_sunlit, c.max_range_km),
         source=str(source),
     )
+    scenario.link, scenario.qkd = model.link, model.qkd
+    if scenario.has_key_model:
+        for sat_index in {s.spec_index: k for k, s in enumerate(satellites)}.values():
+            for station_index in range(len(stations)):
+                scenario.terminal(sat_index, station_index)
     scenario.warnings.extend(_stale_warnings(scenario))
     return scenario
+
+
+def _terminal(scenario: Scenario, satellite: int, station: int):
+    from .terminals import link_params, qkd_params
+
+    sat = scenario.satellites[satellite]
+    sta = scenario.stations[station]
+    link_table = {**(scenario.link or {}), **sat.link}
+    where = f"satellites[{sat.spec_index}].link" if sat.link else "link"
+    link = link_params(link_table, scenario.source, where, rx_aperture_m=sta.aperture_m,
+                       rx_field=f"stations[{station}].aperture_m")
+    where = f"satellites[{sat.spec_index}].qkd" if sat.qkd else "qkd"
+    return link, qkd_params({**(scenario.qkd or {}), **sat.qkd}, scenario.source, where)
 
 
 def _build_satellites(spec: SatelliteSpec, index: int, start: dt.datetime, base: Path, source) -> list[Satellite]:

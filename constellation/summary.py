@@ -7,11 +7,12 @@ import datetime as dt
 import numpy as np
 
 from . import __version__
+from .passkey import key_totals
 
 _J2000 = dt.datetime(2000, 1, 1, 12)
 
 
-def summarise(scenario, table, rows) -> dict:
+def summarise(scenario, table, rows, key_rows=None) -> dict:
     """Counts and totals of a pass table, with provenance (version, scenario hash, TLE epochs)."""
     tb = scenario.timebase
     per_station = {}
@@ -46,6 +47,7 @@ def summarise(scenario, table, rows) -> dict:
         "element_set_epochs_utc": {s.name: _jd_to_iso(s.satrec.jdsatepoch, s.satrec.jdsatepochF)
                                    for s in scenario.satellites[:1000]},
         "warnings": list(scenario.warnings),
+        **({"key": key_totals(key_rows)} if key_rows is not None else {}),
     }
 
 
@@ -66,6 +68,12 @@ def human_summary(summary: dict) -> str:
     for name, s in summary["per_station"].items():
         lines.append(f"  {name:<{width}}  {s['passes']:4d} passes  {s['windows']:4d} windows  "
                      f"{s['window_total_s']:8.0f} s  longest {s['longest_window_s']:.0f} s")
+    if "key" in summary:
+        key = summary["key"]
+        lines.append(f"secure key: {key['finite_key_bits'] / 1e3:,.0f} kbit finite-size "
+                     f"({key['asymptotic_key_bits'] / 1e3:,.0f} kbit asymptotic)")
+        for name, s in key["per_station"].items():
+            lines.append(f"  {name:<{width}}  {s['finite_key_bits'] / 1e3:10,.1f} kbit in {s['windows']} windows")
     if summary["sgp4_error_samples"]:
         lines.append(f"SGP4 could not compute {summary['sgp4_error_samples']} samples "
                      f"(satellites: {', '.join(summary['satellites_with_sgp4_errors'][:5])}); they were masked")
