@@ -1,0 +1,142 @@
+"""Key per pass end to end (real SGP4 geometry, link and finite-key kernels) and the
+``key`` command on user loss profiles, including its bad input."""
+
+import csv
+import io
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from constellation.cli import main
+
+ROOT = Path(__file__).resolve().parents[1]
+MICIUS = ROOT / "scenarios" / "micius-2016-xinglong.toml"
+JINAN = ROOT / "scenarios" / "jinan-1-stellenbosch-2025.toml"
+
+# Liao et al. 2017 pass as digitised by Baidu QNET (facts.md section 2c): t_s -> loss_db,
+# detector excluded.
+QNET_T_S = [0, 20, 40, 60, 80, 100, 120, 131.3, 160, 180, 200, 220, 240, 260, 274]
+QNET_LOSS_DB = [39.05, 36.46, 32.74, 32.10, 31.37, 30.54, 29.74, 29.75, 30.71, 30.62, 31.80, 31.80,
+                33.69, 37.13, 38.28]
+
+
+def _key_rows(capsys, scenario):
+    assert main(["key", str(scenario), "--format", "json"]) == 0
+    return json.loads(capsys.readouterr().out)
+
+
+def test_micius_headline_pass_key(capsys):
+    # Liao 2017: ~273 s window at 645-1,200 km, kilohertz final key rate; the final key of
+    # the 19 Dec 2016 pass (~300 kbit) is recalled, not confirmed (facts.md 2e), so the
+    # check is the order of magnitude the issue states: 1e5 bits.
+    rows = _key_rows(capsys, MICIUS)
+    row = next(r for r in rows if r["station"] == "Xinglong" and (r["window_start_utc"] or "").startswith("2016-12-19T16:4"))
+    assert row["window_s"] == pytest.approx(272.0, abs=3.0)
+    assert 1e5 <= row["finite_key_bits"] < 1e6
+    assert row["finite_key_bits"] <= row["asymptotic_key_bits"] <= row["sifted_bits"]
+    assert 0.01 <= row["qber"] <= 0.02  # QBER ~1-2 % (facts.md 2e, 10c)
+    # The QNET curve spans 29.7-40.3 dB; ours (detector excluded) must sit in that band +- 2 dB.
+    assert 27.7 <= row["min_loss_db"] <= 31.8 and row["mean_loss_db"] < 40.3
+
+
+def test_passes_without_window_carry_no_key(capsys):
+    for row in _key_rows(capsys, MICIUS):
+        if row["window_s"] == 0:
+            assert row["finite_key_bits"] == row["sifted_bits"] == 0
+
+
+def test_jinan1_best_pass_is_about_a_megabit(capsys):
+    # Li et al. 2025: up to 1.07 Mbit in one Stellenbosch pass. The preset's terminal is
+    # assumed (see presets.py); the orbit is a 500 km SSO with an assumed LTAN. Factor-2 band.
+    best = max(r["finite_key_bits"] for r in _key_rows(capsys, JINAN))
+    assert 0.5e6 <= best <= 2.14e6
+
+
+@pytest.fixture
+def qkd_file(tmp_path):
+    path = tmp_path / "qkd.toml"
+    path.write_text('[qkd]\npreset = "micius"\n')
+    return path
+
+
+def _profile(tmp_path, rows, name="profile.csv"):
+    path = tmp_path / name
+    path.write_text("t_s,loss_db\n" + "".join(f"{t},{loss}\n" for t, loss in rows))
+    return path
+
+
+def test_loss_profile_key(tmp_path, qkd_file, capsys):
+    t = np.arange(274.0)
+    loss = np.interp(t + 0.5, QNET_T_S, QNET_LOSS_DB)
+    path = _profile(tmp_path, zip(t, loss))
+    assert main(["key", "--loss-profile", str(path), "--qkd", str(qkd_file), "--format", "json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["slots"] == 274 and out["duration_s"] == pytest.approx(274.0)
+    # Liao 2017 (MEM): ~1.67e6 sifted bits and ~3.0e5 final key; the Micius preset's
+    # assumed noise gives the same order: within a factor 2 on key, 25 % on sifted bits.
+    assert 0.5 * 300939 <= out["finite_key_bits"] <= 2 * 300939
+    assert out["sifted_bits"] == pytest.approx(1.67e6, rel=0.25)
+    assert out["finite_key_bits"] < out["asymptotic_key_bits"]
+
+
+def test_loss_profile_csv_output(tmp_path, qkd_file, capsys):
+    path = _profile(tmp_path, [(0, 30.0), (1, 30.0), (2, 30.0)])
+    assert main(["key", "--loss-profile", str(path), "--qkd", str(qkd_file)]) == 0
+    rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
+    assert rows[0]["slots"] == "3" and {"finite_key_bits", "asymptotic_key_bits", "qber", "sifted_bits"} <= set(rows[0])
+
+
+BAD_PROFILES = [
+    ("negative-loss", "t_s,loss_db\n0,30\n1,-2\n", ["line 3 loss_db", ">= 0"]),
+    ("not-monotonic", "t_s,loss_db\n0,30\n2,30\n1,30\n", ["line 4 t_s", "increasing"]),
+    ("empty", "t_s,loss_db\n", ["rows", "at least one"]),
+    ("no-header", "", ["rows"]),
+    ("wrong-columns", "time,loss\n0,30\n", ["header", "t_s and loss_db"]),
+    ("not-a-number", "t_s,loss_db\n0,thirty\n", ["line 2 loss_db", "a number", "thirty"]),
+]
+
+
+@pytest.mark.parametrize("case, text, fragments", BAD_PROFILES, ids=[c[0] for c in BAD_PROFILES])
+def test_bad_loss_profile(tmp_path, qkd_file, capsys, case, text, fragments):
+    path = tmp_path / f"{case}.csv"
+    path.write_text(text)
+    assert main(["key", "--loss-profile", str(path), "--qkd", str(qkd_file)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "\n" not in err and str(path) in err
+    for fragment in fragments:
+        assert fragment in err
+
+
+BAD_QKD = [
+    ("probabilities-sum", "probabilities = [0.5, 0.3, 0.3]", ["probabilities", "sum"]),
+    ("intensities-order", "intensities = [0.1, 0.8, 0.0]", ["intensities"]),
+    ("unknown-preset", 'preset = "micus"', ["qkd.preset", "did you mean 'micius'"]),
+    ("unknown-key", "sourcerate_hz = 1e8", ["qkd.sourcerate_hz"]),
+]
+
+
+@pytest.mark.parametrize("case, line, fragments", BAD_QKD, ids=[c[0] for c in BAD_QKD])
+def test_bad_qkd_table(tmp_path, capsys, case, line, fragments):
+    qkd = tmp_path / "qkd.toml"
+    qkd.write_text(f'[qkd]\npreset = "micius"\n{line}\n' if "preset" not in line else f"[qkd]\n{line}\n")
+    profile = _profile(tmp_path, [(0, 30.0), (1, 30.0)])
+    assert main(["key", "--loss-profile", str(profile), "--qkd", str(qkd)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "\n" not in err and str(qkd) in err
+    for fragment in fragments:
+        assert fragment in err, err
+
+
+def test_scenario_without_link_model_is_an_input_error(tmp_path, capsys):
+    text = MICIUS.read_text().split("[link]")[0]
+    path = tmp_path / "nolink.toml"
+    path.write_text(text)
+    assert main(["key", str(path)]) == 2
+    assert "[link] and [qkd]" in capsys.readouterr().err
+
+
+def test_profile_and_scenario_are_exclusive(tmp_path, qkd_file, capsys):
+    profile = _profile(tmp_path, [(0, 30.0)])
+    assert main(["key", str(MICIUS), "--loss-profile", str(profile), "--qkd", str(qkd_file)]) == 2
