@@ -1,0 +1,81 @@
+"""Numeric faults are data: decayed satellites are masked and counted, stale elements warn,
+and nothing written is NaN."""
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+from constellation.cli import main
+
+ROOT = Path(__file__).resolve().parents[1]
+TLE1 = "1 41731U 16051A   16353.90152003  .00000364  00000-0  17957-4 0  9993"
+TLE2 = "2 41731  97.3699 267.4500 0013200 178.5836 246.0824 15.23915303 19063"
+
+DECAYING = """
+[scenario]
+name = "decay"
+start = 2024-01-01T00:00:00Z
+end = 2024-01-04T00:00:00Z
+
+[[satellites]]
+name = "DRAGGY"          # 250 km with a huge B*: SGP4 reports decay (error 6) within the span
+altitude_km = 250
+inclination_deg = 51.6
+bstar = 0.05
+
+[[satellites]]
+name = "HEALTHY"
+altitude_km = 550
+inclination_deg = 51.6
+
+[[stations]]
+name = "Matera"
+min_elevation_deg = 10
+"""
+
+
+def test_decayed_satellite_is_masked_and_counted(tmp_path, capsys):
+    path = tmp_path / "decay.toml"
+    path.write_text(DECAYING)
+    assert main(["run", str(path), "-o", str(tmp_path / "out")]) == 0
+    summary = json.loads((tmp_path / "out" / "summary.json").read_text())
+    assert summary["sgp4_error_samples"] > 0
+    assert summary["satellites_with_sgp4_errors"] == ["DRAGGY"]
+    text = (tmp_path / "out" / "passes.csv").read_text().lower()
+    assert ",nan" not in text and "inf," not in text
+    assert "HEALTHY" in (tmp_path / "out" / "passes.csv").read_text()
+    assert "masked" in capsys.readouterr().out
+
+
+def test_stale_element_set_warns(tmp_path, capsys):
+    path = tmp_path / "stale.toml"
+    path.write_text(f"""
+[scenario]
+name = "stale"
+start = 2017-02-01T00:00:00Z
+end = 2017-02-01T06:00:00Z
+[[satellites]]
+tle = ["{TLE1}", "{TLE2}"]
+[[stations]]
+name = "Xinglong"
+""")
+    assert main(["passes", str(path)]) == 0
+    err = capsys.readouterr().err
+    assert "warning:" in err and "days from its epoch" in err and "NORAD 41731" in err
+
+
+def test_fresh_element_set_does_not_warn(tmp_path, capsys):
+    path = tmp_path / "fresh.toml"
+    path.write_text(f"""
+[scenario]
+name = "fresh"
+start = 2016-12-19T00:00:00Z
+end = 2016-12-19T06:00:00Z
+[[satellites]]
+tle = ["{TLE1}", "{TLE2}"]
+[[stations]]
+name = "Xinglong"
+""")
+    assert main(["passes", str(path)]) == 0
+    assert "warning" not in capsys.readouterr().err
