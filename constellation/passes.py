@@ -2,13 +2,14 @@
 
 Algorithm (state kept as numpy arrays throughout):
 
-1. Propagate every satellite on a coarse grid (``step_s``, default 60 s) with one
+1. Propagate every satellite on a coarse grid (``step_s``, default 120 s) with one
    ``SatrecArray`` call per chunk of satellites.
 2. For each station, take ``h = sin(elevation)``. Every visibility interval contains a
    maximum of ``h``; samples that are local maxima are candidates. A candidate whose
    ``h`` could not reach the mask within one step is pruned: ``|dh/dt| <= |v| / range``.
-3. Between samples, states come from cubic Hermite interpolation of the SGP4 positions
-   and velocities (< 0.4 m at 60 s for LEO; see ``propagation.Track``), so refinement
+3. Between samples, states come from quintic Hermite interpolation of the SGP4 positions
+   and velocities and J2 accelerations (< 0.5 m at 120 s for LEO; see
+   ``propagation.Track``), so refinement
    costs no more SGP4 calls. Culminations are refined with a batched bracketed root
    search on ``dh/dt``, then AOS/LOS on ``h - sin(mask)`` inside
    brackets taken from the coarse samples, and the closest approach on the range rate.
@@ -37,6 +38,7 @@ from .stations import Station
 # where the function is flat: 10 ms there moves elevation by < 1e-5 deg and range by < 1 cm.
 _XTOL_S = 1e-3
 _XTOL_EXTREMUM_S = 1e-2
+_SUN_STEP_S = 20.0
 _BELOW = -2.0  # sin(elevation) assigned to samples SGP4 could not compute
 
 
@@ -116,12 +118,17 @@ class PassTable:
 
 
 def default_step_s(satrecs) -> float:
-    """Coarse step: 60 s, or a fortieth of the shortest orbital period if that is less."""
+    """Coarse step: 120 s, or a fortieth of the shortest orbital period if that is less.
+
+    At 120 s the quintic interpolation of ``propagation.Track`` stays within ~0.5 m of
+    SGP4 in LEO, and a fortieth of an orbit is far finer than the once-per-orbit maxima
+    of the elevation that the pass search looks for.
+    """
     if not satrecs:
-        return 60.0
+        return 120.0
     mean_motion_rad_min = max(s.no_kozai for s in satrecs)
     period_s = 2 * np.pi / mean_motion_rad_min * 60.0
-    return float(min(60.0, period_s / 40.0))
+    return float(min(120.0, period_s / 40.0))
 
 
 def find_passes(propagator: Propagator, stations: list[Station], duration_s: float,
@@ -156,7 +163,7 @@ def find_passes(propagator: Propagator, stations: list[Station], duration_s: flo
         sun = SunTrack(propagator.timebase, 0.0, duration_s)
     geo = _StationGeometry(stations)
     if needs_sun:
-        geo.tabulate_sun(sun, grid)
+        geo.tabulate_sun(sun, np.linspace(0.0, duration_s, int(np.ceil(duration_s / _SUN_STEP_S)) + 1))
     parts = []
     errors = np.zeros(n_sat, dtype=np.int64)
     per_chunk = max(1, chunk_states // max(grid.size, 1))
@@ -202,8 +209,9 @@ class _StationGeometry:
         self.masks = [s.mask_arrays_deg() for s in stations]
 
     def tabulate_sun(self, sun, grid):
-        """Sun elevation at each station on the coarse grid (it changes < 0.25 deg/min,
-        so linear interpolation between 60 s samples errs by < 1e-4 deg)."""
+        """Sun elevation at each station on a grid (its second derivative is ~Earth's rotation
+        rate squared, so linear interpolation between 20 s samples errs by < 3e-6 deg, under
+        1 ms of a twilight threshold crossing)."""
         self.sun_grid_s = grid
         self.sun_elevation_table_deg = np.degrees(np.arcsin(np.clip(self.up @ sun.unit_ecef(grid).T, -1.0, 1.0)))
 
@@ -291,11 +299,6 @@ def _passes_in_chunk(track, geo, states, duration_s):
     sat = sat_local
     up, pos = geo.up[station], geo.position_km[station]
 
-    def h_rate(k, t):
-        rr, vv, ok = _evaluate(track, sat[k], t)
-        _, rate = geometry.sin_elevation_and_rate(rr, vv, pos[k], up[k])
-        return np.where(ok, rate, 0.0)
-
     # Culmination: root of dh/dt in [t_{i-1}, t_{i+1}], or a span edge.
     # The sampled derivative at i_max says on which side of the sample the maximum lies.
     rate_mid = _rate_from(states, sat_local, i_max, pos, up)
@@ -309,11 +312,19 @@ def _passes_in_chunk(track, geo, states, duration_s):
     at_end = (rate_hi >= 0.0) & ~at_start
     culm[at_start] = t_lo[at_start]
     culm[at_end] = t_hi[at_end]
+    # Every bracket lies in one sample interval, so each candidate's polynomial is built once.
+    seg = track.segments(sat, np.minimum(lo_i, max(n_t - 2, 0)))
+
+    def h_rate(k, t):
+        rr, vv, ok = seg.at(k, t)
+        _, rate = geometry.sin_elevation_and_rate(rr, vv, pos[k], up[k])
+        return np.where(ok, rate, 0.0)
+
     inner = np.flatnonzero(~at_start & ~at_end)
     if inner.size:
         culm[inner] = illinois(lambda k, t: h_rate(inner[k], t), t_lo[inner], t_hi[inner],
                                rate_lo[inner], rate_hi[inner], _XTOL_EXTREMUM_S)
-    rr, vv, ok = _evaluate(track, sat, culm)
+    rr, vv, ok = seg.at(np.arange(sat.size), culm)
     h_max, _ = geometry.sin_elevation_and_rate(rr, vv, pos, up)
     keep = ok & (h_max > geo.sin_lowest[station])
     sat, station, culm, h_max, i_max, lb, nb = (a[keep] for a in (sat, station, culm, h_max, i_max, lb, nb))
@@ -335,10 +346,11 @@ def _passes_in_chunk(track, geo, states, duration_s):
     up, pos = geo.up[station], geo.position_km[station]
     sin_thr = geo.sin_lowest[station]
 
-    def f_visible(idx, t):
-        rr, vv, ok = _evaluate(track, sat[idx], t)
-        hh, _ = geometry.sin_elevation_and_rate(rr, vv, pos[idx], up[idx])
-        return np.where(ok, hh - sin_thr[idx], -1.0)
+    def f_visible(segments, which, idx, t):
+        rr, _, ok = segments.at(idx, t)
+        w = which[idx]
+        hh, _ = geometry.sin_elevation_and_rate(rr, rr, pos[w], up[w])
+        return np.where(ok, hh - sin_thr[w], -1.0)
 
     aos_partial = j < 0
     los_partial = k >= n_t
@@ -349,14 +361,18 @@ def _passes_in_chunk(track, geo, states, duration_s):
         # The last sample below the mask and the next one (or the culmination) bracket the AOS.
         lo = grid[j[rise]]
         hi = np.minimum(grid[np.minimum(j[rise] + 1, n_t - 1)], culm[rise])
-        aos[rise] = illinois(lambda q, t: f_visible(rise[q], t), lo, hi,
-                             f_visible(rise, lo), f_visible(rise, hi), _XTOL_S)
+        seg_rise = track.segments(sat[rise], np.minimum(j[rise], max(n_t - 2, 0)))
+        every = np.arange(rise.size)
+        aos[rise] = illinois(lambda q, t: f_visible(seg_rise, rise, q, t), lo, hi,
+                             f_visible(seg_rise, rise, every, lo), f_visible(seg_rise, rise, every, hi), _XTOL_S)
     fall = np.flatnonzero(~los_partial)
     if fall.size:
         hi = grid[k[fall]]
         lo = np.maximum(grid[np.maximum(k[fall] - 1, 0)], culm[fall])
-        los[fall] = illinois(lambda q, t: f_visible(fall[q], t), lo, hi,
-                             f_visible(fall, lo), f_visible(fall, hi), _XTOL_S)
+        seg_fall = track.segments(sat[fall], np.maximum(k[fall] - 1, 0))
+        every = np.arange(fall.size)
+        los[fall] = illinois(lambda q, t: f_visible(seg_fall, fall, q, t), lo, hi,
+                             f_visible(seg_fall, fall, every, lo), f_visible(seg_fall, fall, every, hi), _XTOL_S)
     return dict(satellite=sat, station=station, aos_s=aos, culmination_s=culm, los_s=los,
                 h_max=h_max, aos_partial=aos_partial, los_partial=los_partial)
 
@@ -427,26 +443,52 @@ def _apply_masks(track, geo, table, mask_step_s):
 
 
 def _closest_approach(track, geo, table):
-    """Time and value of the minimum range inside each pass (root of the range rate)."""
+    """Time and value of the minimum range inside each pass (root of the range rate).
+
+    The closest approach lies within seconds of the culmination: the search takes the
+    sample interval holding the culmination, or its neighbour on the side the range rate
+    points to, clipped to the pass.
+    """
     n = table["aos_s"].size
+    table["tca_s"], table["min_range_km"] = np.zeros(n), np.zeros(n)
+    if n == 0:
+        return
     sat, station = table["satellite"], table["station"]
     pos = geo.position_km[station]
+    a, b = table["aos_s"], table["los_s"]
+    rows = np.arange(n)
+    last = max(track.t_s.size - 2, 0)
 
-    def rate(idx, t):
-        rr, vv, ok = _evaluate(track, sat[idx], t)
+    def rate_on(seg, idx, t):
+        rr, vv, ok = seg.at(idx, t)
         _, rdot = geometry.range_rate_km_s(rr, vv, pos[idx])
         return np.where(ok, rdot, 0.0)
 
-    a, b = table["aos_s"], table["los_s"]
-    tca = np.where(rate(np.arange(n), a) >= 0.0, a, b) if n else np.zeros(0)
-    ra, rb = (rate(np.arange(n), a), rate(np.arange(n), b)) if n else (np.zeros(0), np.zeros(0))
-    inner = np.flatnonzero((ra < 0.0) & (rb > 0.0))
+    interval = track.interval(table["culmination_s"])
+    seg = track.segments(sat, interval)
+    rate_culm = rate_on(seg, rows, table["culmination_s"])
+    interval = np.clip(interval + np.where(rate_culm > 0.0, -1, 0) * (track.t_s[interval] >= table["culmination_s"]), 0, last)
+    seg = track.segments(sat, interval)
+    lo = np.clip(track.t_s[interval], a, b)
+    hi = np.clip(track.t_s[np.minimum(interval + 1, track.t_s.size - 1)], a, b)
+    r_lo, r_hi = rate_on(seg, rows, lo), rate_on(seg, rows, hi)
+    # Approaching at both ends -> the interval after; receding at both -> the one before.
+    step = np.where((r_lo < 0.0) & (r_hi < 0.0), 1, np.where((r_lo > 0.0) & (r_hi > 0.0), -1, 0))
+    moved = np.flatnonzero(step != 0)
+    if moved.size:
+        interval[moved] = np.clip(interval[moved] + step[moved], 0, last)
+        seg = track.segments(sat, interval)
+        lo = np.clip(track.t_s[interval], a, b)
+        hi = np.clip(track.t_s[np.minimum(interval + 1, track.t_s.size - 1)], a, b)
+        r_lo, r_hi = rate_on(seg, rows, lo), rate_on(seg, rows, hi)
+    tca = np.where(r_lo >= 0.0, lo, hi)  # monotonic range: the nearer end (cut passes)
+    inner = np.flatnonzero((r_lo < 0.0) & (r_hi > 0.0))
     if inner.size:
-        tca[inner] = illinois(lambda k, t: rate(inner[k], t), a[inner], b[inner], ra[inner], rb[inner], _XTOL_EXTREMUM_S)
-    # When the range is monotonic over a cut pass, the closest point is the nearer end.
-    rr, _, _ = _evaluate(track, sat, tca) if n else (np.zeros((0, 3)), None, None)
+        tca[inner] = illinois(lambda k, t: rate_on(seg, inner[k], t), lo[inner], hi[inner],
+                              r_lo[inner], r_hi[inner], _XTOL_EXTREMUM_S)
+    rr, _, _ = seg.at(rows, tca)
     table["tca_s"] = tca
-    table["min_range_km"] = np.linalg.norm(rr - pos, axis=-1) if n else np.zeros(0)
+    table["min_range_km"] = np.sqrt(np.einsum("ij,ij->i", rr - pos, rr - pos))
 
 
 def _constraint_margin(track, geo, constraints, sun, sat, station, t):
