@@ -17,7 +17,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from sgp4.api import Satrec
 
-from . import orbits, tle
+from . import omm, orbits, tle
 from .errors import InputError
 from .passes import Constraints
 from .stations import Station, builtin_station, catalogue_names, lookup
@@ -276,7 +276,7 @@ def _build_satellites(spec: SatelliteSpec, index: int, start: dt.datetime, base:
     elif kind == "tle_file":
         sets = tle.read_tle_file(_resolve(spec.tle_file, base, source, f"{where}.tle_file"))
     elif kind == "omm_file":
-        sets = tle.read_omm_file(_resolve(spec.omm_file, base, source, f"{where}.omm_file"))
+        sets = omm.read_omm_file(_resolve(spec.omm_file, base, source, f"{where}.omm_file"))
     else:
         return _designed(spec, kind, index, start, source)
     if spec.name and len(sets) == 1:
