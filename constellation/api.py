@@ -55,3 +55,30 @@ def look_angles_deg(states: States, station: Station):
 def subsatellite_points(states: States):
     """``(latitude_deg, longitude_deg, height_km)`` of each state, shape ``(n_sat, n_time)``."""
     return ecef_to_geodetic(states.r_km)
+
+
+def scenario_pass_keys(scenario: Scenario, table: PassTable):
+    """Loss and key of every pass window (needs the scenario's [link] and [qkd] tables)."""
+    from .errors import InputError
+    from .passkey import pass_keys
+    from .sun import SunTrack
+
+    if not scenario.has_key_model:
+        raise InputError(scenario.source, "link/qkd", '[link] and [qkd] tables (e.g. preset = "micius") to compute key',
+                         "none")
+    return pass_keys(propagator_for(scenario), table, scenario.stations, scenario.terminal,
+                     sun=SunTrack(scenario.timebase, 0.0, scenario.duration_s))
+
+
+def plan_scenario_network(scenario: Scenario, table: PassTable, keys):
+    """Schedule the stations and relay key over the scenario's [[links]] (a NetworkPlan)."""
+    from .network import contacts_from_passes, plan_network
+
+    net = scenario.network
+    weather = scenario.clear_sky_probability or None
+    return plan_network(
+        contacts_from_passes(table, keys.finite_key_bits), scenario.stations, scenario.links,
+        scenario.duration_s, cities=scenario.cities, fibre=scenario.fibre, telescopes=scenario.telescopes,
+        satellite_terminals=net.satellite_terminals, key_store_bits=net.key_store_bits,
+        clear_sky_probability=weather, start_utc=scenario.start, runs=net.weather_runs, seed=net.seed,
+        n_satellites=len(scenario.satellites))

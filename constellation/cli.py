@@ -64,17 +64,11 @@ def passes(scenario, fmt, output):
 
 
 def _scenario_keys(scn, table, rows):
-    from .api import propagator_for
-    from .errors import InputError
-    from .passkey import key_rows, pass_keys
-    from .sun import SunTrack
+    from .api import scenario_pass_keys
+    from .passkey import key_rows
 
-    if not scn.has_key_model:
-        raise InputError(scn.source, "link/qkd", "[link] and [qkd] tables (e.g. preset = \"micius\") to compute key",
-                         "none")
-    keys = pass_keys(propagator_for(scn), table, scn.stations, scn.terminal,
-                     sun=SunTrack(scn.timebase, 0.0, scn.duration_s))
-    return key_rows(rows, keys)
+    keys = scenario_pass_keys(scn, table)
+    return keys, key_rows(rows, keys)
 
 
 @cli.command()
@@ -106,8 +100,29 @@ def key(scenario, loss_profile, qkd_file, daylight, fmt, output):
 
     scn = _load(scenario)
     table = find_scenario_passes(scn)
-    rows = _scenario_keys(scn, table, table.rows(scn.timebase))
+    _, rows = _scenario_keys(scn, table, table.rows(scn.timebase))
     emit(render_table(rows, KEY_COLUMNS, fmt), output)
+
+
+@cli.command()
+@_scenario_argument
+@click.option("--timeline", is_flag=True, help="Write the key delivered per link and day instead.")
+@_table_options
+def network(scenario, timeline, fmt, output):
+    """Key between station pairs through trusted-relay satellites ([[links]] of SCENARIO)."""
+    from .api import find_scenario_passes, plan_scenario_network
+    from .errors import InputError
+    from .network import link_rows, timeline_rows
+    from .report import emit, render_table
+
+    scn = _load(scenario)
+    if not scn.links:
+        raise InputError(scn.source, "links", "at least one [[links]] entry (a, b)", "none")
+    table = find_scenario_passes(scn)
+    keys, _ = _scenario_keys(scn, table, table.rows(scn.timebase))
+    plan = plan_scenario_network(scn, table, keys)
+    rows = timeline_rows(plan) if timeline else link_rows(plan)
+    emit(render_table(rows, list(rows[0]) if rows else [], fmt), output)
 
 
 @cli.command()
@@ -128,9 +143,18 @@ def run(scenario, outdir):
     if scn.has_key_model:
         from .passkey import KEY_COLUMNS
 
-        keys = _scenario_keys(scn, table, rows)
+        pass_keys, keys = _scenario_keys(scn, table, rows)
         outputs["key.csv"] = render_table(keys, KEY_COLUMNS, "csv")
-    summary = summarise(scn, table, rows, keys)
+    links = None
+    if scn.links:
+        from .api import plan_scenario_network
+        from .network import link_rows, timeline_rows
+
+        plan = plan_scenario_network(scn, table, pass_keys)
+        links, days = link_rows(plan), timeline_rows(plan)
+        outputs["network.csv"] = render_table(links, list(links[0]), "csv")
+        outputs["network_timeline.csv"] = render_table(days, list(days[0]) if days else [], "csv")
+    summary = summarise(scn, table, rows, keys, links)
     outputs["summary.json"] = to_json(summary)
     # Everything is computed before anything is written: a failure leaves old results as they were.
     out = Path(outdir)

@@ -27,6 +27,7 @@ STALE_TLE_DAYS = 14.0
 
 Latitude = Annotated[float, Field(ge=-90.0, le=90.0)]
 Longitude = Annotated[float, Field(ge=-180.0, le=360.0)]
+Probability = Annotated[float, Field(ge=0.0, le=1.0)]
 
 
 class _Strict(BaseModel):
@@ -127,6 +128,8 @@ class StationSpec(_Strict):
     min_elevation_deg: Annotated[float, Field(ge=0.0, lt=90.0)] | None = None
     horizon_mask: list[tuple[float, Annotated[float, Field(ge=-5.0, lt=90.0)]]] | None = None
     aperture_m: Annotated[float, Field(gt=0.0, le=50.0)] | None = None
+    telescopes: Annotated[int, Field(ge=0, le=100)] = 1
+    clear_sky_probability: Probability | Annotated[list[Probability], Field(min_length=12, max_length=12)] | None = None
 
     @model_validator(mode="after")
     def _position(self):
@@ -141,6 +144,38 @@ class ConstraintsSpec(_Strict):
     max_range_km: Annotated[float, Field(gt=0.0)] | None = None
 
 
+class LinkSpec(_Strict):
+    a: str = Field(min_length=1)
+    b: str = Field(min_length=1)
+    required_key_bits_per_day: Annotated[float, Field(ge=0.0)] | None = None
+    max_latency_h: Annotated[float, Field(gt=0.0)] | None = None
+
+    @model_validator(mode="after")
+    def _distinct(self):
+        if self.a == self.b:
+            raise ValueError(f"two different ends, found {self.a!r} twice")
+        return self
+
+
+class FibreSpec(_Strict):
+    a: str = Field(min_length=1)
+    b: str = Field(min_length=1)
+    key_rate_bps: Annotated[float, Field(gt=0.0)]
+
+
+class CitySpec(_Strict):
+    name: str = Field(min_length=1)
+    latitude_deg: Latitude | None = None
+    longitude_deg: Longitude | None = None
+
+
+class NetworkSpec(_Strict):
+    satellite_terminals: Annotated[int, Field(ge=1)] | None = None
+    key_store_bits: Annotated[float, Field(gt=0.0)] | None = None
+    weather_runs: Annotated[int, Field(ge=1, le=100000)] = 1000
+    seed: int = 0
+
+
 class ScenarioFile(_Strict):
     scenario: ScenarioSection
     satellites: list[SatelliteSpec] = Field(min_length=1)
@@ -148,6 +183,10 @@ class ScenarioFile(_Strict):
     constraints: ConstraintsSpec = ConstraintsSpec()
     link: dict[str, Any] | None = None
     qkd: dict[str, Any] | None = None
+    links: list[LinkSpec] = []
+    fibre: list[FibreSpec] = []
+    cities: list[CitySpec] = []
+    network: NetworkSpec = NetworkSpec()
 
 
 @dataclass
@@ -181,6 +220,12 @@ class Scenario:
     warnings: list[str] = field(default_factory=list)
     link: dict | None = None
     qkd: dict | None = None
+    links: list = field(default_factory=list)
+    fibre: list = field(default_factory=list)
+    cities: list[Station] = field(default_factory=list)
+    network: NetworkSpec = field(default_factory=NetworkSpec)
+    telescopes: dict[str, int] = field(default_factory=dict)
+    clear_sky_probability: dict = field(default_factory=dict)
     _terminals: dict = field(default_factory=dict, repr=False)
 
     @property
@@ -245,12 +290,56 @@ def scenario_from_dict(data: dict[str, Any], source: str | Path = "<memory>") ->
         source=str(source),
     )
     scenario.link, scenario.qkd = model.link, model.qkd
+    _attach_network(scenario, model, source)
     if scenario.has_key_model:
         for sat_index in {s.spec_index: k for k, s in enumerate(satellites)}.values():
             for station_index in range(len(stations)):
                 scenario.terminal(sat_index, station_index)
     scenario.warnings.extend(_stale_warnings(scenario))
     return scenario
+
+
+def _attach_network(scenario: Scenario, model: ScenarioFile, source) -> None:
+    """Links, fibre and cities, with every name checked against stations and cities."""
+    from .network import Fibre, Link
+
+    scenario.telescopes = {st.name: spec.telescopes for st, spec in zip(scenario.stations, model.stations)}
+    scenario.clear_sky_probability = {st.name: spec.clear_sky_probability
+                                      for st, spec in zip(scenario.stations, model.stations)
+                                      if spec.clear_sky_probability is not None}
+    scenario.network = model.network
+    station_names = {s.name for s in scenario.stations}
+    cities = {}
+    for index, spec in enumerate(model.cities):
+        if spec.latitude_deg is None or spec.longitude_deg is None:
+            if lookup(spec.name) is None:
+                raise InputError(source, f"cities[{index}]", "latitude_deg and longitude_deg (not a built-in site)", spec.name)
+            site = builtin_station(spec.name)
+            cities[spec.name] = Station(spec.name, site.latitude_deg, site.longitude_deg)
+        else:
+            cities[spec.name] = Station(spec.name, spec.latitude_deg, spec.longitude_deg)
+    for index, spec in enumerate(model.fibre):
+        for end in ("a", "b"):
+            name = getattr(spec, end)
+            if name not in station_names and name not in cities:
+                if lookup(name) is None:
+                    raise InputError(source, f"fibre[{index}].{end}", "a station or city of this scenario", name)
+                site = builtin_station(name)
+                cities[name] = Station(name, site.latitude_deg, site.longitude_deg)
+    known = station_names | set(cities)
+    for index, spec in enumerate(model.links):
+        for end in ("a", "b"):
+            name = getattr(spec, end)
+            if name not in known:
+                close = difflib.get_close_matches(name, sorted(known), n=1)
+                hint = f" (did you mean {close[0]!r}?)" if close else ""
+                raise InputError(source, f"links[{index}].{end}",
+                                 f"a station, or a city joined to one by [[fibre]]{hint}", name)
+    if model.links and not (model.link and model.qkd):
+        raise InputError(source, "links", "[link] and [qkd] tables too (relayed key needs key per pass)", "none")
+    scenario.links = [Link(s.a, s.b, s.required_key_bits_per_day, s.max_latency_h) for s in model.links]
+    scenario.fibre = [Fibre(s.a, s.b, s.key_rate_bps) for s in model.fibre]
+    scenario.cities = list(cities.values())
 
 
 def _terminal(scenario: Scenario, satellite: int, station: int):

@@ -12,7 +12,7 @@ from .passkey import key_totals
 _J2000 = dt.datetime(2000, 1, 1, 12)
 
 
-def summarise(scenario, table, rows, key_rows=None) -> dict:
+def summarise(scenario, table, rows, key_rows=None, link_rows=None) -> dict:
     """Counts and totals of a pass table, with provenance (version, scenario hash, TLE epochs)."""
     tb = scenario.timebase
     per_station = {}
@@ -48,6 +48,7 @@ def summarise(scenario, table, rows, key_rows=None) -> dict:
                                    for s in scenario.satellites[:1000]},
         "warnings": list(scenario.warnings),
         **({"key": key_totals(key_rows)} if key_rows is not None else {}),
+        **({"links": link_rows} if link_rows is not None else {}),
     }
 
 
@@ -74,6 +75,11 @@ def human_summary(summary: dict) -> str:
                      f"({key['asymptotic_key_bits'] / 1e3:,.0f} kbit asymptotic)")
         for name, s in key["per_station"].items():
             lines.append(f"  {name:<{width}}  {s['finite_key_bits'] / 1e3:10,.1f} kbit in {s['windows']} windows")
+    for link in summary.get("links", []):
+        latency = link["median_latency_h"]
+        lines.append(f"link {link['a']}-{link['b']} ({link['distance_km']:,.0f} km): "
+                     f"{link['key_bits_per_day'] / 1e3:,.1f} kbit/day expected, P10 {link['key_bits_per_day_p10'] / 1e3:,.1f}; "
+                     f"median latency {'-' if latency is None else f'{latency:.1f} h'}; limited by {link['limiting_station'] or '-'}")
     if summary["sgp4_error_samples"]:
         lines.append(f"SGP4 could not compute {summary['sgp4_error_samples']} samples "
                      f"(satellites: {', '.join(summary['satellites_with_sgp4_errors'][:5])}); they were masked")
