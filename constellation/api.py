@@ -82,3 +82,38 @@ def plan_scenario_network(scenario: Scenario, table: PassTable, keys):
         satellite_terminals=net.satellite_terminals, key_store_bits=net.key_store_bits,
         clear_sky_probability=weather, start_utc=scenario.start, runs=net.weather_runs, seed=net.seed,
         n_satellites=len(scenario.satellites))
+
+
+def scenario_coverage(scenario: Scenario, *, grid_deg=None, min_elevation_deg=None, night_only=None,
+                      stations_only=None, step_s=None, k=None):
+    """Coverage of the globe (or of the scenario's stations) by its satellites.
+
+    Defaults come from the scenario's ``[coverage]`` table, then from the library defaults.
+    Night statistics use the scenario's ``station_sun_max_elevation_deg`` (else -12 deg).
+    Returns ``(CoverageResult, footprints GeoJSON dict at the start instant)``.
+    """
+    from .coverage import coverage, equal_area_grid, target_grid
+    from .coverage import CoverageResult  # noqa: F401  (documented return type)
+    from .footprints import footprints_from_positions, footprints_geojson
+    from .scenario import CoverageSpec
+
+    spec = scenario.coverage or CoverageSpec()
+    pick = lambda value, default: default if value is None else value  # noqa: E731
+    grid_deg = pick(grid_deg, spec.grid_deg)
+    min_el = pick(min_elevation_deg, spec.min_elevation_deg)
+    stations_only = pick(stations_only, spec.grid == "stations")
+    if stations_only:
+        grid = target_grid([s.latitude_deg for s in scenario.stations], [s.longitude_deg for s in scenario.stations],
+                           names=[s.name for s in scenario.stations])
+    else:
+        grid = equal_area_grid(grid_deg)
+    night = scenario.constraints.station_sun_max_elevation_deg
+    prop = propagator_for(scenario)
+    result = coverage(prop, grid, scenario.duration_s, pick(step_s, spec.step_s), min_elevation_deg=min_el,
+                      k=pick(k, spec.k), night_sun_elevation_deg=-12.0 if night is None else night,
+                      night_only=pick(night_only, spec.night_only))
+    first = prop.states([0.0])
+    shapes = footprints_from_positions(first.r_km[:, 0], min_elevation_deg=min_el)
+    geojson = footprints_geojson(shapes, [{"satellite": s.name, "time_utc": scenario.timebase.utc_iso(0.0)[0],
+                                           "min_elevation_deg": min_el} for s in scenario.satellites])
+    return result, geojson

@@ -127,6 +127,36 @@ def network(scenario, timeline, fmt, output):
 
 @cli.command()
 @_scenario_argument
+@click.option("--grid-deg", type=click.FloatRange(0.1, 30.0), help="Equal-area grid spacing (deg).")
+@click.option("--min-elevation-deg", type=click.FloatRange(0.0, 90.0, max_open=True), help="Elevation mask (deg).")
+@click.option("--night-only", is_flag=True, default=None, help="Count only coverage while the point is dark.")
+@click.option("--stations", "stations_only", is_flag=True, default=None, help="Cover the scenario's stations instead of the globe.")
+@click.option("--geojson", type=click.Path(dir_okay=False), help="Also write the footprints at the start (GeoJSON).")
+@_table_options
+def coverage(scenario, grid_deg, min_elevation_deg, night_only, stations_only, geojson, fmt, output):
+    """Coverage fraction, revisit gaps and response time over a grid (CSV per point; JSON summary)."""
+    from .api import scenario_coverage
+    from .report import emit, render_table, to_json, write_text_atomic
+
+    scn = _load(scenario)
+    result, shapes = scenario_coverage(scn, grid_deg=grid_deg, min_elevation_deg=min_elevation_deg,
+                                       night_only=night_only, stations_only=stations_only)
+    if fmt == "json":
+        emit(to_json({**result.summary(), "latitude_bands": result.latitude_bands()}), output)
+    else:
+        emit(render_table(_columns_to_rows(result.table()), list(result.table()), "csv"), output)
+    if geojson:
+        write_text_atomic(geojson, to_json(shapes))
+
+
+def _columns_to_rows(columns: dict) -> list[dict]:
+    names = list(columns)
+    values = [list(v.tolist() if hasattr(v, "tolist") else v) for v in columns.values()]
+    return [dict(zip(names, row)) for row in zip(*values)]
+
+
+@cli.command()
+@_scenario_argument
 @click.option("-o", "--output", "outdir", default="out", show_default=True, type=click.Path(file_okay=False),
               help="Output folder for passes.csv and summary.json.")
 def run(scenario, outdir):
@@ -154,7 +184,18 @@ def run(scenario, outdir):
         links, days = link_rows(plan), timeline_rows(plan)
         outputs["network.csv"] = render_table(links, list(links[0]), "csv")
         outputs["network_timeline.csv"] = render_table(days, list(days[0]) if days else [], "csv")
+    coverage_summary = None
+    if scn.coverage is not None:
+        from .api import scenario_coverage
+
+        result, shapes = scenario_coverage(scn)
+        coverage_summary = {**result.summary(), "latitude_bands": result.latitude_bands()}
+        outputs["coverage_points.csv"] = render_table(_columns_to_rows(result.table()), list(result.table()), "csv")
+        outputs["coverage_summary.json"] = to_json(coverage_summary)
+        outputs["footprints.geojson"] = to_json(shapes)
     summary = summarise(scn, table, rows, keys, links)
+    if coverage_summary is not None:
+        summary["coverage"] = {k: v for k, v in coverage_summary.items() if k != "latitude_bands"}
     outputs["summary.json"] = to_json(summary)
     # Everything is computed before anything is written: a failure leaves old results as they were.
     out = Path(outdir)

@@ -176,6 +176,15 @@ class NetworkSpec(_Strict):
     seed: int = 0
 
 
+class CoverageSpec(_Strict):
+    grid: Literal["global", "stations"] = "global"
+    grid_deg: Annotated[float, Field(ge=0.1, le=30.0)] = 2.0
+    min_elevation_deg: Annotated[float, Field(ge=0.0, lt=90.0)] = 20.0
+    step_s: Annotated[float, Field(ge=1.0, le=3600.0)] = 60.0
+    k: Annotated[int, Field(ge=1, le=100)] = 1
+    night_only: bool = False
+
+
 class ScenarioFile(_Strict):
     scenario: ScenarioSection
     satellites: list[SatelliteSpec] = Field(min_length=1)
@@ -187,6 +196,7 @@ class ScenarioFile(_Strict):
     fibre: list[FibreSpec] = []
     cities: list[CitySpec] = []
     network: NetworkSpec = NetworkSpec()
+    coverage: CoverageSpec | None = None
 
 
 @dataclass
@@ -224,6 +234,7 @@ class Scenario:
     fibre: list = field(default_factory=list)
     cities: list[Station] = field(default_factory=list)
     network: NetworkSpec = field(default_factory=NetworkSpec)
+    coverage: CoverageSpec | None = None
     telescopes: dict[str, int] = field(default_factory=dict)
     clear_sky_probability: dict = field(default_factory=dict)
     _terminals: dict = field(default_factory=dict, repr=False)
@@ -289,7 +300,7 @@ def scenario_from_dict(data: dict[str, Any], source: str | Path = "<memory>") ->
         constraints=Constraints(c.station_sun_max_elevation_deg, c.satellite_sunlit, c.max_range_km),
         source=str(source),
     )
-    scenario.link, scenario.qkd = model.link, model.qkd
+    scenario.link, scenario.qkd, scenario.coverage = model.link, model.qkd, model.coverage
     _attach_network(scenario, model, source)
     if scenario.has_key_model:
         for sat_index in {s.spec_index: k for k, s in enumerate(satellites)}.values():

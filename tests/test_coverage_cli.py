@@ -1,0 +1,56 @@
+"""``constellation coverage`` and the coverage outputs of ``run``."""
+
+import csv
+import io
+import json
+from pathlib import Path
+
+import pytest
+
+from constellation.cli import main
+
+ROOT = Path(__file__).resolve().parents[1]
+WALKER = ROOT / "scenarios" / "walker-66-demo.toml"
+
+
+def test_summary_json(capsys):
+    assert main(["coverage", str(WALKER), "--format", "json", "-o", "-"]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    for key in ("global_coverage_fraction", "mean_revisit_gap_s", "max_revisit_gap_s"):
+        assert key in summary
+    assert 0.0 < summary["global_coverage_fraction"] < 1.0
+    # A near-polar constellation covers the polar caps all the time (the 80-90 deg bands).
+    polar = [b for b in summary["latitude_bands"] if b["lat_min_deg"] >= 80 or b["lat_max_deg"] <= -80]
+    assert polar and all(b["coverage_fraction"] == 1.0 for b in polar)
+
+
+def test_lower_mask_covers_more(capsys):
+    fractions = []
+    for mask in ("30", "10"):
+        assert main(["coverage", str(WALKER), "--format", "json", "--grid-deg", "6", "--min-elevation-deg", mask]) == 0
+        fractions.append(json.loads(capsys.readouterr().out)["global_coverage_fraction"])
+    assert fractions[0] < fractions[1]
+
+
+def test_station_targets_csv_and_geojson(tmp_path, capsys):
+    shapes = tmp_path / "footprints.geojson"
+    assert main(["coverage", str(WALKER), "--stations", "--geojson", str(shapes)]) == 0
+    rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
+    assert [r["name"] for r in rows][:2] == ["Xinglong", "Nanshan"]
+    assert all(0.0 <= float(r["coverage_fraction"]) <= 1.0 for r in rows)
+    features = json.loads(shapes.read_text())["features"]
+    assert len(features) == 66 and features[0]["properties"]["satellite"] == "walker-P1-01"
+
+
+@pytest.mark.parametrize("args", [["--grid-deg", "0.01"], ["--min-elevation-deg", "90"]])
+def test_bad_options_exit_2(capsys, args):
+    assert main(["coverage", str(WALKER), *args]) == 2
+    assert "\n" not in capsys.readouterr().err.strip()
+
+
+def test_run_writes_coverage_outputs(tmp_path, capsys):
+    out = tmp_path / "out"
+    assert main(["run", str(WALKER), "-o", str(out)]) == 0
+    assert (out / "coverage_points.csv").is_file() and (out / "footprints.geojson").is_file()
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["coverage"]["global_coverage_fraction"] > 0
