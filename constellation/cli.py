@@ -155,11 +155,72 @@ def _columns_to_rows(columns: dict) -> list[dict]:
     return [dict(zip(names, row)) for row in zip(*values)]
 
 
+PLOT_KINDS = click.Choice(["tracks", "sky", "timeline", "key"])
+
+
+@cli.command()
+@click.argument("kind", type=PLOT_KINDS)
+@_scenario_argument
+@click.option("-o", "--output", default=None, type=click.Path(dir_okay=False),
+              help="Image file (.png, .svg, .pdf); default KIND.png.")
+@click.option("--station", help="Station for sky/key plots (default: the one with the longest QKD window).")
+@click.option("--satellites", help="Comma-separated satellites for tracks (default: all).")
+@click.option("--hours", type=click.FloatRange(min=0.01), help="Length of the tracks from the start (default: one orbit).")
+@click.option("--region", is_flag=True, help="Zoom the map on the stations.")
+def plot(kind, scenario, output, station, satellites, hours, region):
+    """Draw KIND: ground tracks, a sky plot, the pass timeline, or link and key along a pass."""
+    from . import plots
+    from .api import find_scenario_passes
+
+    scn = _load(scenario)
+    path = output or f"{kind}.png"
+    fig = _figure(plots, kind, scn, find_scenario_passes(scn), station, satellites, hours, region)
+    plots.save_figure(fig, path)
+    click.echo(f"wrote {path}")
+
+
+def _figure(plots, kind, scn, passes, station=None, satellites=None, hours=None, region=False):
+    if kind == "tracks":
+        chosen = [s.strip() for s in satellites.split(",")] if satellites else None
+        end_s = None if hours is None else min(hours * 3600.0, scn.duration_s)
+        extent = plots.stations_extent(scn.stations) if region else None
+        return plots.plot_tracks(scn, satellites=chosen, end_s=end_s, extent_deg=extent, footprints_at_s=0.0,
+                                 night_at_s=0.0)
+    if kind == "timeline":
+        return plots.plot_timeline(scn, passes)
+    row = plots.longest_window_pass(passes, station)
+    if kind == "sky":
+        name = station or passes.station_names[passes.station[row]] if len(passes) else scn.stations[0].name
+        return plots.plot_sky(scn, passes, name)
+    return plots.plot_key(scn, passes, row)
+
+
+@cli.command()
+@click.argument("kind", type=click.Choice(["geojson", "footprints", "czml"]))
+@_scenario_argument
+@click.option("-o", "--output", default="-", show_default=True, metavar="PATH|-", help="Output file or '-'.")
+def export(kind, scenario, output):
+    """Export ground tracks or footprints (GeoJSON, RFC 7946) or a Cesium CZML document."""
+    from . import exports
+    from .api import find_scenario_passes
+    from .report import emit, to_json
+
+    scn = _load(scenario)
+    if kind == "geojson":
+        document = exports.tracks_geojson(exports.ground_tracks(scn), scn.timebase)
+    elif kind == "footprints":
+        document = exports.footprints_geojson(exports.satellite_footprints(scn, 0.0), scn.timebase)
+    else:
+        document = exports.czml_document(scn, find_scenario_passes(scn))
+    emit(to_json(document), output)
+
+
 @cli.command()
 @_scenario_argument
+@click.option("--no-plots", is_flag=True, help="Skip the figures.")
 @click.option("-o", "--output", "outdir", default="out", show_default=True, type=click.Path(file_okay=False),
               help="Output folder for passes.csv and summary.json.")
-def run(scenario, outdir):
+def run(scenario, no_plots, outdir):
     """Run the whole job on SCENARIO and write its results to an output folder."""
     from .api import find_scenario_passes
     from .report import PASS_COLUMNS, render_table, to_json, write_text_atomic
@@ -197,10 +258,20 @@ def run(scenario, outdir):
     if coverage_summary is not None:
         summary["coverage"] = {k: v for k, v in coverage_summary.items() if k != "latitude_bands"}
     outputs["summary.json"] = to_json(summary)
+    figures = {}
+    if not no_plots:
+        from . import plots
+
+        kinds = ["tracks", "timeline"] + (["sky"] if table.has_window.any() else []) + \
+            (["key"] if keys is not None and table.has_window.any() else [])
+        figures = {f"{kind}.png": _figure(plots, kind, scn, table) for kind in kinds}
     # Everything is computed before anything is written: a failure leaves old results as they were.
     out = Path(outdir)
     for name, text in outputs.items():
         write_text_atomic(out / name, text)
+    for name, fig in figures.items():
+        plots.save_figure(fig, out / name)
+        outputs[name] = None
     click.echo(human_summary(summary))
     click.echo(f"wrote {', '.join(str(out / name) for name in outputs)}")
 

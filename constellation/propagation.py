@@ -71,6 +71,11 @@ class Propagator:
             empty = np.zeros((0, t_s.size, 3))
             return States(t_s, empty, empty.copy(), np.zeros((0, t_s.size), np.uint8), gmst)
         error, r, v = array.sgp4(jd, fr)
+        if t_s.size > 1 and np.all(np.diff(t_s) > 0):
+            # SGP4 may return error 0 again after a satellite has decayed (error 6), with
+            # positions millions of km away: once decayed, stay decayed.
+            decayed = np.logical_or.accumulate(error == 6, axis=1)
+            error = np.where(decayed & (error == 0), 6, error)
         return _to_states(t_s, error, r, v, gmst)
 
     def pairwise(self, satellite_index, t_s) -> States:
@@ -95,8 +100,15 @@ class Propagator:
         return _to_states(t_s, error[None], r[None], v[None], gmst82_rad(jd, fr_ut1))
 
 
+# Outside this range of geocentric distance a state is not a satellite (decay below ~0 km,
+# or SGP4 diverging): it is masked like an SGP4 error, with code 255.
+PLAUSIBLE_RADIUS_KM = (6300.0, 1_000_000.0)
+
+
 def _to_states(t_s, error, r, v, gmst) -> States:
+    radius = np.sqrt(np.einsum("...i,...i->...", np.nan_to_num(r), np.nan_to_num(r)))
     bad = (error != 0) | ~np.isfinite(r).all(axis=-1) | ~np.isfinite(v).all(axis=-1)
+    bad |= (radius < PLAUSIBLE_RADIUS_KM[0]) | (radius > PLAUSIBLE_RADIUS_KM[1])
     error = np.where(bad & (error == 0), 255, error).astype(np.uint8)
     r = np.where(bad[..., None], 0.0, r)
     v = np.where(bad[..., None], 0.0, v)

@@ -214,8 +214,9 @@ def decoy_estimates(transmittance, params: QkdParams, daylight=False) -> DecoyEs
     ``Y1 >= mu / (mu nu - nu**2) [Q_nu e**nu - Q_mu e**mu nu**2/mu**2 - (mu**2 - nu**2)/mu**2 Y0]``
     and ``e1 <= (E_nu Q_nu e**nu - e0 Y0) / (Y1 nu)``: the whole numerator is divided by
     ``Y1 nu`` (the parenthesis some public code misplaces). ``Y0`` is the measured vacuum-decoy
-    yield; the vacuum setting is ``mu3`` (0 for the presets; a nonzero ``mu3`` is treated as
-    vacuum here, use :func:`key_for_profile` for the general three-intensity bounds).
+    yield, so the third intensity must be a true vacuum (``mu3 = 0``, as in the presets);
+    with ``mu3 > 0`` this raises ValueError: use :func:`key_for_profile`, whose
+    three-intensity bounds hold for any ``mu3``.
 
     Parameters
     ----------
@@ -225,7 +226,10 @@ def decoy_estimates(transmittance, params: QkdParams, daylight=False) -> DecoyEs
     daylight : bool or array_like of bool, broadcastable
     """
     eta = np.asarray(transmittance, dtype=float) * params.detector_efficiency
-    mu, nu, _ = params.intensities
+    mu, nu, vacuum = params.intensities
+    if vacuum != 0.0:
+        raise ValueError(f"the vacuum + weak decoy bounds need intensities[2] = 0, found {vacuum}; "
+                         "use key_for_profile for a non-vacuum third intensity")
     p_ec = params.extraneous_probability(daylight)
     p_ap, e_int = params.afterpulse_probability, params.intrinsic_qber
     gain_mu = detection_probability(eta, mu, p_ec, p_ap)

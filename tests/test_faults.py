@@ -79,3 +79,35 @@ name = "Xinglong"
 """)
     assert main(["passes", str(path)]) == 0
     assert "warning" not in capsys.readouterr().err
+
+
+def test_decay_is_permanent_and_never_valid():
+    # python-sgp4 can report error 0 again after error 6 (decay), with positions far away;
+    # the propagator keeps the satellite decayed from its first error-6 sample on.
+    import datetime as dt
+
+    from constellation import orbits
+    from constellation.propagation import Propagator
+    from constellation.timebase import TimeBase, parse_utc
+
+    epoch = dt.datetime(2024, 1, 1, tzinfo=dt.timezone.utc)
+    sat = orbits.satrec_from_elements(orbits.Elements(orbits.semi_major_axis_km(250.0), 0.001, 51.6, 0.0, 0.0, 0.0,
+                                                      epoch, 0.05))
+    states = Propagator([sat], TimeBase(parse_utc(epoch))).states(np.arange(0.0, 3 * 86400.0, 60.0))
+    first_bad = int(np.argmax(~states.valid[0]))
+    assert first_bad > 0 and not states.valid[0, first_bad:].any()
+    radius = np.linalg.norm(states.r_km[0, :first_bad], axis=1)
+    assert np.all((radius > 6300.0) & (radius < 7000.0))
+
+
+def test_outputs_are_world_readable_like_normal_files(tmp_path):
+    import os
+    import stat
+
+    from constellation.report import write_text_atomic
+
+    path = tmp_path / "x.csv"
+    write_text_atomic(path, "a\n")
+    umask = os.umask(0)
+    os.umask(umask)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o666 & ~umask
