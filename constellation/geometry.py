@@ -141,9 +141,11 @@ def range_rate_km_s(r_km, v_km_s, station_km):
 def shadow_margin_km(r_km, sun_unit):
     """Signed distance (km) of a satellite from Earth's cylindrical shadow.
 
-    Positive when the Sun's centre is visible from the satellite (sunlit), negative inside
-    the shadow of a sphere of radius ``WGS84_A_KM`` (point Sun, as skyfield's
-    ``is_sunlit``). Continuous, so it can be root-found.
+    Positive when sunlit, negative inside the cylindrical shadow of a sphere of radius
+    ``WGS84_A_KM`` cast along ``sun_unit`` (the geocentric Sun direction). Skyfield's
+    ``is_sunlit`` uses the satellite-to-Sun line instead; the two directions differ by
+    < 5e-5 rad in LEO, which moves shadow entry and exit by ~40 ms. Continuous, so it can
+    be root-found.
     """
     r = np.asarray(r_km, dtype=float)
     along = np.einsum("...i,...i->...", r, sun_unit)

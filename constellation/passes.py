@@ -35,7 +35,8 @@ from .rootfind import illinois
 from .stations import Station
 
 # Root tolerances. Rise, set and window edges: 1 ms. Culmination and closest approach sit
-# where the function is flat: 10 ms there moves elevation by < 1e-5 deg and range by < 1 cm.
+# where the function is flat: 10 ms there moves range by < 1 cm and elevation by < 1e-5 deg
+# except within a degree of the zenith (up to ~0.01 deg there).
 _XTOL_S = 1e-3
 _XTOL_EXTREMUM_S = 1e-2
 _SUN_STEP_S = 20.0
@@ -118,17 +119,21 @@ class PassTable:
 
 
 def default_step_s(satrecs) -> float:
-    """Coarse step: 120 s, or a fortieth of the shortest orbital period if that is less.
+    """Coarse step: 120 s, shortened for short periods and for eccentric orbits.
 
-    At 120 s the quintic interpolation of ``propagation.Track`` stays within ~0.5 m of
-    SGP4 in LEO, and a fortieth of an orbit is far finer than the once-per-orbit maxima
-    of the elevation that the pass search looks for.
+    At most a fortieth of the shortest orbital period, far finer than the once-per-orbit
+    maxima of the elevation that the pass search looks for. The interpolation of
+    ``propagation.Track`` is limited by SGP4's velocity not being exactly the derivative of
+    its position, a mismatch that grows with eccentricity: its error is ~0.5 m x (e / 0.01)
+    x (step / 60 s) (measured, e = 0.01-0.7). The step 0.6 s / e (5 s at least) keeps it
+    near 0.5 m, i.e. ~1 ms on rise and set.
     """
     if not satrecs:
         return 120.0
     mean_motion_rad_min = max(s.no_kozai for s in satrecs)
     period_s = 2 * np.pi / mean_motion_rad_min * 60.0
-    return float(min(120.0, period_s / 40.0))
+    eccentricity = max(s.ecco for s in satrecs)
+    return float(min(120.0, period_s / 40.0, max(5.0, 0.6 / max(eccentricity, 1e-9))))
 
 
 def find_passes(propagator: Propagator, stations: list[Station], duration_s: float,

@@ -123,9 +123,11 @@ class Track:
     velocity and acceleration at both ends. Positions and velocities come from SGP4; the
     acceleration is gravity with J2 (WGS72, SGP4's constants) plus the Coriolis and
     centrifugal terms of the rotating frame, which leaves out only forces ~1e-3 of J2's
-    (higher zonals, drag, luni-solar). For LEO at 120 s steps the interpolation error is
-    centimetres (``tests/test_positions.py`` measures it against SGP4), ~0.01 ms along the
-    orbit, so event refinement needs no further SGP4 calls.
+    (higher zonals, drag, luni-solar). What limits it is SGP4 itself, whose velocity is not
+    exactly the derivative of its position: for near-circular LEO at 120 s steps the error
+    is 0.2-0.5 m (``tests/test_positions.py`` measures it against SGP4), growing with
+    eccentricity (``passes.default_step_s`` shortens the step accordingly). That is ~0.1 ms
+    along the orbit, so event refinement needs no further SGP4 calls.
     """
 
     def __init__(self, states: States):
