@@ -155,7 +155,7 @@ def _columns_to_rows(columns: dict) -> list[dict]:
     return [dict(zip(names, row)) for row in zip(*values)]
 
 
-PLOT_KINDS = click.Choice(["tracks", "sky", "timeline", "key"])
+PLOT_KINDS = click.Choice(["tracks", "sky", "timeline", "key", "coverage"])
 
 
 @cli.command()
@@ -168,13 +168,18 @@ PLOT_KINDS = click.Choice(["tracks", "sky", "timeline", "key"])
 @click.option("--hours", type=click.FloatRange(min=0.01), help="Length of the tracks from the start (default: one orbit).")
 @click.option("--region", is_flag=True, help="Zoom the map on the stations.")
 def plot(kind, scenario, output, station, satellites, hours, region):
-    """Draw KIND: ground tracks, a sky plot, the pass timeline, or link and key along a pass."""
+    """Draw KIND: ground tracks, a sky plot, the pass timeline, link and key along a pass, or coverage."""
     from . import plots
     from .api import find_scenario_passes
 
     scn = _load(scenario)
     path = output or f"{kind}.png"
-    fig = _figure(plots, kind, scn, find_scenario_passes(scn), station, satellites, hours, region)
+    if kind == "coverage":
+        from .api import scenario_coverage
+
+        fig = plots.plot_coverage(scenario_coverage(scn)[0], stations=scn.stations)
+    else:
+        fig = _figure(plots, kind, scn, find_scenario_passes(scn), station, satellites, hours, region)
     plots.save_figure(fig, path)
     click.echo(f"wrote {path}")
 
@@ -250,6 +255,7 @@ def run(scenario, no_plots, outdir):
         from .api import scenario_coverage
 
         result, shapes = scenario_coverage(scn)
+        coverage_result = result
         coverage_summary = {**result.summary(), "latitude_bands": result.latitude_bands()}
         outputs["coverage_points.csv"] = render_table(_columns_to_rows(result.table()), list(result.table()), "csv")
         outputs["coverage_summary.json"] = to_json(coverage_summary)
@@ -265,6 +271,8 @@ def run(scenario, no_plots, outdir):
         kinds = ["tracks", "timeline"] + (["sky"] if table.has_window.any() else []) + \
             (["key"] if keys is not None and table.has_window.any() else [])
         figures = {f"{kind}.png": _figure(plots, kind, scn, table) for kind in kinds}
+        if coverage_summary is not None:
+            figures["coverage.png"] = plots.plot_coverage(coverage_result, stations=scn.stations)
     # Everything is computed before anything is written: a failure leaves old results as they were.
     out = Path(outdir)
     for name, text in outputs.items():

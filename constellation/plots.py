@@ -23,6 +23,8 @@ plot_sky(scenario, passes, station, rows=None, *, step_s=2.0, title=None, ax=Non
 plot_timeline(scenario, passes, *, start_s=0.0, end_s=None, stations=None, title=None,
               ax=None)                                                     kind ``timeline``
 plot_key(scenario, passes, row=None, *, slot_s=1.0, title=None)           kind ``key``
+plot_coverage(result, *, quantity="coverage_fraction", title=None, stations=None,
+              band_width_deg=None)                                        kind ``coverage``
 key_profile(scenario, passes, row, slot_s=1.0) -> KeyProfile              the arrays behind it
 plot_key_profile(profile, timebase=None, *, title=None)                   plot your own arrays
 longest_window_pass(passes, station=None) -> int                          a default pass
@@ -34,10 +36,11 @@ Times ``*_s`` are seconds since the scenario start; pass ``row`` numbers index t
 """
 
 from .plots_base import OfflineMapError, map_data_dir, save_figure, use_shipped_maps
+from .plots_coverage import plot_coverage
 from .plots_key import KeyProfile, key_profile, longest_window_pass, plot_key, plot_key_profile
 from .plots_map import footprint_outline, plot_tracks, stations_extent
 from .plots_passes import pass_track, plot_sky, plot_timeline
 
 __all__ = ["KeyProfile", "OfflineMapError", "footprint_outline", "key_profile", "longest_window_pass",
-           "map_data_dir", "pass_track", "plot_key", "plot_key_profile", "plot_sky", "plot_timeline",
+           "map_data_dir", "pass_track", "plot_coverage", "plot_key", "plot_key_profile", "plot_sky", "plot_timeline",
            "plot_tracks", "save_figure", "stations_extent", "use_shipped_maps"]

@@ -54,3 +54,9 @@ def test_run_writes_coverage_outputs(tmp_path, capsys):
     assert (out / "coverage_points.csv").is_file() and (out / "footprints.geojson").is_file()
     summary = json.loads((out / "summary.json").read_text())
     assert summary["coverage"]["global_coverage_fraction"] > 0
+
+
+def test_plot_coverage_command(tmp_path, capsys):
+    path = tmp_path / "coverage.png"
+    assert main(["plot", "coverage", str(WALKER), "-o", str(path)]) == 0
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
