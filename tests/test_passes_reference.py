@@ -37,7 +37,6 @@ from constellation.propagation import Propagator
 from constellation.stations import Station, builtin_station
 from constellation.timebase import TimeBase, parse_utc, timescale
 
-from conftest import MICIUS_TLE
 
 AOS_LOS_TOL_S = 0.01
 MAX_EL_TOL_DEG = 0.01
