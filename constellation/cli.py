@@ -155,6 +155,24 @@ def _columns_to_rows(columns: dict) -> list[dict]:
     return [dict(zip(names, row)) for row in zip(*values)]
 
 
+def _check_output_folder(out: Path, scn) -> None:
+    """Refuse to mix results: a non-empty folder must hold an earlier run of the same scenario."""
+    import json
+
+    from .errors import InputError
+
+    if not out.exists() or not any(out.iterdir()):
+        return
+    try:
+        previous = json.loads((out / "summary.json").read_text()).get("scenario_file")
+    except (OSError, ValueError, AttributeError):
+        previous = None
+    if previous != scn.source:
+        found = f"results of {previous}" if previous else "files that are not a constellation run"
+        raise InputError(out, "-o", "an empty folder or one holding this scenario's earlier results "
+                         "(use --force to write there anyway)", found)
+
+
 PLOT_KINDS = click.Choice(["tracks", "sky", "timeline", "key", "coverage"])
 
 
@@ -225,13 +243,16 @@ def export(kind, scenario, output):
 @click.option("--no-plots", is_flag=True, help="Skip the figures.")
 @click.option("-o", "--output", "outdir", default="out", show_default=True, type=click.Path(file_okay=False),
               help="Output folder for passes.csv and summary.json.")
-def run(scenario, no_plots, outdir):
+@click.option("--force", is_flag=True, help="Write into a folder that holds another scenario's results.")
+def run(scenario, no_plots, outdir, force):
     """Run the whole job on SCENARIO and write its results to an output folder."""
     from .api import find_scenario_passes
     from .report import PASS_COLUMNS, render_table, to_json, write_text_atomic
     from .summary import human_summary, summarise
 
     scn = _load(scenario)
+    if not force:
+        _check_output_folder(Path(outdir), scn)
     table = find_scenario_passes(scn)
     rows = table.rows(scn.timebase)
     outputs = {"passes.csv": render_table(rows, PASS_COLUMNS, "csv")}

@@ -76,3 +76,21 @@ def test_ci_runs_the_readme_test_command():
     command = 'python3 -m venv .venv && .venv/bin/pip install -q -e ".[test]" && .venv/bin/python -m pytest -q'
     assert command in readme
     assert command in (ROOT / ".ci" / "run").read_text()
+
+
+def test_run_refuses_a_folder_of_another_run(tmp_path, capsys):
+    out = tmp_path / "out"
+    assert main(["run", str(SCENARIO), "-o", str(out), "--no-plots"]) == 0
+    assert main(["run", str(SCENARIO), "-o", str(out), "--no-plots"]) == 0  # same scenario again: fine
+    other = ROOT / "scenarios" / "jinan-1-stellenbosch-2025.toml"
+    before = (out / "passes.csv").read_text()
+    assert main(["run", str(other), "-o", str(out), "--no-plots"]) == 2
+    assert "--force" in capsys.readouterr().err
+    assert (out / "passes.csv").read_text() == before
+    assert main(["run", str(other), "-o", str(out), "--no-plots", "--force"]) == 0
+
+
+def test_run_refuses_a_folder_of_other_files(tmp_path, capsys):
+    (tmp_path / "thesis.tex").write_text("precious")
+    assert main(["run", str(SCENARIO), "-o", str(tmp_path), "--no-plots"]) == 2
+    assert (tmp_path / "thesis.tex").read_text() == "precious"
