@@ -76,23 +76,37 @@ def _scenario_keys(scn, table, rows):
 @click.option("--loss-profile", type=click.Path(dir_okay=False), help="CSV with columns t_s,loss_db (your own channel).")
 @click.option("--qkd", "qkd_file", type=click.Path(dir_okay=False), help="TOML file with a [qkd] table (with --loss-profile).")
 @click.option("--daylight", is_flag=True, help="Use the day background for the loss profile.")
+@click.option("--optimise", is_flag=True,
+              help="Choose intensities, their probabilities and the basis bias that maximise the finite key "
+                   "of the loss profile (bounds: constellation/optimise.py).")
 @_table_options
-def key(scenario, loss_profile, qkd_file, daylight, fmt, output):
+def key(scenario, loss_profile, qkd_file, daylight, optimise, fmt, output):
     """Secure key per pass of SCENARIO, or of one loss profile taken as a single block."""
     from .report import emit, render_table, to_json
 
     if loss_profile or qkd_file:
         if not (loss_profile and qkd_file) or scenario:
             raise click.UsageError("use --loss-profile PROFILE.csv with --qkd QKD.toml, and no SCENARIO")
+    elif optimise:
+        raise click.UsageError("--optimise works on one block: use it with --loss-profile and --qkd")
+    if loss_profile:
         from .profile import read_loss_profile, read_qkd_file
         from .qkd import key_for_profile
 
         params = read_qkd_file(qkd_file)
         loss_db, slot_s = read_loss_profile(loss_profile)
+        settings = {}
+        if optimise:
+            from .optimise import optimise_protocol
+
+            params = optimise_protocol(loss_db, slot_s, params, daylight=daylight).params
+            settings = {"mu_signal": round(params.intensities[0], 4), "mu_decoy": round(params.intensities[1], 4),
+                        "p_signal": round(params.probabilities[0], 4), "p_decoy": round(params.probabilities[1], 4),
+                        "basis_probability_x": round(params.basis_probability_x, 4)}
         result = key_for_profile(loss_db, slot_s, params, daylight=daylight)
         row = {"slots": int(loss_db.size), "duration_s": round(float(slot_s.sum()), 6),
                "finite_key_bits": int(result.finite_key_bits), "asymptotic_key_bits": int(result.asymptotic_key_bits),
-               "qber": round(result.qber, 6), "sifted_bits": int(result.sifted_bits)}
+               "qber": round(result.qber, 6), "sifted_bits": int(result.sifted_bits), **settings}
         emit(to_json(row) if fmt == "json" else render_table([row], list(row), "csv"), output)
         return
     from .api import find_scenario_passes

@@ -140,3 +140,14 @@ def test_scenario_without_link_model_is_an_input_error(tmp_path, capsys):
 def test_profile_and_scenario_are_exclusive(tmp_path, qkd_file, capsys):
     profile = _profile(tmp_path, [(0, 30.0)])
     assert main(["key", str(MICIUS), "--loss-profile", str(profile), "--qkd", str(qkd_file)]) == 2
+
+
+def test_loss_profile_with_optimised_settings(tmp_path, qkd_file, capsys):
+    t = np.arange(274.0)
+    path = _profile(tmp_path, zip(t, np.interp(t + 0.5, QNET_T_S, QNET_LOSS_DB)))
+    assert main(["key", "--loss-profile", str(path), "--qkd", str(qkd_file), "--format", "json"]) == 0
+    plain = json.loads(capsys.readouterr().out)
+    assert main(["key", "--loss-profile", str(path), "--qkd", str(qkd_file), "--format", "json", "--optimise"]) == 0
+    best = json.loads(capsys.readouterr().out)
+    assert best["finite_key_bits"] >= plain["finite_key_bits"]
+    assert 0.3 <= best["mu_signal"] <= 1.0 and 0.3 <= best["basis_probability_x"] <= 0.95
