@@ -92,7 +92,7 @@ def scenario_coverage(scenario: Scenario, *, grid_deg=None, min_elevation_deg=No
     Night statistics use the scenario's ``station_sun_max_elevation_deg`` (else -12 deg).
     Returns ``(CoverageResult, footprints GeoJSON dict at the start instant)``.
     """
-    from .coverage import coverage, equal_area_grid, target_grid
+    from .coverage import coverage, equal_area_grid, region_grid, target_grid
     from .coverage import CoverageResult  # noqa: F401  (documented return type)
     from .footprints import footprints_from_positions, footprints_geojson
     from .scenario import CoverageSpec
@@ -105,6 +105,16 @@ def scenario_coverage(scenario: Scenario, *, grid_deg=None, min_elevation_deg=No
     if stations_only:
         grid = target_grid([s.latitude_deg for s in scenario.stations], [s.longitude_deg for s in scenario.stations],
                            names=[s.name for s in scenario.stations])
+    elif spec.grid == "region":
+        from shapely.geometry import Polygon
+
+        region = Polygon(spec.region)
+        if not region.is_valid:
+            from .errors import InputError
+
+            raise InputError(scenario.source, "coverage.region", "a simple polygon (edges must not cross)",
+                             f"{len(spec.region)} points with crossing edges")
+        grid = region_grid(region, grid_deg)
     else:
         grid = equal_area_grid(grid_deg)
     night = scenario.constraints.station_sun_max_elevation_deg

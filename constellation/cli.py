@@ -145,16 +145,17 @@ def network(scenario, timeline, fmt, output):
 @click.option("--min-elevation-deg", type=click.FloatRange(0.0, 90.0, max_open=True), help="Elevation mask (deg).")
 @click.option("--night-only", is_flag=True, default=None, help="Count only coverage while the point is dark.")
 @click.option("--stations", "stations_only", is_flag=True, default=None, help="Cover the scenario's stations instead of the globe.")
+@click.option("-k", "k", type=click.IntRange(1, 100), help="Satellites needed in view at once (default 1).")
 @click.option("--geojson", type=click.Path(dir_okay=False), help="Also write the footprints at the start (GeoJSON).")
 @_table_options
-def coverage(scenario, grid_deg, min_elevation_deg, night_only, stations_only, geojson, fmt, output):
+def coverage(scenario, grid_deg, min_elevation_deg, night_only, stations_only, k, geojson, fmt, output):
     """Coverage fraction, revisit gaps and response time over a grid (CSV per point; JSON summary)."""
     from .api import scenario_coverage
     from .report import emit, render_table, to_json, write_text_atomic
 
     scn = _load(scenario)
     result, shapes = scenario_coverage(scn, grid_deg=grid_deg, min_elevation_deg=min_elevation_deg,
-                                       night_only=night_only, stations_only=stations_only)
+                                       night_only=night_only, stations_only=stations_only, k=k)
     if fmt == "json":
         emit(to_json({**result.summary(), "latitude_bands": result.latitude_bands()}), output)
     else:

@@ -177,12 +177,21 @@ class NetworkSpec(_Strict):
 
 
 class CoverageSpec(_Strict):
-    grid: Literal["global", "stations"] = "global"
+    grid: Literal["global", "stations", "region"] = "global"
+    region: list[tuple[Longitude, Latitude]] | None = None
     grid_deg: Annotated[float, Field(ge=0.1, le=30.0)] = 2.0
     min_elevation_deg: Annotated[float, Field(ge=0.0, lt=90.0)] = 20.0
     step_s: Annotated[float, Field(ge=1.0, le=3600.0)] = 60.0
     k: Annotated[int, Field(ge=1, le=100)] = 1
     night_only: bool = False
+
+    @model_validator(mode="after")
+    def _region(self):
+        if (self.grid == "region") != (self.region is not None):
+            raise ValueError('grid = "region" together with region = [[lon_deg, lat_deg], ...] (3 points at least)')
+        if self.region is not None and len(self.region) < 3:
+            raise ValueError(f"a region of 3 points at least, found {len(self.region)}")
+        return self
 
 
 class ScenarioFile(_Strict):

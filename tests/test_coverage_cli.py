@@ -60,3 +60,25 @@ def test_plot_coverage_command(tmp_path, capsys):
     path = tmp_path / "coverage.png"
     assert main(["plot", "coverage", str(WALKER), "-o", str(path)]) == 0
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_region_and_k(tmp_path, capsys):
+    # Europe as a region; double coverage is never more than single coverage.
+    text = WALKER.read_text().replace("grid_deg = 3\n", 'grid = "region"\nregion = [[-10, 35], [30, 35], [30, 60], [-10, 60]]\ngrid_deg = 2\n')
+    path = tmp_path / "europe.toml"
+    path.write_text(text)
+    fractions = []
+    for k in ("1", "2"):
+        assert main(["coverage", str(path), "--format", "json", "-k", k]) == 0
+        summary = json.loads(capsys.readouterr().out)
+        assert 0 < summary["n_points"] < 400
+        fractions.append(summary["global_coverage_fraction"])
+    assert fractions[1] <= fractions[0]
+
+
+def test_region_needs_points(tmp_path, capsys):
+    text = WALKER.read_text().replace("grid_deg = 3\n", 'grid = "region"\nregion = [[-10, 35], [30, 35]]\n')
+    path = tmp_path / "bad.toml"
+    path.write_text(text)
+    assert main(["coverage", str(path)]) == 2
+    assert "coverage" in capsys.readouterr().err
