@@ -247,10 +247,6 @@ class _StationGeometry:
         return out
 
 
-def _evaluate(track, sat_idx, t_s):
-    return track.at(sat_idx, t_s)
-
-
 def _coarse_candidates(states, geo):
     """Per station: sampled local maxima of sin(elevation) that could reach the mask.
 
@@ -419,7 +415,7 @@ def _apply_masks(track, geo, table, mask_step_s):
         t = np.linspace(a, b, n)
 
         def margin(_, tt, sat=sat, st=st):
-            rr, vv, ok = _evaluate(track, np.full(np.size(tt), sat), np.atleast_1d(tt))
+            rr, vv, ok = track.at(np.full(np.size(tt), sat), np.atleast_1d(tt))
             hh, _ = geometry.sin_elevation_and_rate(rr, vv, geo.position_km[st], geo.up[st])
             return np.where(ok, hh - geo.sin_mask(np.full(np.size(tt), st), rr), -1.0)
 
@@ -433,7 +429,7 @@ def _apply_masks(track, geo, table, mask_step_s):
             t0 = t[i0] if i0 == 0 else illinois(margin, t[i0 - 1:i0], t[i0:i0 + 1], f[i0 - 1:i0], f[i0:i0 + 1], _XTOL_S)[0]
             t1 = t[i1] if i1 == n - 1 else illinois(margin, t[i1:i1 + 1], t[i1 + 1:i1 + 2], f[i1:i1 + 1], f[i1 + 1:i1 + 2], _XTOL_S)[0]
             seg = t[i0:i1 + 1]
-            rr, vv, ok = _evaluate(track, np.full(seg.size, sat), seg)
+            rr, vv, ok = track.at(np.full(seg.size, sat), seg)
             hh, _ = geometry.sin_elevation_and_rate(rr, vv, geo.position_km[st], geo.up[st])
             peak = int(np.argmax(np.where(ok, hh, -2)))
             culm, h_max = seg[peak], hh[peak]
@@ -501,7 +497,7 @@ def _constraint_margin(track, geo, constraints, sun, sat, station, t):
     margin = np.full(np.shape(t), np.inf)
     need_sat = constraints.satellite_sunlit is not None or constraints.max_range_km is not None
     if need_sat:
-        rr, vv, ok = _evaluate(track, sat, t)
+        rr, vv, ok = track.at(sat, t)
         margin = np.where(ok, margin, -1.0)
     if constraints.satellite_sunlit is not None:
         sun_unit = sun.unit_ecef(t, gmst_rad=track.gmst_rad(t))
