@@ -338,8 +338,13 @@ def stations(fmt, output):
 
 def main(argv=None) -> int:
     """Console entry point; returns the exit code."""
+    args = sys.argv[1:] if argv is None else list(argv)
+    if not args:
+        with click.Context(cli, info_name="constellation") as ctx:
+            click.echo(cli.get_help(ctx))
+        return 0
     try:
-        cli.main(args=argv, prog_name="constellation", standalone_mode=False)
+        cli.main(args=args, prog_name="constellation", standalone_mode=False)
     except ConstellationError as exc:
         click.echo(f"error: {exc}", err=True)
         return 2

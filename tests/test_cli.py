@@ -94,3 +94,9 @@ def test_run_refuses_a_folder_of_other_files(tmp_path, capsys):
     (tmp_path / "thesis.tex").write_text("precious")
     assert main(["run", str(SCENARIO), "-o", str(tmp_path), "--no-plots"]) == 2
     assert (tmp_path / "thesis.tex").read_text() == "precious"
+
+
+def test_no_arguments_prints_help(capsys):
+    assert main([]) == 0
+    captured = capsys.readouterr()
+    assert captured.out.startswith("Usage:") and captured.err == ""
