@@ -226,10 +226,11 @@ def _figure(plots, kind, scn, passes, station=None, satellites=None, hours=None,
                                  night_at_s=0.0)
     if kind == "timeline":
         return plots.plot_timeline(scn, passes)
+    if kind == "sky" and station:
+        return plots.plot_sky(scn, passes, station)
     row = plots.longest_window_pass(passes, station)
     if kind == "sky":
-        name = station or passes.station_names[passes.station[row]] if len(passes) else scn.stations[0].name
-        return plots.plot_sky(scn, passes, name)
+        return plots.plot_sky(scn, passes, passes.station_names[passes.station[row]])
     return plots.plot_key(scn, passes, row)
 
 
@@ -290,10 +291,10 @@ def run(scenario, no_plots, outdir, force):
     if scn.coverage is not None:
         from .api import scenario_coverage
 
-        result, shapes = scenario_coverage(scn)
-        coverage_result = result
-        coverage_summary = {**result.summary(), "latitude_bands": result.latitude_bands()}
-        outputs["coverage_points.csv"] = render_table(_columns_to_rows(result.table()), list(result.table()), "csv")
+        coverage_result, shapes = scenario_coverage(scn)
+        coverage_summary = {**coverage_result.summary(), "latitude_bands": coverage_result.latitude_bands()}
+        columns = coverage_result.table()
+        outputs["coverage_points.csv"] = render_table(_columns_to_rows(columns), list(columns), "csv")
         outputs["coverage_summary.json"] = to_json(coverage_summary)
         outputs["footprints.geojson"] = to_json(shapes)
     summary = summarise(scn, table, rows, keys, links)
