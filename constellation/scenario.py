@@ -486,7 +486,9 @@ _MESSAGES = {
 
 
 def _input_error(source, exc: ValidationError, data: dict) -> InputError:
-    err = exc.errors(include_url=False)[0]
+    errors = exc.errors(include_url=False)
+    # An unknown key often explains a "missing" one (a misspelt table): report it first.
+    err = next((e for e in errors if e["type"] == "extra_forbidden"), errors[0])
     loc = [p for p in err["loc"] if p not in ("function-after[_ordered(), ScenarioSection]",)]
     where = _format_loc(loc)
     kind = err["type"]

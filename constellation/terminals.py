@@ -57,4 +57,9 @@ def _relabel(build, values, source, where):
     try:
         return build(values, source=str(source))
     except InputError as exc:
-        raise InputError(source, f"{where}.{exc.field}", exc.expected, exc.found) from None
+        expected = exc.expected
+        if expected.startswith("one of ") and isinstance(exc.found, str):
+            close = difflib.get_close_matches(exc.found, expected[len("one of "):].split(", "), n=1)
+            if close:
+                expected = f"a known key (did you mean {close[0]!r}?)"
+        raise InputError(source, f"{where}.{exc.field}", expected, exc.found) from None

@@ -92,3 +92,19 @@ def test_unknown_option_is_one_line(capsys):
     assert main(["passes", "--format", "xml"]) == 2
     err = capsys.readouterr().err.strip()
     assert "\n" not in err and "xml" in err
+
+
+def test_misspelt_table_is_named_before_what_it_leaves_missing(tmp_path, capsys):
+    path = tmp_path / "typo.toml"
+    path.write_text(GOOD.replace("[[stations]]", "[[statoins]]"))
+    assert main(["passes", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert "statoins" in err and "did you mean 'stations'" in err
+
+
+def test_unknown_qkd_key_suggests_the_near_match(tmp_path, capsys):
+    path = tmp_path / "qkd.toml"
+    path.write_text(GOOD + '\n[link]\npreset = "micius"\n[qkd]\npreset = "micius"\ndetector_eficiency = 0.4\n')
+    assert main(["passes", str(path)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "qkd.detector_eficiency" in err and "did you mean 'detector_efficiency'" in err and "\n" not in err
