@@ -170,7 +170,7 @@ def _columns_to_rows(columns: dict) -> list[dict]:
     return [dict(zip(names, row)) for row in zip(*values)]
 
 
-def _check_output_folder(out: Path, scn) -> None:
+def _check_output_folder(out: Path, scn, marker: str = "summary.json") -> None:
     """Refuse to mix results: a non-empty folder must hold an earlier run of the same scenario."""
     import json
 
@@ -179,7 +179,7 @@ def _check_output_folder(out: Path, scn) -> None:
     if not out.exists() or not any(out.iterdir()):
         return
     try:
-        previous = json.loads((out / "summary.json").read_text()).get("scenario_file")
+        previous = json.loads((out / marker).read_text()).get("scenario_file")
     except (OSError, ValueError, AttributeError):
         previous = None
     if previous != scn.source:
@@ -319,6 +319,120 @@ def run(scenario, no_plots, outdir, force):
         outputs[name] = None
     click.echo(human_summary(summary))
     click.echo(f"wrote {', '.join(str(out / name) for name in outputs)}")
+
+
+@cli.command()
+@click.argument("scenario", type=click.Path(dir_okay=False))
+@click.option("-o", "--output", "outdir", default="size-out", show_default=True, type=click.Path(file_okay=False),
+              help="Output folder (its sweep.jsonl lets an interrupted sweep resume).")
+@click.option("--workers", type=click.IntRange(1, 512), help="Local worker processes (default: CPU count; 1 = this process).")
+@click.option("--scheduler", metavar="tcp://HOST:PORT",
+              help="Run on this Dask scheduler instead (default: $CONSTELLATION_SCHEDULER).")
+@click.option("--no-plots", is_flag=True, help="Skip the Pareto figure.")
+@click.option("--fresh", is_flag=True, help="Ignore results saved by an earlier run in the folder.")
+@click.option("--force", is_flag=True, help="Write into a folder that holds another scenario's results.")
+def size(scenario, outdir, workers, scheduler, no_plots, fresh, force):
+    """Search the [[designs]] of SCENARIO for the cheapest constellations meeting its [targets]."""
+    import time
+
+    from .errors import InputError
+    from .planner import size as run_sizing
+    from .report import write_text_atomic
+    from .sizing_outputs import human_sizing_summary, problem_base, sizing_outputs
+    from .sweep import Journal, Problem, make_runner
+
+    scn = _load(scenario)
+    if not scn.designs:
+        raise InputError(scn.source, "designs", "[[designs]] families to size (see scenarios/2027-global.toml)", "none")
+    out = Path(outdir)
+    if not force:
+        _check_output_folder(out, scn, marker="size.json")
+    problem = Problem(problem_base(scn), scn.source)
+    journal = Journal(out / "sweep.jsonl", problem.fingerprint)
+    if fresh and journal.path.exists():
+        journal.path.unlink()
+    started = time.perf_counter()
+    runner = make_runner(problem, workers=workers, scheduler=scheduler)
+    click.echo(f"sizing {len(scn.designs)} families on {runner.name}", err=True)
+
+    def progress(done, total, message):
+        click.echo(f"[{done}/{total}] {message}", err=True)
+
+    try:
+        result = run_sizing(scn, runner, journal, progress=progress)
+    finally:
+        runner.close()
+    outputs = sizing_outputs(scn, result, runner.name, time.perf_counter() - started)
+    figure = None
+    if not no_plots:
+        from . import plots_design
+
+        figure = plots_design.plot_pareto(result, title=scn.name)
+    for name, text in outputs.items():
+        write_text_atomic(out / name, text)
+    if figure is not None:
+        from .plots import save_figure
+
+        save_figure(figure, out / "pareto.png")
+        outputs["pareto.png"] = None
+    click.echo(human_sizing_summary(outputs["size.json"]))
+    click.echo(f"wrote {', '.join(str(out / name) for name in outputs)}")
+
+
+@cli.command()
+@click.argument("scenarios", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.option("-o", "--output", "outdir", type=click.Path(file_okay=False),
+              help="Also write compare.csv and compare.png into this folder.")
+@click.option("--no-plots", is_flag=True, help="Skip the figure.")
+def compare(scenarios, outdir, no_plots):
+    """Put designs side by side: satellites, cost, key per link, latency, coverage, revisit."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from .compare import compare_designs, compare_rows
+    from .report import render_table, write_text_atomic
+
+    loaded = [_load(path) for path in scenarios]
+    table = compare_designs(loaded)
+    rows = compare_rows(table)
+    names = [c for c in rows[0] if c not in ("metric", "unit", "better")]
+    view = Table(title="designs compared (green: best, red: worst)", show_lines=False)
+    view.add_column("metric", no_wrap=True)
+    view.add_column("unit")
+    for name in names:
+        view.add_column(name, justify="right")
+    for row in rows:
+        cells = []
+        for name in names:
+            text = _cell(row[name])
+            if row.get("best") == name:
+                text = f"[bold green]{text}[/]"
+            elif row.get("worst") == name:
+                text = f"[red]{text}[/]"
+            cells.append(text)
+        view.add_row(row["metric"], row["unit"], *cells)
+    Console(width=max(100, 24 + 18 * len(names))).print(view)
+    if outdir:
+        out = Path(outdir)
+        write_text_atomic(out / "compare.csv", render_table(rows, ["metric", "unit", "better", *names, "best", "worst"], "csv"))
+        written = [out / "compare.csv"]
+        if not no_plots:
+            from .plots import save_figure
+            from .plots_design import plot_compare
+
+            save_figure(plot_compare([{**d, "name": n} for d, n in zip(table, names)]), out / "compare.png")
+            written.append(out / "compare.png")
+        click.echo(f"wrote {', '.join(map(str, written))}")
+
+
+def _cell(value) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float):
+        return f"{value:,.3g}" if abs(value) < 1000 else f"{value:,.0f}"
+    return str(value)
 
 
 @cli.command()

@@ -148,3 +148,21 @@ def walker(pattern: str, total: int, planes: int, phasing: int, altitude_km: flo
             raan = raan0_deg + spread * p / planes
             out.append((p, s, Elements(a, 0.0, inclination_deg, raan % 360.0, 0.0, m % 360.0, epoch)))
     return out
+
+
+GEO_SEMI_MAJOR_AXIS_KM = (WGS72_MU_KM3_S2 / (2.0 * math.pi / 86164.0905) ** 2) ** (1.0 / 3.0)
+
+
+def geostationary(longitude_deg: float, epoch: dt.datetime, inclination_deg: float = 0.0) -> Elements:
+    """Elements of a geostationary satellite over ``longitude_deg`` (east positive) at ``epoch``.
+
+    Circular, period one sidereal day (a = 42,164 km); the satellite's right ascension at
+    the epoch is Greenwich mean sidereal time plus the longitude. SGP4's J2 secular rates
+    make it drift slowly in longitude (~0.1 deg/day), a small error over a sizing span.
+    """
+    from .timebase import parse_utc
+
+    gmst_deg = float(parse_utc(epoch).gmst) * 15.0
+    return Elements(GEO_SEMI_MAJOR_AXIS_KM, 0.0, inclination_deg, 0.0, 0.0,
+                    float(np.mod(gmst_deg + longitude_deg, 360.0)), epoch)
+

@@ -18,7 +18,9 @@ Algorithm (state kept as numpy arrays throughout):
    ``mask_step_s`` and refining every crossing.
 5. The QKD window of a pass is the longest interval inside it where every constraint
    holds (Sun below the station threshold, satellite sunlit or eclipsed, range limit),
-   found by sampling the pass at ``window_step_s`` and refining the edges.
+   found by sampling the pass at ``window_step_s`` and refining the edges. A pass longer
+   than 12 h (a geostationary satellite never sets) is first cut at each local mean solar
+   noon of its station, so every night has its own row and window.
 
 All times are ``t_s``: seconds since the TimeBase start (TAI scale).
 """
@@ -39,6 +41,9 @@ from .stations import Station
 # except within a degree of the zenith (up to ~0.01 deg there).
 _XTOL_S = 1e-3
 _XTOL_EXTREMUM_S = 1e-2
+DAY_S = 86400.0
+# Passes longer than this are cut at local noon, one row (and QKD window) per night.
+LONG_PASS_S = 43200.0
 _SUN_STEP_S = 20.0
 _BELOW = -2.0  # sin(elevation) assigned to samples SGP4 could not compute
 
@@ -169,6 +174,8 @@ def find_passes(propagator: Propagator, stations: list[Station], duration_s: flo
     geo = _StationGeometry(stations)
     if needs_sun:
         geo.tabulate_sun(sun, np.linspace(0.0, duration_s, int(np.ceil(duration_s / _SUN_STEP_S)) + 1))
+    longitudes = np.array([s.longitude_deg for s in stations], dtype=float)
+    start_s_of_day = _seconds_of_day(propagator.timebase.utc_iso(0.0, places=6)[0])
     parts = []
     errors = np.zeros(n_sat, dtype=np.int64)
     per_chunk = max(1, chunk_states // max(grid.size, 1))
@@ -181,6 +188,7 @@ def find_passes(propagator: Propagator, stations: list[Station], duration_s: flo
         if found is None:
             continue
         found = _apply_masks(track, geo, found, mask_step_s)
+        found = _split_long_passes(found, longitudes, start_s_of_day)
         _closest_approach(track, geo, found)
         _windows(track, geo, found, constraints, sun, window_step_s)
         found["satellite"] = chunk[found["satellite"]]
@@ -376,6 +384,43 @@ def _passes_in_chunk(track, geo, states, duration_s):
                              f_visible(seg_fall, fall, every, lo), f_visible(seg_fall, fall, every, hi), _XTOL_S)
     return dict(satellite=sat, station=station, aos_s=aos, culmination_s=culm, los_s=los,
                 h_max=h_max, aos_partial=aos_partial, los_partial=los_partial)
+
+
+def _seconds_of_day(utc_text: str) -> float:
+    clock = utc_text[11:].rstrip("Z").split(":")
+    return min(int(clock[0]) * 3600.0 + int(clock[1]) * 60.0 + float(clock[2]), 86399.999)
+
+
+def _split_long_passes(table, longitudes_deg, start_s_of_day):
+    """Cut passes longer than LONG_PASS_S at each local mean solar noon of their station.
+
+    A satellite that stays up for days (GEO, high MEO) would otherwise have one pass and
+    so one QKD window; cut at noon, every night gets its own row and window. The cut
+    edges are marked partial (the pass goes on), the culmination is clipped into the
+    piece and ``h_max`` stays the whole pass's.
+    """
+    a, b = table["aos_s"], table["los_s"]
+    long = np.flatnonzero(b - a > LONG_PASS_S)
+    if long.size == 0:
+        return table
+    pieces = []
+    for k in long:
+        noon_offset_s = (12.0 * 3600.0 - longitudes_deg[table["station"][k]] * 240.0 - start_s_of_day) % DAY_S
+        first = a[k] + (noon_offset_s - a[k]) % DAY_S
+        edges = np.concatenate([[a[k]], np.arange(first, b[k], DAY_S), [b[k]]])
+        edges = edges[np.concatenate([[True], np.diff(edges) > 1.0])]
+        edges[-1] = b[k]
+        for e0, e1 in zip(edges[:-1], edges[1:]):
+            piece = {c: v[k:k + 1].copy() for c, v in table.items()}
+            piece["aos_s"][:], piece["los_s"][:] = e0, e1
+            piece["aos_partial"][:] = table["aos_partial"][k] if e0 == a[k] else True
+            piece["los_partial"][:] = table["los_partial"][k] if e1 == b[k] else True
+            piece["culmination_s"][:] = np.clip(table["culmination_s"][k], e0, e1)
+            pieces.append(piece)
+    keep = np.ones(a.size, dtype=bool)
+    keep[long] = False
+    kept = {c: v[keep] for c, v in table.items()}
+    return {c: np.concatenate([kept[c], *[p[c] for p in pieces]]) for c in table}
 
 
 def _rate_from(states, sat_local, time_idx, pos, up):

@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from sgp4.api import Satrec
 
 from . import omm, orbits, tle
+from .designs import DesignSpec, SweepSpec, TargetsSpec
 from .errors import InputError
 from .passes import Constraints
 from .stations import Station, builtin_station, catalogue_names, lookup
@@ -73,6 +74,8 @@ class SatelliteSpec(_Strict):
     total: Annotated[int, Field(ge=1, le=100000)] | None = None
     planes: Annotated[int, Field(ge=1)] | None = None
     phasing: Annotated[int, Field(ge=0)] = 0
+    geo_longitude_deg: Annotated[float, Field(ge=-180.0, le=360.0)] | None = None
+    unit_cost: Annotated[float, Field(ge=0.0)] | None = None
     link: dict[str, Any] | None = None
     qkd: dict[str, Any] | None = None
 
@@ -88,12 +91,12 @@ class SatelliteSpec(_Strict):
         kinds = [k for k, present in (
             ("tle", self.tle is not None), ("tle_file", self.tle_file is not None),
             ("omm_file", self.omm_file is not None), ("walker", self.walker is not None),
-            ("ltan", self.ltan is not None)) if present]
+            ("ltan", self.ltan is not None), ("geo", self.geo_longitude_deg is not None)) if present]
         if not kinds and (self.altitude_km is not None or self.semi_major_axis_km is not None):
             kinds = ["elements"]
         if len(kinds) != 1:
             raise ValueError(
-                "exactly one of tle, tle_file, omm_file, walker, ltan or classical elements "
+                "exactly one of tle, tle_file, omm_file, walker, ltan, geo_longitude_deg or classical elements "
                 f"(altitude_km/semi_major_axis_km + inclination_deg); found {kinds or 'none'}")
         return kinds[0]
 
@@ -196,7 +199,7 @@ class CoverageSpec(_Strict):
 
 class ScenarioFile(_Strict):
     scenario: ScenarioSection
-    satellites: list[SatelliteSpec] = Field(min_length=1)
+    satellites: list[SatelliteSpec] = []
     stations: list[StationSpec] = Field(min_length=1)
     constraints: ConstraintsSpec = ConstraintsSpec()
     link: dict[str, Any] | None = None
@@ -206,6 +209,9 @@ class ScenarioFile(_Strict):
     cities: list[CitySpec] = []
     network: NetworkSpec = NetworkSpec()
     coverage: CoverageSpec | None = None
+    designs: list[DesignSpec] = []
+    targets: TargetsSpec | None = None
+    sweep: SweepSpec = SweepSpec()
 
 
 @dataclass
@@ -218,6 +224,7 @@ class Satellite:
     link: dict = field(default_factory=dict)
     qkd: dict = field(default_factory=dict)
     spec_index: int = 0
+    unit_cost: float | None = None
 
     @property
     def epoch_jd(self) -> float:
@@ -246,6 +253,10 @@ class Scenario:
     coverage: CoverageSpec | None = None
     telescopes: dict[str, int] = field(default_factory=dict)
     clear_sky_probability: dict = field(default_factory=dict)
+    designs: list[DesignSpec] = field(default_factory=list)
+    targets: TargetsSpec | None = None
+    sweep: SweepSpec = field(default_factory=SweepSpec)
+    raw: dict = field(default_factory=dict, repr=False)
     _terminals: dict = field(default_factory=dict, repr=False)
 
     @property
@@ -259,6 +270,12 @@ class Scenario:
         if key not in self._terminals:
             self._terminals[key] = _terminal(self, satellite, station)
         return self._terminals[key]
+
+    @property
+    def cost(self) -> float | None:
+        """Sum of the satellites' ``unit_cost`` (None when no satellite states one)."""
+        costs = [s.unit_cost for s in self.satellites if s.unit_cost is not None]
+        return float(sum(costs)) if costs else None
 
     @property
     def timebase(self) -> TimeBase:
@@ -293,11 +310,15 @@ def scenario_from_dict(data: dict[str, Any], source: str | Path = "<memory>") ->
         model = ScenarioFile.model_validate(data)
     except ValidationError as exc:
         raise _input_error(source, exc, data) from None
+    if not model.satellites and not model.designs:
+        raise InputError(source, "satellites", "at least one [[satellites]] entry (or [[designs]] to size)", "none")
+    _check_designs(model, source)
     base = Path(source).parent if str(source) != "<memory>" else Path.cwd()
     satellites: list[Satellite] = []
     for index, spec in enumerate(model.satellites):
         for sat in _build_satellites(spec, index, model.scenario.start, base, source):
             sat.link, sat.qkd, sat.spec_index = dict(spec.link or {}), dict(spec.qkd or {}), index
+            sat.unit_cost = spec.unit_cost
             satellites.append(sat)
     _unique([s.name for s in satellites], source, "satellites", "name")
     stations = [_build_station(spec, index, source) for index, spec in enumerate(model.stations)]
@@ -310,6 +331,7 @@ def scenario_from_dict(data: dict[str, Any], source: str | Path = "<memory>") ->
         source=str(source),
     )
     scenario.link, scenario.qkd, scenario.coverage = model.link, model.qkd, model.coverage
+    scenario.designs, scenario.targets, scenario.sweep, scenario.raw = model.designs, model.targets, model.sweep, data
     _attach_network(scenario, model, source)
     if scenario.has_key_model:
         for sat_index in {s.spec_index: k for k, s in enumerate(satellites)}.values():
@@ -317,6 +339,29 @@ def scenario_from_dict(data: dict[str, Any], source: str | Path = "<memory>") ->
                 scenario.terminal(sat_index, station_index)
     scenario.warnings.extend(_stale_warnings(scenario))
     return scenario
+
+
+def _check_designs(model: ScenarioFile, source) -> None:
+    """Family names unique; hybrids made of named, non-hybrid families; targets name known stations."""
+    families = {}
+    for index, spec in enumerate(model.designs):
+        if spec.name in families:
+            raise InputError(source, f"designs[{index}].name", "unique family names", spec.name)
+        families[spec.name] = spec
+    for index, spec in enumerate(model.designs):
+        for part in spec.parts or []:
+            if part not in families or families[part].family == "hybrid":
+                plain = sorted(n for n, f in families.items() if f.family != "hybrid")
+                raise InputError(source, f"designs[{index}].parts",
+                                 f"names of non-hybrid families ({', '.join(plain) or 'none defined'})", part)
+    if model.designs and model.targets is None:
+        raise InputError(source, "targets", "a [targets] table for the designs to meet", "none")
+    names = [s.name for s in model.stations]
+    for index, target in enumerate(model.targets.stations if model.targets else []):
+        if target.name not in names:
+            close = difflib.get_close_matches(target.name, names, n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            raise InputError(source, f"targets.stations[{index}].name", f"a station of this scenario{hint}", target.name)
 
 
 def _attach_network(scenario: Scenario, model: ScenarioFile, source) -> None:
@@ -405,7 +450,9 @@ def _designed(spec: SatelliteSpec, kind: str, index: int, start: dt.datetime, so
             return [Satellite(f"{prefix}-P{p + 1}-{s + 1:0{width}d}",
                               orbits.satrec_from_elements(el, satnum=(satnum + k) % 100000), kind)
                     for k, (p, s, el) in enumerate(items)]
-        if kind == "ltan":
+        if kind == "geo":
+            elements = orbits.geostationary(spec.geo_longitude_deg, epoch, spec.inclination_deg or 0.0)
+        elif kind == "ltan":
             elements = orbits.sun_synchronous(spec.altitude_km, orbits.parse_local_time_hours(spec.ltan),
                                               epoch, spec.mean_anomaly_deg, spec.eccentricity)
         else:

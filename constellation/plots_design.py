@@ -1,0 +1,94 @@
+"""Design trade-offs: the Pareto front of a sizing sweep and side-by-side comparisons."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .plots_base import colour, new_figure
+
+__all__ = ["plot_pareto", "plot_pareto_rows", "plot_compare"]
+
+
+def plot_pareto(result, title: str = "", target_key_bits_per_day: float | None = None):
+    """Cost against worst-link key per day and worst latency for every evaluated design."""
+    from .planner import design_rows
+
+    return plot_pareto_rows(design_rows(result), title=title, target_key_bits_per_day=target_key_bits_per_day)
+
+
+def plot_pareto_rows(rows: list[dict], title: str = "", target_key_bits_per_day: float | None = None):
+    """The same figure from the rows of ``designs.csv`` (dicts; values may be text)."""
+    rows = [r for r in rows if str(r.get("status")) == "evaluated"]
+    fig = new_figure(11.0, 4.6)
+    ax_key, ax_lat = fig.subplots(1, 2)
+    families = sorted({r["family"] for r in rows})
+    for k, family in enumerate(families):
+        mine = [r for r in rows if r["family"] == family]
+        cost = np.array([_f(r["cost"]) for r in mine])
+        key = np.array([max(_f(r.get("worst_link_key_bits_per_day")), 1.0) for r in mine])
+        lat = np.array([_f(r.get("worst_latency_h")) for r in mine])
+        feasible = np.array([_truth(r.get("feasible")) for r in mine])
+        front = np.array([_truth(r.get("pareto")) for r in mine])
+        for ax, y in ((ax_key, key), (ax_lat, lat)):
+            ax.scatter(cost[feasible], y[feasible], s=36, color=colour(k), label=f"{family} (feasible)", zorder=3)
+            ax.scatter(cost[~feasible], y[~feasible], s=36, facecolors="none", edgecolors=colour(k),
+                       label=f"{family} (misses a target)", zorder=3)
+            ax.scatter(cost[front], y[front], s=110, facecolors="none", edgecolors="black", linewidths=1.2, zorder=4)
+    front_rows = sorted((r for r in rows if _truth(r.get("pareto"))), key=lambda r: _f(r["cost"]))
+    if front_rows:
+        ax_key.step([_f(r["cost"]) for r in front_rows],
+                    [max(_f(r.get("worst_link_key_bits_per_day")), 1.0) for r in front_rows],
+                    where="post", color="black", linewidth=0.8, alpha=0.6, label="Pareto front (circled)")
+    if target_key_bits_per_day:
+        ax_key.axhline(target_key_bits_per_day, color="#D55E00", linestyle="--", linewidth=1.0, label="key target")
+    ax_key.set_yscale("log")
+    ax_key.set_xlabel("cost (units)")
+    ax_key.set_ylabel("worst link key (bit/day, expected with weather)")
+    ax_lat.set_xlabel("cost (units)")
+    ax_lat.set_ylabel("worst link latency (h)")
+    for ax in (ax_key, ax_lat):
+        ax.grid(True, alpha=0.3)
+    ax_key.legend(fontsize=7, loc="lower right")
+    fig.suptitle(title or "Design trade-offs", fontsize=11)
+    return fig
+
+
+def plot_compare(table: list[dict], title: str = "Designs compared"):
+    """Grouped bars: key per link per day (log) and night coverage per station, one colour per design.
+
+    ``table`` is :func:`constellation.compare.compare_designs` output: one dict per design with
+    ``name``, ``links`` ({link: key_bits_per_day}) and ``stations`` ({station: fraction}).
+    """
+    fig = new_figure(11.0, 4.6)
+    ax_key, ax_cov = fig.subplots(1, 2, gridspec_kw={"width_ratios": [3, 2]})
+    links = sorted({name for d in table for name in d["links"]})
+    stations = sorted({name for d in table for name in d["stations"]})
+    width = 0.8 / max(len(table), 1)
+    for k, d in enumerate(table):
+        x = np.arange(len(links)) + (k - (len(table) - 1) / 2) * width
+        ax_key.bar(x, [max(d["links"].get(n, 0.0), 1.0) for n in links], width, color=colour(k),
+                   label=f"{d['name']} ({d['n_satellites']} sats)")
+        x = np.arange(len(stations)) + (k - (len(table) - 1) / 2) * width
+        ax_cov.bar(x, [100.0 * d["stations"].get(n, 0.0) for n in stations], width, color=colour(k))
+    ax_key.set_xticks(np.arange(len(links)), [n.replace("-", "-\n") for n in links], fontsize=8)
+    ax_key.set_yscale("log")
+    ax_key.set_ylabel("key per day (bit, expected with weather)")
+    ax_key.legend(fontsize=7)
+    ax_cov.set_xticks(np.arange(len(stations)), stations, rotation=30, ha="right", fontsize=8)
+    ax_cov.set_ylabel("night covered by QKD windows (%)")
+    for ax in (ax_key, ax_cov):
+        ax.grid(True, axis="y", alpha=0.3)
+    fig.suptitle(title, fontsize=11)
+    return fig
+
+
+def _f(value) -> float:
+    if value in (None, ""):
+        return math.nan
+    return float(value)
+
+
+def _truth(value) -> bool:
+    return value is True or str(value).lower() == "true"
