@@ -21,7 +21,41 @@ class InputError(ConstellationError):
         super().__init__(message)
 
 
+class Described(str):
+    """A ``found`` that describes what was found (a parser's words), shown without quotes."""
+
+
 def _short(value: object, limit: int = 80) -> str:
-    text = value if isinstance(value, str) and value.startswith(("'", '"')) else repr(value)
+    quoted = isinstance(value, str) and value.startswith(("'", '"'))
+    text = value if quoted or isinstance(value, Described) else repr(value)
     text = " ".join(str(text).split())
     return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def decode_utf8(source, data: bytes, expected: str = "UTF-8 text") -> str:
+    """``data`` decoded as UTF-8 (a leading BOM dropped); a bad byte is reported by line and column."""
+    data = data.removeprefix(b"\xef\xbb\xbf")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        start = exc.start
+        line_start = data.rfind(b"\n", 0, start) + 1
+        line = data.count(b"\n", 0, start) + 1
+        column = len(data[line_start:start].decode("utf-8", errors="replace")) + 1
+        raise InputError(source, f"line {line} column {column}", f"{expected} (save the file as UTF-8)",
+                         Described(f"byte 0x{data[start]:02x}")) from None
+
+
+def toml_error(source, exc: Exception) -> InputError:
+    """A ``tomllib.TOMLDecodeError`` as ``source: line L column C: expected valid TOML, found ...``."""
+    import re
+
+    text = str(exc)
+    match = re.search(r"\s*\(at line (\d+), column (\d+)\)$", text)
+    if match:
+        return InputError(source, f"line {match[1]} column {match[2]} (TOML syntax)", "valid TOML",
+                          Described(text[:match.start()]))
+    match = re.search(r"\s*\(at end of document\)$", text)
+    if match:
+        return InputError(source, "end of file (TOML syntax)", "valid TOML", Described(text[:match.start()]))
+    return InputError(source, "TOML syntax", "valid TOML", Described(text))

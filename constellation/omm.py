@@ -16,7 +16,7 @@ from pathlib import Path
 from sgp4 import omm
 from sgp4.api import Satrec
 
-from .errors import InputError
+from .errors import Described, InputError
 from .tle import _ANGLE, _ECCENTRICITY, _INCLINATION, _MEAN_MOTION, ElementSet, _Range, _read_text
 
 _OMM_NUMBERS = {  # required key -> limits (None: any finite number)
@@ -102,7 +102,11 @@ def _xml_records(text: str, path: Path):
     try:
         return [(f"segment {i}", fields)
                 for i, fields in enumerate(omm.parse_xml(io.StringIO(text)), start=1)]
-    except (ET.ParseError, AttributeError) as exc:
+    except ET.ParseError as exc:
+        line, column = exc.position
+        raise InputError(path, f"line {line} column {column + 1}", "well-formed CCSDS OMM XML",
+                         Described(str(exc).rsplit(": line ", 1)[0])) from None
+    except AttributeError as exc:
         raise InputError(path, "XML", "CCSDS OMM XML with <segment> elements", str(exc)) from None
 
 
@@ -135,7 +139,8 @@ def _omm_element_set(record, path: Path, where: str) -> ElementSet:
 def _omm_value(record: dict, key: str, path: Path, where: str) -> str:
     value = record.get(key)
     if value is None or str(value).strip() == "":
-        raise InputError(path, f"{where} {key}", f"a value for {key}; the record lacks this required OMM key")
+        found = "an empty value" if key in record else f"no {key} key"
+        raise InputError(path, f"{where} {key}", f"a value for {key}, a required OMM key", Described(found))
     return str(value).strip()
 
 

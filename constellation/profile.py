@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import InputError
+from .errors import Described, InputError, decode_utf8, toml_error
 
 
 def read_loss_profile(path) -> tuple[np.ndarray, np.ndarray]:
@@ -20,11 +20,16 @@ def read_loss_profile(path) -> tuple[np.ndarray, np.ndarray]:
     """
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(path, "file", "a readable UTF-8 CSV file with columns t_s,loss_db", str(exc)) from None
-    reader = csv.reader(line for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#"))
-    header = next(reader, None)
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise InputError(path, "file", "a readable UTF-8 CSV file with columns t_s,loss_db",
+                         exc.strerror or str(exc)) from None
+    text = decode_utf8(path, raw, "UTF-8 text")
+    # Blank and '#' lines are skipped, but messages count every line of the file.
+    numbered = [(n, line) for n, line in enumerate(text.splitlines(), start=1)
+                if line.strip() and not line.lstrip().startswith("#")]
+    rows = iter((n, next(csv.reader([line]), [])) for n, line in numbered)
+    _, header = next(rows, (None, None))
     if header is None:
         raise InputError(path, "rows", "a header t_s,loss_db and at least one row", "an empty file")
     names = [h.strip() for h in header]
@@ -33,14 +38,15 @@ def read_loss_profile(path) -> tuple[np.ndarray, np.ndarray]:
             raise InputError(path, "header", "columns t_s and loss_db", ",".join(names))
     i_t, i_loss = names.index("t_s"), names.index("loss_db")
     times, losses = [], []
-    for line_number, row in enumerate(reader, start=2):
+    for line_number, row in rows:
         values = []
         for column, index in (("t_s", i_t), ("loss_db", i_loss)):
             cell = row[index].strip() if index < len(row) else ""
             try:
                 value = float(cell)
             except ValueError:
-                raise InputError(path, f"line {line_number} {column}", "a number", cell) from None
+                found = cell or Described("an empty cell")
+                raise InputError(path, f"line {line_number} {column}", "a number", found) from None
             if not math.isfinite(value):
                 raise InputError(path, f"line {line_number} {column}", "a finite number", cell)
             values.append(value)
@@ -66,11 +72,13 @@ def read_qkd_file(path):
 
     path = Path(path)
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        raw = path.read_bytes()
     except OSError as exc:
-        raise InputError(path, "file", "a readable TOML file", exc.strerror) from None
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise InputError(path, "TOML syntax", "valid TOML", str(exc)) from None
+        raise InputError(path, "file", "a readable TOML file", exc.strerror or str(exc)) from None
+    try:
+        data = tomllib.loads(decode_utf8(path, raw))
+    except tomllib.TOMLDecodeError as exc:
+        raise toml_error(path, exc) from None
     table = data.get("qkd")
     if not isinstance(table, dict):
         raise InputError(path, "qkd", "a [qkd] table", "none" if table is None else type(table).__name__)

@@ -288,17 +288,17 @@ class Scenario:
 
 def load_scenario(path: str | Path) -> Scenario:
     """Read and validate a scenario file. Raises InputError on any problem."""
+    from .errors import decode_utf8, toml_error
+
     path = Path(path)
     try:
         raw = path.read_bytes()
     except OSError as exc:
         raise InputError(path, "file", "a readable scenario file", exc.strerror or str(exc)) from None
     try:
-        data = tomllib.loads(raw.decode("utf-8"))
-    except UnicodeDecodeError as exc:
-        raise InputError(path, "encoding", "UTF-8 text", f"byte {exc.start}") from None
+        data = tomllib.loads(decode_utf8(path, raw))
     except tomllib.TOMLDecodeError as exc:
-        raise InputError(path, "TOML syntax", "valid TOML", str(exc)) from None
+        raise toml_error(path, exc) from None
     scenario = scenario_from_dict(data, source=path)
     scenario.sha256 = hashlib.sha256(raw).hexdigest()
     return scenario
@@ -536,6 +536,11 @@ def _input_error(source, exc: ValidationError, data: dict) -> InputError:
     errors = exc.errors(include_url=False)
     # An unknown key often explains a "missing" one (a misspelt table): report it first.
     err = next((e for e in errors if e["type"] == "extra_forbidden"), errors[0])
+    if err["type"].endswith(("_type", "_parsing")):
+        # A union (a number or a list of 12): the branch that matches the input's shape explains best.
+        same = [e for e in errors if _format_loc(e["loc"]) == _format_loc(err["loc"])
+                and not e["type"].endswith(("_type", "_parsing"))]
+        err = same[0] if same else err
     loc = [p for p in err["loc"] if p not in ("function-after[_ordered(), ScenarioSection]",)]
     where = _format_loc(loc)
     kind = err["type"]
@@ -547,22 +552,48 @@ def _input_error(source, exc: ValidationError, data: dict) -> InputError:
         return InputError(source, where, f"a known key ({hint}known: {', '.join(allowed)})", f"unknown key {loc[-1]!r}")
     if kind == "value_error":
         message = str(err.get("ctx", {}).get("error", err["msg"]))
-        return InputError(source, where or "scenario", message, _found(err))
+        first = message.split(" ", 1)[0]
+        if isinstance(err.get("input"), dict) and first in err["input"]:  # "end after start": name the key
+            where = f"{where}.{first}" if where else first
+        head, sep, tail = message.rpartition(" found ")
+        if sep and head.endswith((",", ";")):  # the validator said what it found: keep one ", found"
+            from .errors import Described
+
+            return InputError(source, where or "scenario", head[:-1], Described(tail))
+        return InputError(source, where or "scenario", message, _found(err, message))
     if kind in ("greater_than", "greater_than_equal", "less_than", "less_than_equal"):
         op = {"greater_than": ">", "greater_than_equal": ">=", "less_than": "<", "less_than_equal": "<="}[kind]
         bound = next(iter(err.get("ctx", {}).values()), "?")
-        return InputError(source, where, f"a value {op} {bound}", err.get("input"))
+        return InputError(source, where, f"a value {op} {bound}", _found(err))
     if kind == "literal_error":
-        return InputError(source, where, err["msg"].replace("Input should be", "one of"), err.get("input"))
+        return InputError(source, where, err["msg"].replace("Input should be", "one of"), _found(err))
     if kind == "missing":
-        return InputError(source, where, "this field (it is required)", "nothing")
+        from .errors import Described
+
+        return InputError(source, where, "this field (it is required)", Described("nothing"))
+    if kind in ("too_short", "too_long") and "ctx" in err:
+        ctx = err["ctx"]
+        size = f"at least {ctx['min_length']}" if kind == "too_short" else f"at most {ctx['max_length']}"
+        what = "entry" if ctx.get("min_length") == 1 and kind == "too_short" else "entries"
+        return InputError(source, where, f"{size} {what}", _found(err))
     expected = _MESSAGES.get(kind, err["msg"])
-    return InputError(source, where, expected, err.get("input"))
+    return InputError(source, where, expected, _found(err))
 
 
-def _found(err):
+def _found(err, message: str = ""):
+    """What the user wrote, as TOML would show it; for a table, the keys ``message`` talks about."""
+    import re
+
     value = err.get("input")
-    return None if isinstance(value, dict) else value
+    if isinstance(value, dict):
+        words = {"ltan": "local time"}  # keys a message names in other words
+        shown = [f"{key} = {_found({'input': item})}" for key, item in value.items()
+                 if not isinstance(item, (dict, list)) and (re.search(rf"\b{re.escape(str(key))}\b", message)
+                                                             or words.get(key, "\0") in message)]
+        return ", ".join(shown) or None
+    if isinstance(value, (dt.datetime, dt.date, dt.time)):
+        return value.isoformat()
+    return value
 
 
 def _format_loc(loc) -> str:
@@ -570,7 +601,9 @@ def _format_loc(loc) -> str:
     for part in loc:
         if isinstance(part, int):
             out += f"[{part}]"
-        elif str(part).startswith(("function-", "tagged-union", "literal[", "nullable[")) or part in ("float", "int", "str", "list[str]", "bool"):
+        elif str(part).startswith(("function-", "tagged-union", "literal[", "nullable[", "constrained-", "list[",
+                                   "tuple[", "union[", "lax-or-strict[", "json-or-python[")) \
+                or part in ("float", "int", "str", "list[str]", "bool", "datetime", "date"):
             continue
         else:
             out += ("." if out else "") + str(part)

@@ -198,6 +198,7 @@ def _check_template(line: str, kind: int, source: str, number: int) -> None:
     if line[:1] != str(kind):
         _fail(source, number, 1, "line number", f"'{kind}': TLE line {kind} of a set starts '{kind} '",
               repr(line[:1]))
+    _check_catalogue_width(line, kind, source, number)
     for column, (char, slot) in enumerate(zip(line[1:TLE_LINE_LENGTH], template[1:]), start=2):
         allowed, words = _TEMPLATE_CHARS[slot]
         if column == 3:
@@ -208,6 +209,21 @@ def _check_template(line: str, kind: int, source: str, number: int) -> None:
                 f" ({field.form})" if field.form != words else "")
             _fail(source, number, column, field.name if field else "separator",
                   f"{what}; TLE line {kind} columns follow '{template}'", _char(char))
+
+
+def _check_catalogue_width(line: str, kind: int, source: str, number: int) -> None:
+    """A catalogue number of 6 or more digits shifts every later column: say so, not 'column 8'."""
+    match = re.match(r"\d{6,}", line[2:])
+    if not match:
+        return
+    digits = match.group()
+    value = int(digits)
+    if value <= 339999:
+        hint = f"write {digits} as Alpha-5 {_ALPHA5[value // 10000 - 10]}{value % 10000:04d}"
+    else:
+        hint = "numbers above 339999 fit neither a TLE nor sgp4"
+    _fail(source, number, 3, _CATALOGUE.name, f"a catalogue number of at most 5 characters in columns 3-7: "
+          f"5 digits, or Alpha-5 (a letter and 4 digits) for 100000-339999; {hint}", repr(digits))
 
 
 def _check_length(line: str, kind: int, source: str, number: int) -> None:

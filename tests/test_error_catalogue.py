@@ -1,0 +1,433 @@
+"""The bad-input catalogue (issue 8): every bad input gives one line on stderr naming the file,
+the field (or line and column), what was expected and what was found, and exit code 2.
+
+Each case writes its bad file into ``tmp_path`` and runs ``constellation.cli.main`` in
+process. ``docs/errors.md`` is this table with the messages the tool prints.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from constellation.cli import main
+from constellation.tle import read_tle_file
+
+TLE1 = "1 41731U 16051A   16353.90152003  .00000364  00000-0  17957-4 0  9993"
+TLE2 = "2 41731  97.3699 267.4500 0013200 178.5836 246.0824 15.23915303 19063"
+ISS1 = "1 25544U 98067A   08264.51782528 -.00002182  00000-0 -11606-4 0  2927"
+ISS2 = "2 25544  51.6416 247.4627 0006703 130.5360 325.0288 15.72125391563537"
+
+# A minimal valid scenario: one satellite, one built-in station, six hours.
+GOOD = f"""[scenario]
+name = "t"
+start = 2016-12-19T00:00:00Z
+end = 2016-12-19T06:00:00Z
+
+[[satellites]]
+name = "MICIUS"
+tle = ["{TLE1}", "{TLE2}"]
+
+[[stations]]
+name = "Xinglong"
+"""
+SATELLITE = f'tle = ["{TLE1}", "{TLE2}"]'
+STATION = '[[stations]]\nname = "Xinglong"'
+GOOD_QKD = '[qkd]\npreset = "micius"\n'
+GOOD_PROFILE = "t_s,loss_db\n0,30\n1,30\n"
+
+
+def tle_checksum(line: str) -> int:
+    return sum(int(c) if c.isdigit() else c == "-" for c in line[:68]) % 10
+
+
+def with_checksum(line: str) -> str:
+    """A 69-column TLE line with its checksum recomputed (for edits that keep it valid)."""
+    return line[:68] + str(tle_checksum(line))
+
+
+def put(line: str, column: int, text: str) -> str:
+    """Overwrite ``line`` from 1-based ``column`` with ``text``."""
+    return line[:column - 1] + text + line[column - 1 + len(text):]
+
+
+OMM = {"OBJECT_NAME": "MICIUS", "OBJECT_ID": "2016-051A", "EPOCH": "2016-12-18T21:38:11.330592",
+       "MEAN_MOTION": 15.23915303, "ECCENTRICITY": 0.00132, "INCLINATION": 97.3699,
+       "RA_OF_ASC_NODE": 267.45, "ARG_OF_PERICENTER": 178.5836, "MEAN_ANOMALY": 246.0824,
+       "EPHEMERIS_TYPE": 0, "CLASSIFICATION_TYPE": "U", "NORAD_CAT_ID": 41731, "ELEMENT_SET_NO": 999,
+       "REV_AT_EPOCH": 1906, "BSTAR": 1.7957e-05, "MEAN_MOTION_DOT": 3.64e-06, "MEAN_MOTION_DDOT": 0}
+
+
+def omm_json(**changes) -> str:
+    record = {k: v for k, v in {**OMM, **changes}.items() if v is not None}
+    return json.dumps([record])
+
+
+def omm_csv(**changes) -> str:
+    record = {**OMM, **changes}
+    keys = list(record)
+    return ",".join(keys) + "\n" + ",".join("" if record[k] is None else str(record[k]) for k in keys) + "\n"
+
+
+def omm_xml(**changes) -> str:
+    record = {k: v for k, v in {**OMM, **changes}.items() if v is not None}
+    mean = "".join(f"<{k}>{v}</{k}>" for k, v in record.items()
+                   if k not in ("OBJECT_NAME", "OBJECT_ID", "EPHEMERIS_TYPE", "CLASSIFICATION_TYPE",
+                                "NORAD_CAT_ID", "ELEMENT_SET_NO", "REV_AT_EPOCH", "BSTAR",
+                                "MEAN_MOTION_DOT", "MEAN_MOTION_DDOT"))
+    tle = "".join(f"<{k}>{record[k]}</{k}>" for k in ("EPHEMERIS_TYPE", "CLASSIFICATION_TYPE", "NORAD_CAT_ID",
+                                                       "ELEMENT_SET_NO", "REV_AT_EPOCH", "BSTAR",
+                                                       "MEAN_MOTION_DOT", "MEAN_MOTION_DDOT") if k in record)
+    return ('<?xml version="1.0" encoding="UTF-8"?><ndm><omm><body><segment><metadata>'
+            f"<OBJECT_NAME>{record.get('OBJECT_NAME', '')}</OBJECT_NAME><OBJECT_ID>{record.get('OBJECT_ID', '')}</OBJECT_ID>"
+            "<CENTER_NAME>EARTH</CENTER_NAME><REF_FRAME>TEME</REF_FRAME><TIME_SYSTEM>UTC</TIME_SYSTEM>"
+            "<MEAN_ELEMENT_THEORY>SGP4</MEAN_ELEMENT_THEORY></metadata><data>"
+            f"<meanElements>{mean}</meanElements><tleParameters>{tle}</tleParameters>"
+            "</data></segment></body></omm></ndm>\n")
+
+
+FILE = None  # the case's own file, named after its id: <id>.toml, <id>.tle, <id>.json, <id>.csv, ...
+EXTENSION = {"scenario": "toml", "tle": "tle", "omm-json": "json", "omm-csv": "csv", "omm-xml": "xml",
+             "profile": "csv", "qkd": "toml"}
+
+
+@dataclass(frozen=True)
+class Case:
+    """One bad input.
+
+    kind         what is bad and how it is run:
+                 scenario   ``content`` is (old, new) applied to GOOD, or the whole text (str/bytes);
+                            run as ``passes FILE``
+                 tle        ``content`` is a TLE file used by ``tle_file`` in GOOD
+                 omm-json, omm-csv, omm-xml
+                            ``content`` is an OMM file used by ``omm_file`` in GOOD
+                 profile    ``content`` is the loss-profile CSV of ``key --loss-profile FILE --qkd GOOD``
+                 qkd        ``content`` is the TOML of ``key --loss-profile GOOD --qkd FILE``
+                 cli        ``content`` is the argument list; ``{good}`` is a valid scenario,
+                            ``{qkd}`` a valid qkd TOML file, ``{tmp}`` the temporary folder
+    file         the file (or command) the message names; FILE: the case's own file, ``<id>.<ext>``
+    field        the field or ``line N column C`` the message names
+    expected, found
+                 fragments of what the message says was expected and found
+    """
+
+    id: str
+    kind: str
+    content: object
+    file: str | None
+    field: str
+    expected: str
+    found: str | None  # None: the message does not say (click's own usage errors; see docs/errors.md)
+
+    @property
+    def filename(self) -> str:
+        return self.file or f"{self.id}.{EXTENSION[self.kind]}"
+
+
+def scenario(id, content, field, expected, found):
+    return Case(id, "scenario", content, FILE, field, expected, found)
+
+
+CATALOGUE: list[Case] = [
+    # ------------------------------------------------------------ scenario TOML: syntax and encoding
+    scenario("toml-unterminated-string", ('name = "t"', 'name = "t'), "line 2 column", "valid TOML",
+             "unterminated"),
+    scenario("toml-missing-value", ("end = 2016-12-19T06:00:00Z", "end = "), "line 4 column 7", "valid TOML",
+             "Invalid value"),
+    scenario("toml-duplicate-key", ('name = "t"', 'name = "t"\nname = "u"'), "line 3 column", "valid TOML",
+             "overwrite"),
+    scenario("toml-not-utf8", GOOD.replace('name = "t"', 'name = "caf\xe9"').encode("latin-1"),
+             "line 2 column 12", "UTF-8 text", "0xe9"),
+    scenario("toml-bad-datetime", ("start = 2016-12-19T00:00:00Z", "start = 2016-13-19T00:00:00Z"),
+             "line 3 column 13", "valid TOML", "Expected newline"),
+    # ------------------------------------------------------------ scenario TOML: unknown keys
+    scenario("unknown-key-suggests", ('name = "t"', 'name = "t"\nstrat = 2016-12-19T00:00:00Z'),
+             "scenario.strat", "did you mean 'start'", "unknown key 'strat'"),
+    scenario("unknown-table-suggests", ("[[stations]]", "[[statoins]]"), "statoins",
+             "did you mean 'stations'", "unknown key 'statoins'"),
+    scenario("unknown-station-key", (STATION, STATION + "\nmin_elevation = 10"), "stations[0].min_elevation",
+             "did you mean 'min_elevation_deg'", "unknown key 'min_elevation'"),
+    scenario("unknown-satellite-key", ('name = "MICIUS"', 'name = "MICIUS"\ninclination = 97.4'),
+             "satellites[0].inclination", "did you mean 'inclination_deg'", "unknown key 'inclination'"),
+    scenario("unknown-qkd-key", GOOD + '[link]\npreset = "micius"\n[qkd]\npreset = "micius"\ndetector_eficiency = 0.4\n',
+             "qkd.detector_eficiency", "did you mean 'detector_efficiency'", "detector_eficiency"),
+    # ------------------------------------------------------------ scenario TOML: missing and wrong types
+    scenario("missing-name", ('name = "t"\n', ""), "scenario.name", "required", "found nothing"),
+    scenario("no-stations", (STATION, ""), "stations", "required", "found nothing"),
+    scenario("no-satellites", ('[[satellites]]\nname = "MICIUS"\n' + SATELLITE, ""), "satellites",
+             "at least one [[satellites]]", "none"),
+    scenario("wrong-type-number", (STATION, STATION + '\nmin_elevation_deg = "ten"'),
+             "stations[0].min_elevation_deg", "a number", "ten"),
+    scenario("wrong-type-string", ('name = "t"', "name = 7"), "scenario.name", "a string", "7"),
+    scenario("wrong-type-bool", ("[[stations]]", "[constraints]\nsatellite_sunlit = \"maybe\"\n\n[[stations]]"),
+             "constraints.satellite_sunlit", "true or false", "maybe"),
+    scenario("wrong-type-integer", ("[[stations]]", "[[stations]]\ntelescopes = 1.5"),
+             "stations[0].telescopes", "an integer", "1.5"),
+    scenario("tle-not-a-list", (SATELLITE, f'tle = "{TLE1}"'), "satellites[0].tle", "a list", "41731"),
+    # ------------------------------------------------------------ scenario TOML: ranges and consistency
+    scenario("elevation-out-of-range", (STATION, STATION + "\nmin_elevation_deg = 95"),
+             "stations[0].min_elevation_deg", "< 90", "95"),
+    scenario("latitude-out-of-range", (STATION, '[[stations]]\nname = "X"\nlatitude_deg = 91\nlongitude_deg = 0'),
+             "stations[0].latitude_deg", "<= 90", "91"),
+    scenario("longitude-without-latitude", (STATION, '[[stations]]\nname = "X"\nlongitude_deg = 10'),
+             "stations[0]", "both latitude_deg and longitude_deg", "longitude_deg = 10"),
+    scenario("altitude-out-of-range", (SATELLITE, "altitude_km = 50\ninclination_deg = 97"),
+             "satellites[0].altitude_km", "> 100", "50"),
+    scenario("eccentricity-out-of-range", (SATELLITE, "altitude_km = 500\ninclination_deg = 97\neccentricity = 1.2"),
+             "satellites[0].eccentricity", "< 1", "1.2"),
+    scenario("end-before-start", ("end = 2016-12-19T06:00:00Z", "end = 2016-12-18T06:00:00Z"),
+             "scenario.end", "end after start", "end = 2016-12-18"),
+    scenario("start-missing-zone", ("start = 2016-12-19T00:00:00Z", "start = 2016-12-19T00:00:00"),
+             "scenario.start", "UTC datetime", "2016-12-19"),
+    scenario("start-is-a-date", ("start = 2016-12-19T00:00:00Z", "start = 2016-12-19"),
+             "scenario.start", "datetime", "2016-12-19"),
+    scenario("epoch-missing-zone", (SATELLITE, "altitude_km = 500\ninclination_deg = 97\nepoch = 2016-12-19T00:00:00"),
+             "satellites[0].epoch", "UTC datetime", "2016-12-19"),
+    scenario("two-orbit-kinds", (SATELLITE, SATELLITE + "\naltitude_km = 500\ninclination_deg = 97\nwalker = \"delta\""),
+             "satellites[0]", "exactly one of tle", "walker"),
+    scenario("no-orbit", (SATELLITE, ""), "satellites[0]", "exactly one of", "none"),
+    scenario("walker-total-not-divisible", (SATELLITE, ('walker = "delta"\ntotal = 25\nplanes = 3\n'
+                                                       "altitude_km = 550\ninclination_deg = 53")),
+             "satellites[0].total", "total divisible by planes", "total=25"),
+    scenario("walker-zero-planes", (SATELLITE, ('walker = "delta"\ntotal = 24\nplanes = 0\n'
+                                               "altitude_km = 550\ninclination_deg = 53")),
+             "satellites[0].planes", ">= 1", "0"),
+    scenario("walker-phasing", (SATELLITE, ('walker = "delta"\ntotal = 24\nplanes = 3\nphasing = 3\n'
+                                           "altitude_km = 550\ninclination_deg = 53")),
+             "satellites[0].phasing", "phasing in 0..2", "3"),
+    scenario("walker-unknown-pattern", (SATELLITE, ('walker = "rosette"\ntotal = 24\nplanes = 3\n'
+                                                   "altitude_km = 550\ninclination_deg = 53")),
+             "satellites[0].walker", "'delta' or 'star'", "rosette"),
+    scenario("ltan-format", (SATELLITE, 'ltan = "25:00"\naltitude_km = 500'), "satellites[0]", "HH:MM", "25:00"),
+    scenario("tle-wrong-line-count", (SATELLITE, f'tle = ["{TLE1}"]'), "satellites[0]",
+             "tle = [line1, line2]", "1 lines"),
+    scenario("inline-tle-checksum", (TLE1, TLE1[:-1] + "4"), "TLE line 1 column 69", "checksum digit 3", "'4'"),
+    scenario("missing-tle-file", (SATELLITE, 'tle_file = "nowhere.tle"'), "satellites[0].tle_file",
+             "an existing file", "nowhere.tle"),
+    scenario("unknown-preset", GOOD + '[link]\npreset = "micus"\n[qkd]\npreset = "micius"\n', "link.preset",
+             "did you mean 'micius'", "micus"),
+    scenario("scenario-qkd-probabilities-sum", GOOD + '[link]\npreset = "micius"\n[qkd]\npreset = "micius"\n'
+                                             "probabilities = [0.5, 0.3, 0.3]\n",
+             "qkd.probabilities", "sum", "0.3"),
+    scenario("link-without-qkd-for-links", GOOD + '[[stations]]\nname = "Nanshan"\n[[links]]\na = "Xinglong"\nb = "Nanshan"\n',
+             "links", "[link] and [qkd]", "none"),
+    scenario("link-to-unknown-station", GOOD + '[[stations]]\nname = "Nanshan"\n[link]\npreset = "micius"\n'
+                                               '[qkd]\npreset = "micius"\n[[links]]\na = "Xinglong"\nb = "Nanshen"\n',
+             "links[0].b", "did you mean 'Nanshan'", "Nanshen"),
+    # ------------------------------------------------------------ stations
+    scenario("station-unknown-builtin", ('name = "Xinglong"', 'name = "Xinlong"'), "stations[0].name",
+             "did you mean 'Xinglong'", "Xinlong"),
+    scenario("station-duplicate-name", (STATION, STATION + "\n" + STATION), "stations[1].name", "unique names",
+             "Xinglong"),
+    scenario("station-mask-elevation", (STATION, STATION + "\nhorizon_mask = [[0, 10], [180, 95]]"),
+             "stations[0].horizon_mask[1][1]", "< 90", "95"),
+    scenario("station-mask-not-pairs", (STATION, STATION + "\nhorizon_mask = [[0, 10, 5]]"),
+             "stations[0].horizon_mask[0]", "at most 2 entries", "[0, 10, 5]"),
+    scenario("station-mask-not-numbers", (STATION, STATION + '\nhorizon_mask = [["north", 10]]'),
+             "stations[0].horizon_mask[0][0]", "a number", "north"),
+    scenario("station-aperture", (STATION, STATION + "\naperture_m = 0"), "stations[0].aperture_m", "> 0", "0"),
+    scenario("station-clear-sky", (STATION, STATION + "\nclear_sky_probability = 1.5"),
+             "stations[0].clear_sky_probability", "<= 1", "1.5"),
+    # ------------------------------------------------------------ TLE files
+    Case("tle-bad-checksum", "tle", f"{TLE1[:-1]}4\n{TLE2}\n", FILE, "TLE line 1 column 69 (checksum)",
+         "checksum digit 3", "'4'"),
+    Case("tle-shifted-columns", "tle", f"{TLE1}\n2 41731 97.3699 267.4500 0013200 178.5836 246.0824 15.23915303 190634\n",
+         FILE, "TLE line 2 column 11 (inclination)", "a digit or space in the inclination", "'.'"),
+    Case("tle-non-ascii", "tle", f"MICIUS\n{TLE1}\n{put(TLE2, 27, chr(0xB0))}\n", FILE,
+         "TLE line 3 column 27 (character)", "printable ASCII", "U+00B0"),
+    Case("tle-missing-line-2", "tle", f"MICIUS\n{TLE1}\n", FILE, "TLE line 3 column 1 (line number)",
+         "TLE line 2", "the text ends first"),
+    Case("tle-line-2-first", "tle", f"{TLE2}\n{TLE1}\n", FILE, "TLE line 1 column 1 (line number)",
+         "line 1 must come before line 2", "'2'"),
+    Case("tle-catalogue-mismatch", "tle", f"{TLE1}\n{with_checksum(put(TLE2, 3, '41732'))}\n", FILE,
+         "TLE line 2 column 3 (catalogue number)", "'41731' as on TLE line 1", "'41732'"),
+    Case("tle-six-digit-catalogue", "tle", f"{TLE1.replace('41731', '141731')}\n{TLE2.replace('41731', '141731')}\n",
+         FILE, "TLE line 1 column 3 (catalogue number)", "Alpha-5", "'141731'"),
+    Case("tle-truncated-line", "tle", f"{TLE1}\n{TLE2[:60]}\n", FILE, "TLE line 2 column 61",
+         "69 characters", "60"),
+    Case("tle-letter-in-number", "tle", f"{TLE1}\n{with_checksum(put(TLE2, 13, 'x'))}\n", FILE,
+         "TLE line 2 column 13 (inclination)", "a digit or space", "'x'"),
+    Case("tle-inclination-range", "tle", f"{TLE1}\n{with_checksum(put(TLE2, 9, '197.3699'))}\n", FILE,
+         "TLE line 2 column 9 (inclination)", "from 0 to 180 degrees", "'197.3699'"),
+    Case("tle-empty-file", "tle", "# nothing here\n", FILE, "TLE text", "at least one 2- or 3-line",
+         "no TLE lines"),
+    # ------------------------------------------------------------ OMM files
+    Case("omm-json-missing-key", "omm-json", omm_json(MEAN_MOTION=None), FILE, "object 1 MEAN_MOTION",
+         "a value for MEAN_MOTION", "no MEAN_MOTION key"),
+    Case("omm-json-bad-value", "omm-json", omm_json(ECCENTRICITY=1.5), FILE, "object 1 ECCENTRICITY",
+         "eccentricity 0 <= e < 1", "'1.5'"),
+    Case("omm-json-syntax", "omm-json", omm_json()[:-3], FILE, "line 1 column", "valid JSON",
+         "Expecting value"),
+    Case("omm-json-bad-epoch", "omm-json", omm_json(EPOCH="18 Dec 2016"), FILE, "object 1 EPOCH",
+         "a UTC date and time", "'18 Dec 2016'"),
+    Case("omm-csv-missing-cell", "omm-csv", omm_csv(INCLINATION=None), FILE, "line 2 INCLINATION",
+         "a value for INCLINATION", "an empty value"),
+    Case("omm-csv-bad-number", "omm-csv", omm_csv(BSTAR="fast"), FILE, "line 2 BSTAR", "a number", "'fast'"),
+    Case("omm-csv-catalogue-range", "omm-csv", omm_csv(NORAD_CAT_ID=400000), FILE, "line 2 NORAD_CAT_ID",
+         "from 0 to 339999", "400000"),
+    Case("omm-xml-missing-key", "omm-xml", omm_xml(MEAN_ANOMALY=None), FILE, "segment 1 MEAN_ANOMALY",
+         "a value for MEAN_ANOMALY", "no MEAN_ANOMALY key"),
+    Case("omm-xml-bad-value", "omm-xml", omm_xml(INCLINATION=200), FILE, "segment 1 INCLINATION",
+         "from 0 to 180 degrees", "'200'"),
+    Case("omm-xml-syntax", "omm-xml", omm_xml()[:-20], FILE, "line 1 column", "CCSDS OMM XML",
+         "no element found"),
+    # ------------------------------------------------------------ key --loss-profile CSV
+    Case("profile-negative-loss", "profile", "t_s,loss_db\n0,30\n1,-2\n", FILE, "line 3 loss_db",
+         ">= 0 dB", "-2"),
+    Case("profile-not-increasing", "profile", "t_s,loss_db\n0,30\n2,30\n1,30\n", FILE, "line 4 t_s",
+         "strictly increasing", "1"),
+    Case("profile-not-a-number", "profile", "t_s,loss_db\n0,thirty\n", FILE, "line 2 loss_db",
+         "a number", "thirty"),
+    Case("profile-not-finite", "profile", "t_s,loss_db\n0,inf\n", FILE, "line 2 loss_db",
+         "a finite number", "inf"),
+    Case("profile-wrong-header", "profile", "time,loss\n0,30\n", FILE, "header", "t_s and loss_db",
+         "time,loss"),
+    Case("profile-only-header", "profile", "t_s,loss_db\n", FILE, "rows", "at least one", "only a header"),
+    Case("profile-missing-cell", "profile", "t_s,loss_db\n0\n", FILE, "line 2 loss_db", "a number",
+         "found an empty cell"),
+    Case("profile-lines-counted-with-comments", "profile", "# pass of 19 Dec 2016\nt_s,loss_db\n\n0,30\n1,-2\n", FILE,
+         "line 5 loss_db", ">= 0 dB", "-2"),
+    Case("profile-not-utf8", "profile", b"t_s,loss_db\n0,30\n# \xe9t\xe9\n", FILE, "line 3 column 3",
+         "UTF-8", "0xe9"),
+    # ------------------------------------------------------------ key --qkd TOML
+    Case("qkd-probabilities-sum", "qkd", GOOD_QKD + "probabilities = [0.5, 0.3, 0.3]\n", FILE,
+         "qkd.probabilities", "sum", "0.3"),
+    Case("qkd-intensities-order", "qkd", GOOD_QKD + "intensities = [0.1, 0.8, 0.0]\n", FILE,
+         "qkd.intensities", "signal > decoy + vacuum", "0.8"),
+    Case("qkd-unknown-preset", "qkd", '[qkd]\npreset = "micus"\n', FILE, "qkd.preset",
+         "did you mean 'micius'", "micus"),
+    Case("qkd-unknown-key", "qkd", GOOD_QKD + "sourcerate_hz = 1e8\n", FILE, "qkd.sourcerate_hz",
+         "did you mean 'source_rate_hz'", "sourcerate_hz"),
+    Case("qkd-wrong-type", "qkd", GOOD_QKD + 'detector_efficiency = "high"\n', FILE,
+         "qkd.detector_efficiency", "a number", "high"),
+    Case("qkd-out-of-range", "qkd", GOOD_QKD + "detector_efficiency = 1.5\n", FILE,
+         "qkd.detector_efficiency", "1", "1.5"),
+    Case("qkd-no-table", "qkd", 'preset = "micius"\n', FILE, "qkd", "a [qkd] table", "none"),
+    Case("qkd-syntax", "qkd", "[qkd\npreset = 1\n", FILE, "line 1 column", "valid TOML", "Expected"),
+    # ------------------------------------------------------------ command-line arguments
+    Case("cli-missing-scenario", "cli", ["passes", "{tmp}/nowhere.toml"], "nowhere.toml", "file",
+         "a readable scenario file", "No such file"),
+    Case("cli-scenario-is-a-folder", "cli", ["passes", "{tmp}"], "constellation passes", "[SCENARIO]",
+         "Invalid value", "is a directory"),
+    Case("cli-bad-format", "cli", ["passes", "{good}", "--format", "xml"], "constellation passes", "--format",
+         "'csv', 'json'", "'xml'"),
+    Case("cli-unknown-plot-kind", "cli", ["plot", "map", "{good}"], "constellation plot",
+         "{tracks|sky|timeline|key|coverage}", "one of 'tracks', 'sky'", "'map'"),
+    Case("cli-unknown-export-kind", "cli", ["export", "kml", "{good}"], "constellation export",
+         "{geojson|footprints|czml}", "one of 'geojson', 'footprints', 'czml'", "'kml'"),
+    Case("cli-grid-out-of-range", "cli", ["coverage", "{good}", "--grid-deg", "0"], "constellation coverage",
+         "--grid-deg", "0.1<=x<=30.0", "0"),
+    Case("cli-k-not-integer", "cli", ["coverage", "{good}", "-k", "two"], "constellation coverage", "-k",
+         "integer", "'two'"),
+    Case("cli-unknown-option", "cli", ["passes", "{good}", "--colour"], "constellation passes", "--colour",
+         "No such option", "--colour"),
+    Case("cli-unknown-command", "cli", ["pases", "{good}"], "constellation", "command", "No such command",
+         "'pases'"),
+    Case("cli-profile-without-qkd", "cli", ["key", "--loss-profile", "{tmp}/p.csv"], "constellation key",
+         "--loss-profile", "with --qkd", None),
+    Case("cli-missing-loss-profile", "cli", ["key", "--loss-profile", "{tmp}/none.csv", "--qkd", "{qkd}"],
+         "none.csv", "file", "a readable UTF-8 CSV file", "No such file"),
+    Case("cli-network-without-links", "cli", ["network", "{good}"], "good.toml", "links",
+         "at least one [[links]]", "none"),
+]
+
+KINDS = {*EXTENSION, "cli"}
+# Messages that say what was found inside 'expected' rather than as ", found ...": the wording of
+# a TLE cut short is pinned by tests/test_tle.py (test_missing_line_1_and_lonely_names).
+NO_FOUND_CLAUSE = {"tle-missing-line-2"}
+
+
+def _write(path: Path, content) -> Path:
+    if isinstance(content, bytes):
+        path.write_bytes(content)
+    else:
+        path.write_text(content, encoding="utf-8")
+    return path
+
+
+def arguments(case: Case, tmp: Path) -> list[str]:
+    """Write the case's files into ``tmp``; return the command line that reads them."""
+    good = _write(tmp / "good.toml", GOOD)
+    profile = _write(tmp / "channel-ok.csv", GOOD_PROFILE)
+    qkd = _write(tmp / "protocol-ok.toml", GOOD_QKD)
+    bad = tmp / case.filename
+    if case.kind == "scenario":
+        if isinstance(case.content, tuple):
+            old, new = case.content
+            assert old in GOOD, "a scenario case must edit the good scenario"
+            content = GOOD.replace(old, new, 1)
+        else:
+            content = case.content
+        return ["passes", str(_write(bad, content))]
+    if case.kind == "profile":
+        return ["key", "--loss-profile", str(_write(bad, case.content)), "--qkd", str(qkd)]
+    if case.kind == "qkd":
+        return ["key", "--loss-profile", str(profile), "--qkd", str(_write(bad, case.content))]
+    if case.kind != "cli":  # an element-set file read through a scenario
+        _write(bad, case.content)
+        key = "tle_file" if case.kind == "tle" else "omm_file"
+        return ["passes", str(_write(tmp / "uses-it.toml", GOOD.replace(SATELLITE, f'{key} = "{bad.name}"')))]
+    assert case.kind == "cli"
+    return [a.format(good=good, qkd=qkd, tmp=tmp) for a in case.content]
+
+
+def run_case(case: Case, tmp: Path, capsys) -> tuple[int, str, str]:
+    code = main(arguments(case, tmp))
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+@pytest.mark.parametrize("case", CATALOGUE, ids=[c.id for c in CATALOGUE])
+def test_bad_input_is_one_line_naming_file_field_expected_found(case, tmp_path, capsys):
+    code, out, err = run_case(case, tmp_path, capsys)
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert code == 2, (code, err)
+    assert len(lines) == 1 and err.count("\n") == 1, err
+    assert "Traceback" not in err and out == ""
+    message = lines[0]
+    assert message.startswith("error"), message
+    for part in (case.filename, case.field, case.expected, case.found or ""):
+        assert part in message, f"{part!r} not in {message!r}"
+    if case.kind != "cli" and case.id not in NO_FOUND_CLAUSE:
+        assert "expected " in message and ", found " in message, message
+
+
+def test_catalogue_is_large_and_ids_are_distinct():
+    ids = [c.id for c in CATALOGUE]
+    assert len(set(ids)) == len(ids) >= 40
+    assert {c.kind for c in CATALOGUE} == KINDS
+
+
+# ------------------------------------------------------------ inputs that look odd but are fine
+
+def test_alpha5_catalogue_number_is_accepted(tmp_path, capsys):
+    line1 = with_checksum(put(ISS1, 3, "A0001"))
+    line2 = with_checksum(put(ISS2, 3, "A0001"))
+    (tmp_path / "sats.tle").write_text(f"ALPHA\n{line1}\n{line2}\n")
+    path = tmp_path / "alpha5.toml"
+    path.write_text(GOOD.replace(f'name = "MICIUS"\n{SATELLITE}', 'tle_file = "sats.tle"')
+                    .replace("2016-12-19T00", "2008-09-20T00").replace("2016-12-19T06", "2008-09-22T00"))
+    assert main(["passes", str(path), "--format", "json"]) == 0
+    captured = capsys.readouterr()
+    assert "error" not in captured.err
+    rows = json.loads(captured.out)
+    assert rows and {row["satellite"] for row in rows} == {"ALPHA"}
+    assert read_tle_file(tmp_path / "sats.tle")[0].satrec.satnum == 100001  # A0001 = 10 * 10000 + 1
+
+
+def test_good_inputs_of_the_catalogue_run(tmp_path, capsys):
+    assert main(["passes", str(_write(tmp_path / "good.toml", GOOD))]) == 0
+    assert main(["key", "--loss-profile", str(_write(tmp_path / "p.csv", GOOD_PROFILE)),
+                 "--qkd", str(_write(tmp_path / "q.toml", GOOD_QKD))]) == 0
+    bom = b"\xef\xbb\xbf"  # a byte-order mark, as some Windows editors write it
+    assert main(["passes", str(_write(tmp_path / "bom.toml", bom + GOOD.encode()))]) == 0
+    assert main(["key", "--loss-profile", str(_write(tmp_path / "bom.csv", bom + GOOD_PROFILE.encode())),
+                 "--qkd", str(_write(tmp_path / "bom-q.toml", bom + GOOD_QKD.encode()))]) == 0
+    for kind, text in (("json", omm_json()), ("csv", omm_csv()), ("xml", omm_xml())):
+        _write(tmp_path / f"sats.{kind}", text)
+        path = _write(tmp_path / f"omm-{kind}.toml", GOOD.replace(SATELLITE, f'omm_file = "sats.{kind}"'))
+        assert main(["passes", str(path)]) == 0, capsys.readouterr().err
+    capsys.readouterr()
