@@ -57,8 +57,9 @@ def subsatellite_points(states: States):
     return ecef_to_geodetic(states.r_km)
 
 
-def scenario_pass_keys(scenario: Scenario, table: PassTable):
-    """Loss and key of every pass window (needs the scenario's [link] and [qkd] tables)."""
+def scenario_pass_keys(scenario: Scenario, table: PassTable, slot_s: float = 1.0):
+    """Loss and key of every pass window (needs the scenario's [link] and [qkd] tables),
+    integrated over slots of ``slot_s``."""
     from .errors import InputError
     from .passkey import pass_keys
     from .sun import SunTrack
@@ -67,7 +68,7 @@ def scenario_pass_keys(scenario: Scenario, table: PassTable):
         raise InputError(scenario.source, "link/qkd", '[link] and [qkd] tables (e.g. preset = "micius") to compute key',
                          "none")
     return pass_keys(propagator_for(scenario), table, scenario.stations, scenario.terminal,
-                     sun=SunTrack(scenario.timebase, 0.0, scenario.duration_s))
+                     sun=SunTrack(scenario.timebase, 0.0, scenario.duration_s), slot_s=slot_s)
 
 
 def plan_scenario_network(scenario: Scenario, table: PassTable, keys):

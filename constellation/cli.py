@@ -86,7 +86,9 @@ def key(scenario, loss_profile, qkd_file, daylight, optimise, fmt, output):
 
     if loss_profile or qkd_file:
         if not (loss_profile and qkd_file) or scenario:
-            raise click.UsageError("use --loss-profile PROFILE.csv with --qkd QKD.toml, and no SCENARIO")
+            found = ("SCENARIO too" if scenario else
+                     "--loss-profile without --qkd" if loss_profile else "--qkd without --loss-profile")
+            raise click.UsageError(f"expected --loss-profile PROFILE.csv with --qkd QKD.toml and no SCENARIO, found {found}")
     elif optimise:
         raise click.UsageError("--optimise works on one block: use it with --loss-profile and --qkd")
     if loss_profile:
@@ -192,7 +194,7 @@ PLOT_KINDS = click.Choice(["tracks", "sky", "timeline", "key", "coverage"])
 
 
 @cli.command()
-@click.argument("kind", type=PLOT_KINDS)
+@click.argument("kind", type=PLOT_KINDS, metavar="KIND")
 @_scenario_argument
 @click.option("-o", "--output", default=None, type=click.Path(dir_okay=False),
               help="Image file (.png, .svg, .pdf); default KIND.png.")
@@ -235,7 +237,7 @@ def _figure(plots, kind, scn, passes, station=None, satellites=None, hours=None,
 
 
 @cli.command()
-@click.argument("kind", type=click.Choice(["geojson", "footprints", "czml"]))
+@click.argument("kind", type=click.Choice(["geojson", "footprints", "czml"]), metavar="KIND")
 @_scenario_argument
 @click.option("-o", "--output", default="-", show_default=True, metavar="PATH|-", help="Output file or '-'.")
 def export(kind, scenario, output):
@@ -347,7 +349,7 @@ def size(scenario, outdir, workers, scheduler, no_plots, fresh, force):
     out = Path(outdir)
     if not force:
         _check_output_folder(out, scn, marker="size.json")
-    problem = Problem(problem_base(scn), scn.source)
+    problem = Problem(problem_base(scn), scn.source, scn.sweep.key_slot_s)
     journal = Journal(out / "sweep.jsonl", problem.fingerprint)
     if fresh and journal.path.exists():
         journal.path.unlink()

@@ -22,6 +22,7 @@ def compare_designs(scenarios) -> list[dict]:
             "links": {f"{r['a']}-{r['b']}": r["key_bits_per_day"] for r in metrics["links"]},
             "links_p10": {f"{r['a']}-{r['b']}": r["key_bits_per_day_p10"] for r in metrics["links"]},
             "latency": {f"{r['a']}-{r['b']}": r["max_latency_h"] for r in metrics["links"]},
+            "gap": {f"{r['a']}-{r['b']}": r["max_delivery_gap_h"] for r in metrics["links"]},
             "stations": {s["station"]: s["night_coverage_fraction"] for s in metrics["stations"]},
             "revisit": {s["station"]: s["max_revisit_h"] for s in metrics["stations"]},
             "targets_met": (all(c["met"] for c in checks) if checks else None),
@@ -42,7 +43,8 @@ def compare_rows(table: list[dict]) -> list[dict]:
     for link in _keys(table, "links"):
         specs.append((f"key {link}", "bit/day", "higher", lambda d, k=link: d["links"].get(k)))
         specs.append((f"key {link} (P10)", "bit/day", "higher", lambda d, k=link: d["links_p10"].get(k)))
-        specs.append((f"latency {link} (max)", "h", "lower", lambda d, k=link: d["latency"].get(k)))
+        specs.append((f"latency {link} (max key age)", "h", "lower", lambda d, k=link: d["latency"].get(k)))
+        specs.append((f"wait for key {link} (max)", "h", "lower", lambda d, k=link: d["gap"].get(k)))
     for station in _keys(table, "stations"):
         specs.append((f"night coverage {station}", "fraction", "higher", lambda d, k=station: d["stations"].get(k)))
         specs.append((f"max revisit {station}", "h", "lower", lambda d, k=station: d["revisit"].get(k)))

@@ -27,8 +27,11 @@ _NIGHT_STEP_S = 60.0
 DEFAULT_NIGHT_SUN_DEG = -12.0
 
 
-def evaluate_scenario(scenario) -> dict:
-    """Metrics of a scenario: per-link key and latency, per-station coverage and revisit."""
+def evaluate_scenario(scenario, key_slot_s: float = 1.0) -> dict:
+    """Metrics of a scenario: per-link key and latency, per-station coverage and revisit.
+
+    ``key_slot_s``: slot length for the key integral along each window (see passkey).
+    """
     from .api import find_scenario_passes, plan_scenario_network, scenario_pass_keys
 
     timings = {}
@@ -40,7 +43,7 @@ def evaluate_scenario(scenario) -> dict:
     links = []
     if scenario.has_key_model:
         t0 = time.perf_counter()
-        keys = scenario_pass_keys(scenario, table)
+        keys = scenario_pass_keys(scenario, table, slot_s=key_slot_s)
         timings["key_s"] = time.perf_counter() - t0
         days = scenario.duration_s / 86400.0
         out["key_bits_per_day"] = float(np.sum(keys.finite_key_bits)) / days
@@ -53,6 +56,7 @@ def evaluate_scenario(scenario) -> dict:
                               "key_bits_per_day_p10": float(r.key_bits_per_day_p10),
                               "clear_sky_key_bits_per_day": float(r.clear_sky_key_bits_per_day),
                               "max_latency_h": r.max_latency_h, "median_latency_h": r.median_latency_h,
+                              "max_delivery_gap_h": r.max_delivery_gap_h,
                               "limiting_station": r.limiting_station})
     t0 = time.perf_counter()
     out["stations"] = station_metrics(scenario, table)
@@ -128,6 +132,10 @@ def check_targets(metrics: dict, targets: TargetsSpec, links: list) -> list[dict
         if limit is not None:
             value = row["max_latency_h"]
             checks.append(_maximum("max_latency_h", subject, math.inf if value is None else value, limit))
+        if targets.max_delivery_gap_h is not None:
+            value = row["max_delivery_gap_h"]
+            checks.append(_maximum("max_delivery_gap_h", subject, math.inf if value is None else value,
+                                   targets.max_delivery_gap_h))
     per_station = {t.name: t for t in targets.stations}
     for row in metrics.get("stations", []):
         own = per_station.get(row["station"])

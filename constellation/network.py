@@ -136,12 +136,28 @@ def contacts_from_passes(table, key_bits) -> Contacts:
 
     ``key_bits`` is aligned with the table rows (e.g. ``PassKeys.finite_key_bits``);
     ``pass_index`` keeps each contact's row.
+    A window longer than ``MAX_CONTACT_S`` (a MEO or GEO satellite up all night) becomes
+    equal consecutive contacts of at most that length, sharing its key in proportion to
+    time, so a telescope can serve it between LEO passes. (The key of a chunk is its share
+    of the whole window's finite-size key: a fair figure when most chunks are used,
+    optimistic by the finite-size penalty of a shorter block otherwise.)
     """
     key = np.asarray(key_bits, dtype=float)
     rows = np.flatnonzero(np.asarray(table.has_window) & (key > 0) &
                           (table.window_end_s > table.window_start_s))
-    return make_contacts(table.satellite[rows], table.station[rows], table.window_start_s[rows],
-                         table.window_end_s[rows], key[rows], rows)
+    start, end = table.window_start_s[rows], table.window_end_s[rows]
+    pieces = np.maximum(1, np.ceil((end - start) / MAX_CONTACT_S - 1e-9).astype(int))
+    row = np.repeat(rows, pieces)
+    first = np.concatenate([[0], np.cumsum(pieces)[:-1]])
+    k = np.arange(row.size) - np.repeat(first, pieces)
+    length = np.repeat((end - start) / pieces, pieces)
+    chunk_start = np.repeat(start, pieces) + k * length
+    chunk_end = np.where(k == np.repeat(pieces, pieces) - 1, np.repeat(end, pieces), chunk_start + length)
+    return make_contacts(table.satellite[row], table.station[row], chunk_start, chunk_end,
+                         key[row] / np.repeat(pieces, pieces), row)
+
+
+MAX_CONTACT_S = 900.0
 
 
 # --- scheduling -------------------------------------------------------------------------
@@ -711,6 +727,9 @@ class LinkReport:
     daily_bits: np.ndarray  # clear sky, (n_days,)
     daily_expected_bits: np.ndarray
     daily_p10_bits: np.ndarray
+    # Longest wait for fresh key: the largest gap between deliveries, span edges included
+    # (0 for a fibre-only link, the whole span without any delivery).
+    max_delivery_gap_h: float | None = None
 
     @property
     def meets_demand(self) -> bool | None:
@@ -854,6 +873,11 @@ def plan_network(contacts: Contacts, stations: Sequence, links: Sequence[Link], 
         per_day = e2e.sum(axis=0) / span_days
         relayed = float(clear_daily.sum()) if c is not None else 0.0
         median_h, max_h = relay.latency_h(c) if c is not None else (None, None)
+        if c is None:
+            gap_h = 0.0
+        else:
+            times = np.sort(relay.delivery_t_s[relay.delivery_link == c])
+            gap_h = float(np.diff(np.concatenate([[0.0], times, [duration_s]])).max()) / 3600.0
         if c is None or (capacity is not None and capacity[-1] < relayed):
             limited_by, limiting = "fibre", min(fibre_rate, key=fibre_rate.get)
         else:
@@ -870,7 +894,8 @@ def plan_network(contacts: Contacts, stations: Sequence, links: Sequence[Link], 
             deliveries=int(np.sum(relay.delivery_link == c)) if c is not None else 0,
             median_latency_h=median_h, max_latency_h=max_h, limiting_station=limiting, limited_by=limited_by,
             required_key_bits_per_day=link.required_key_bits_per_day, required_max_latency_h=link.max_latency_h,
-            daily_bits=clear_e2e, daily_expected_bits=e2e.mean(axis=1), daily_p10_bits=np.percentile(e2e, 10, axis=1)))
+            daily_bits=clear_e2e, daily_expected_bits=e2e.mean(axis=1), daily_p10_bits=np.percentile(e2e, 10, axis=1),
+            max_delivery_gap_h=gap_h))
     notes = [f"schedule: {sched.method}, {sched.key_bits:.0f} bits vs FCFS {sched.baseline_key_bits:.0f} bits"]
     return NetworkPlan(sched, relay, weather, reports, duration_s, n_days, start_utc, notes)
 
@@ -895,6 +920,7 @@ def link_rows(plan: NetworkPlan) -> list[dict]:
             "key_bits": round(r.key_bits), "deliveries": r.deliveries,
             "median_latency_h": None if r.median_latency_h is None else round(r.median_latency_h, 3),
             "max_latency_h": None if r.max_latency_h is None else round(r.max_latency_h, 3),
+            "max_delivery_gap_h": None if r.max_delivery_gap_h is None else round(r.max_delivery_gap_h, 3),
             "limiting_station": r.limiting_station, "limited_by": r.limited_by,
             "gateway_a": r.gateway_a, "gateway_b": r.gateway_b,
             "required_key_bits_per_day": r.required_key_bits_per_day, "meets_demand": r.meets_demand,

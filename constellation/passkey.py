@@ -1,6 +1,7 @@
 """Key per pass: the optical loss along each QKD window, slot by slot, and its secure key.
 
-Each window is cut into slots of ``slot_s`` (the last one shorter); at each slot's middle
+Each window is cut into slots of ``slot_s`` (the last one shorter; windows longer than
+``MAX_SLOTS`` slots get longer slots); at each slot's middle
 the satellite is propagated with SGP4, its range and elevation from the station give the
 link loss (``link.link_loss``), and the slots of a pass form one finite-key block
 (``qkd.key_for_profile``). Daylight (Sun above the horizon at the station) selects the
@@ -18,6 +19,9 @@ from .link import link_loss
 from .qkd import key_for_profile
 
 _PAD_LOSS_DB = 1000.0
+# A LEO window (<= 15 min) keeps 1 s slots; the hours-long windows of MEO/GEO satellites,
+# whose loss changes slowly, get longer slots (36 s for a 9 h night) instead of 32,400.
+MAX_SLOTS = 900
 
 
 @dataclass
@@ -35,18 +39,21 @@ class PassKeys:
     daylight_s: np.ndarray
 
 
-def window_slots(start_s, end_s, slot_s: float = 1.0):
-    """Cut windows ``[start_s[k], end_s[k]]`` into slots.
+def window_slots(start_s, end_s, slot_s: float = 1.0, max_slots: int = MAX_SLOTS):
+    """Cut windows ``[start_s[k], end_s[k]]`` into slots of ``slot_s`` (at most ``max_slots``
+    per window: a longer window gets proportionally longer slots).
 
     Returns ``(owner, mid_s, width_s)``: the window of each slot, its middle and length.
     """
-    length = np.maximum(np.asarray(end_s, float) - np.asarray(start_s, float), 0.0)
-    counts = np.ceil(length / slot_s - 1e-9).astype(int)
+    start_s, end_s = np.asarray(start_s, float), np.asarray(end_s, float)
+    length = np.maximum(end_s - start_s, 0.0)
+    step = np.maximum(slot_s, length / max_slots)
+    counts = np.ceil(length / step - 1e-9).astype(int)
     owner = np.repeat(np.arange(length.size), counts)
     first = np.concatenate([[0], np.cumsum(counts)[:-1]]) if counts.size else np.zeros(0, int)
     k = np.arange(owner.size) - first[owner]
-    lo = start_s[owner] + k * slot_s
-    hi = np.minimum(lo + slot_s, end_s[owner])
+    lo = start_s[owner] + k * step[owner]
+    hi = np.minimum(lo + step[owner], end_s[owner])
     return owner, 0.5 * (lo + hi), hi - lo
 
 
@@ -79,10 +86,13 @@ def pass_keys(propagator, table, stations, terminal, sun=None, slot_s: float = 1
     out = {name: np.zeros(n) for name in PassKeys.__dataclass_fields__}
     out["window_s"] = table.window_s.astype(float)
     pair_terms = {}
-    pairs = np.stack([sat, st], axis=1) if rows.size else np.zeros((0, 2), int)
-    unique_pairs, pair_of_slot = (np.unique(pairs, axis=0, return_inverse=True) if rows.size
-                                  else (np.zeros((0, 2), int), np.zeros(0, int)))
-    pair_of_slot = pair_of_slot.ravel()
+    # Pairs of the windows (few), then of the slots by the window they belong to (cheap).
+    n_st = max(len(stations), 1)
+    window_rows = np.flatnonzero(table.has_window)
+    codes, window_pair = np.unique(table.satellite[window_rows] * n_st + table.station[window_rows],
+                                   return_inverse=True)
+    unique_pairs = np.stack([codes // n_st, codes % n_st], axis=1)
+    pair_of_slot = window_pair.ravel()[owner]
     for p, (s_idx, t_idx) in enumerate(unique_pairs):
         pair_terms[p] = terminal(int(s_idx), int(t_idx))
     # Group slots by identical terminals so each group is one batched kernel call.
@@ -94,8 +104,9 @@ def pass_keys(propagator, table, stations, terminal, sun=None, slot_s: float = 1
         loss = link_loss(rng[in_group], elevation_deg[in_group], link).loss_db
         valid = states.valid[0][in_group]
         loss = np.where(valid, loss, np.nan)
-        passes_here, local = np.unique(rows[in_group], return_inverse=True)
-        local = local.ravel()
+        grouped = rows[in_group]  # non-decreasing: slots come window by window
+        starts = np.concatenate([[True], grouped[1:] != grouped[:-1]]) if grouped.size else np.zeros(0, bool)
+        passes_here, local = grouped[starts], np.cumsum(starts) - 1
         counts = np.bincount(local, minlength=passes_here.size)
         column = np.arange(local.size) - np.concatenate([[0], np.cumsum(counts)[:-1]])[local]
         shape = (passes_here.size, int(counts.max()))

@@ -10,13 +10,21 @@ How the search avoids brute force (``[sweep] prune = true``, the default):
    approximation when satellites are re-spaced (satellites per plane, Walker planes);
    ``prune = false`` evaluates everything.
 2. Early rejection: the first round evaluates the largest design of every lattice. If it
-   misses a target, every design below it does too, and none of them is evaluated.
+   misses a target widely (by more than ``prune_margin``, default 50 %: say under half
+   the key, or a gap over 1.5 times the limit), every design below it is taken to miss
+   it too, and none of them is evaluated.
 3. Bisection: each later round evaluates, in every lattice, designs at evenly spaced cost
    quantiles of what is still undecided. A feasible design decides every bigger one
-   (feasible, and dearer); an infeasible one decides every smaller one (infeasible).
-   Rounds repeat until every design is decided. The cheapest feasible design of a lattice
-   is always evaluated (whatever is implied feasible sits above an evaluated feasible
-   design that costs no more).
+   (feasible, and dearer); one that misses widely decides every smaller one
+   (infeasible). Rounds repeat until every design is decided or evaluated. The cheapest
+   feasible design of a lattice is always evaluated (whatever is implied feasible sits
+   above an evaluated feasible design that costs no more).
+
+Why the margin: key per link is close to monotone, but the relay is not exactly so (each
+station's telescope schedule maximises the station's key, not the links'; more
+satellites can starve one link of common contacts), so a bigger design can narrowly miss
+a target that a smaller one meets. Implied-feasible errors are harmless for the optimum
+(those designs cost more); implied-infeasible ones could hide it, hence the margin.
 
 Rounds are synchronous and their picks depend only on earlier results, never on which
 worker finished first, so a sweep gives the same table on one process or on a cluster.
@@ -92,7 +100,7 @@ def size(scenario, runner, journal=None, *, progress=None) -> SizingResult:
             result.resumed += 1
     if prune:
         for design_id in list(result.records):
-            _imply(result, result.by_id(design_id))
+            _imply(result, result.by_id(design_id), scenario.sweep.prune_margin)
     total = len(designs)
     first_round = prune
     while True:
@@ -119,7 +127,7 @@ def size(scenario, runner, journal=None, *, progress=None) -> SizingResult:
                 progress(done, total, f"{design.label()} ({design.n_satellites} sats, cost {design.cost:g}): {state}")
         if prune:
             for design in picks:
-                _imply(result, design)
+                _imply(result, design, scenario.sweep.prune_margin)
     return result
 
 
@@ -134,10 +142,17 @@ def _accept(result: SizingResult, design_id: str, record: dict, targets, links) 
     result.feasible[design_id] = all(c["met"] for c in checks)
 
 
-def _imply(result: SizingResult, design: Design) -> None:
-    """Decide what ``design``'s evaluation decides for undecided designs of its lattice."""
+def _imply(result: SizingResult, design: Design, prune_margin: float) -> None:
+    """Decide what ``design``'s evaluation decides for undecided designs of its lattice.
+
+    A miss decides the smaller designs only when it is wide (some target missed by more
+    than ``prune_margin``, relative): the relay schedule is not exactly monotone, so a
+    bigger design can miss narrowly where a smaller one passes.
+    """
     verdict = result.feasible.get(design.id)
     if verdict is None:
+        return
+    if not verdict and min(c["margin"] for c in result.checks[design.id]) >= -prune_margin:
         return
     for other in result.designs:
         if other.id in result.records or other.id in result.implied_by or other.lattice != design.lattice:
@@ -173,6 +188,10 @@ def _quantile_picks(undecided: list[Design], batch_size: int) -> list[Design]:
 def pareto_mask(cost, key, latency) -> np.ndarray:
     """True for designs no other design dominates (cost and latency lower, key higher).
 
+    The sweep passes the worst link's key per day and the worst link's longest wait for
+    fresh key (``worst_delivery_gap_h``) as the latency: the FIFO key age saturates near the
+    span length and would not separate designs.
+
     A design dominates another when it is no worse in all three and better in one.
     Missing latency counts as infinite.
     """
@@ -195,11 +214,13 @@ def summary_metrics(record: dict) -> dict:
     stations = record.get("stations", [])
     worst = min(links, key=lambda r: r["key_bits_per_day"]) if links else None
     latencies = [math.inf if r["max_latency_h"] is None else r["max_latency_h"] for r in links]
+    gaps = [math.inf if r.get("max_delivery_gap_h") is None else r["max_delivery_gap_h"] for r in links]
     return {
         "worst_link": f"{worst['a']}-{worst['b']}" if worst else None,
         "worst_link_key_bits_per_day": worst["key_bits_per_day"] if worst else None,
         "worst_link_key_bits_per_day_p10": min(r["key_bits_per_day_p10"] for r in links) if links else None,
         "worst_latency_h": max(latencies) if latencies else None,
+        "worst_delivery_gap_h": max(gaps) if gaps else None,
         "min_night_coverage_fraction": min(s["night_coverage_fraction"] for s in stations) if stations else None,
         "max_revisit_h": max(s["max_revisit_h"] for s in stations) if stations else None,
         "key_bits_per_day": record.get("key_bits_per_day"),
@@ -223,7 +244,7 @@ def design_rows(result: SizingResult) -> list[dict]:
     metrics = {d.id: summary_metrics(result.records[d.id]) for d in evaluated}
     front = pareto_mask([d.cost for d in evaluated],
                         [_num(metrics[d.id]["worst_link_key_bits_per_day"], 0.0) for d in evaluated],
-                        [_num(metrics[d.id]["worst_latency_h"], math.inf) for d in evaluated])
+                        [_num(metrics[d.id]["worst_delivery_gap_h"], math.inf) for d in evaluated])
     on_front = {d.id for d, f in zip(evaluated, front) if f}
     rows = []
     for d in sorted(result.designs, key=_cost_key):
@@ -250,7 +271,7 @@ def design_rows(result: SizingResult) -> list[dict]:
 
 DESIGN_COLUMNS = ["id", "family", "design", "n_satellites", "n_planes", "cost", "status", "feasible", "implied_by",
                   "pareto", "worst_link", "worst_link_key_bits_per_day", "worst_link_key_bits_per_day_p10",
-                  "worst_latency_h", "min_night_coverage_fraction", "max_revisit_h", "key_bits_per_day",
+                  "worst_delivery_gap_h", "worst_latency_h", "min_night_coverage_fraction", "max_revisit_h", "key_bits_per_day",
                   "binding_target", "binding_subject", "binding_margin", "eval_s", "error"]
 
 

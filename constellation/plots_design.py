@@ -24,11 +24,14 @@ def plot_pareto_rows(rows: list[dict], title: str = "", target_key_bits_per_day:
     fig = new_figure(11.0, 4.6)
     ax_key, ax_lat = fig.subplots(1, 2)
     families = sorted({r["family"] for r in rows})
+    positive = [_f(r.get("worst_link_key_bits_per_day")) for r in rows]
+    positive = [v for v in positive if v > 0]
+    floor = min(positive) / 3.0 if positive else 1.0
     for k, family in enumerate(families):
         mine = [r for r in rows if r["family"] == family]
         cost = np.array([_f(r["cost"]) for r in mine])
-        key = np.array([max(_f(r.get("worst_link_key_bits_per_day")), 1.0) for r in mine])
-        lat = np.array([_f(r.get("worst_latency_h")) for r in mine])
+        key = np.array([max(_f(r.get("worst_link_key_bits_per_day")), floor) for r in mine])
+        lat = np.array([_f(r.get("worst_delivery_gap_h")) for r in mine])
         feasible = np.array([_truth(r.get("feasible")) for r in mine])
         front = np.array([_truth(r.get("pareto")) for r in mine])
         for ax, y in ((ax_key, key), (ax_lat, lat)):
@@ -39,15 +42,19 @@ def plot_pareto_rows(rows: list[dict], title: str = "", target_key_bits_per_day:
     front_rows = sorted((r for r in rows if _truth(r.get("pareto"))), key=lambda r: _f(r["cost"]))
     if front_rows:
         ax_key.step([_f(r["cost"]) for r in front_rows],
-                    [max(_f(r.get("worst_link_key_bits_per_day")), 1.0) for r in front_rows],
+                    [max(_f(r.get("worst_link_key_bits_per_day")), floor) for r in front_rows],
                     where="post", color="black", linewidth=0.8, alpha=0.6, label="Pareto front (circled)")
     if target_key_bits_per_day:
         ax_key.axhline(target_key_bits_per_day, color="#D55E00", linestyle="--", linewidth=1.0, label="key target")
     ax_key.set_yscale("log")
+    if any(_f(r.get("worst_link_key_bits_per_day")) <= 0 for r in rows):
+        ax_key.text(0.01, 0.01, "designs with no key on some link sit on the bottom edge",
+                    transform=ax_key.transAxes, fontsize=7, color="#555555")
+        ax_key.set_ylim(bottom=floor * 0.8)
     ax_key.set_xlabel("cost (units)")
     ax_key.set_ylabel("worst link key (bit/day, expected with weather)")
     ax_lat.set_xlabel("cost (units)")
-    ax_lat.set_ylabel("worst link latency (h)")
+    ax_lat.set_ylabel("worst link: longest wait for fresh key (h)")
     for ax in (ax_key, ax_lat):
         ax.grid(True, alpha=0.3)
     ax_key.legend(fontsize=7, loc="lower right")

@@ -93,4 +93,36 @@ PRESETS: dict[str, Preset] = {
                 "1.07 Mbit best pass); aperture sizes, wavelength, source rate, intensities, "
                 "detector and losses are assumptions calibrated to ~1 Mbit per best pass.",
     ),
+    # The 2027 high-orbit satellite (facts.md section 11: "600 mm" telescope, MEO or GEO).
+    # Only the aperture is published; everything else is an assumption, chosen as a
+    # Micius-class payload scaled to a high orbit.
+    "high-orbit-60cm": Preset(
+        link=LinkParams(
+            wavelength_nm=850.0,           # assumption (as the LEO payloads)
+            tx_aperture_m=0.60,            # 600 mm telescope (facts 11, secondary reports)
+            beam_divergence_urad=None,     # assumption: diffraction limited (1.7 urad half-angle)
+            pointing_jitter_urad=0.3,      # assumption: a high orbit needs sub-urad pointing
+            zenith_transmittance=0.5,      # as for Micius (SatOptLink)
+            turbulence_urad=None,
+            extra_loss_db=5.0,             # assumption: Micius's fitted optics/coupling loss
+            rx_aperture_m=1.0,             # assumption: 1 m class receivers
+        ),
+        qkd=QkdParams(
+            source_rate_hz=1e9,                    # assumption: GHz-class decoy source
+            intensities=(0.8, 0.1, 0.0),           # as Micius (QNET)
+            probabilities=(0.5, 0.25, 0.25),
+            basis_probability_x=0.5,
+            detector_efficiency=0.5,
+            dark_count_probability=1e-7,
+            intrinsic_qber=0.01,
+            afterpulse_probability=1e-3,
+            error_correction_efficiency=1.16,
+            epsilon_correct=1e-15,
+            epsilon_secret=1e-9,
+            key_from_both_bases=True,
+        ),
+        sources="600 mm aperture from reports of the 2027 MEO/GEO quantum satellite (facts.md section 11); "
+                "everything else is an assumption (a Micius-class payload with a GHz source and "
+                "sub-microradian pointing).",
+    ),
 }

@@ -40,11 +40,12 @@ class Problem:
 
     base: dict  # parsed scenario file without designs/targets/sweep; satellites = the fixed fleet
     source: str  # the scenario file (relative paths resolve against it)
+    key_slot_s: float = 1.0
 
     @property
     def fingerprint(self) -> str:
         """Changes whenever an evaluation could change: scenario content and tool version."""
-        text = json.dumps([__version__, self.base], sort_keys=True, default=str)
+        text = json.dumps([__version__, self.base, self.key_slot_s], sort_keys=True, default=str)
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
@@ -57,7 +58,7 @@ def evaluate_design(problem: Problem, satellites: tuple) -> dict:
     started = time.perf_counter()
     try:
         data = {**problem.base, "satellites": [*problem.base.get("satellites", []), *satellites]}
-        metrics = evaluate_scenario(scenario_from_dict(data, source=problem.source))
+        metrics = evaluate_scenario(scenario_from_dict(data, source=problem.source), key_slot_s=problem.key_slot_s)
     except ConstellationError as exc:
         return {"error": str(exc), "eval_s": time.perf_counter() - started}
     except Exception as exc:  # noqa: BLE001 - a design that breaks the model must not stop the sweep
