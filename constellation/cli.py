@@ -190,12 +190,12 @@ def _check_output_folder(out: Path, scn, marker: str = "summary.json") -> None:
                          "(use --force to write there anyway)", found)
 
 
-PLOT_KINDS = click.Choice(["tracks", "sky", "timeline", "key", "coverage"])
+PLOT_KINDS = click.Choice(["tracks", "sky", "timeline", "key", "coverage", "pareto", "compare"])
 
 
 @cli.command()
 @click.argument("kind", type=PLOT_KINDS, metavar="KIND")
-@_scenario_argument
+@click.argument("scenario", required=False, type=click.Path(), metavar="[SCENARIO|RESULTS]")
 @click.option("-o", "--output", default=None, type=click.Path(dir_okay=False),
               help="Image file (.png, .svg, .pdf); default KIND.png.")
 @click.option("--station", help="Station for sky/key plots (default: the one with the longest QKD window).")
@@ -203,12 +203,17 @@ PLOT_KINDS = click.Choice(["tracks", "sky", "timeline", "key", "coverage"])
 @click.option("--hours", type=click.FloatRange(min=0.01), help="Length of the tracks from the start (default: one orbit).")
 @click.option("--region", is_flag=True, help="Zoom the map on the stations.")
 def plot(kind, scenario, output, station, satellites, hours, region):
-    """Draw KIND: ground tracks, a sky plot, the pass timeline, link and key along a pass, or coverage."""
+    """Draw KIND: ground tracks, a sky plot, the pass timeline, link and key along a pass, or coverage;
+    or, from the output folder of `size` / `compare -o`, the Pareto front / the comparison."""
     from . import plots
     from .api import find_scenario_passes
 
-    scn = _load(scenario)
     path = output or f"{kind}.png"
+    if kind in ("pareto", "compare"):
+        plots.save_figure(_results_figure(kind, scenario), path)
+        click.echo(f"wrote {path}")
+        return
+    scn = _load(scenario)
     if kind == "coverage":
         from .api import scenario_coverage
 
@@ -217,6 +222,33 @@ def plot(kind, scenario, output, station, satellites, hours, region):
         fig = _figure(plots, kind, scn, find_scenario_passes(scn), station, satellites, hours, region)
     plots.save_figure(fig, path)
     click.echo(f"wrote {path}")
+
+
+def _results_figure(kind, where):
+    """Pareto or comparison figure from a results folder (or its CSV)."""
+    import csv
+
+    from .errors import InputError
+    from .plots_design import compare_table_from_rows, plot_compare, plot_pareto_rows
+
+    name = "designs.csv" if kind == "pareto" else "compare.csv"
+    made_by = "constellation size" if kind == "pareto" else "constellation compare -o DIR"
+    if where is None:
+        raise InputError("plot " + kind, "FOLDER", f"the output folder of {made_by} (or its {name})", "nothing")
+    path = Path(where)
+    path = path / name if path.is_dir() else path
+    try:
+        with open(path, encoding="utf-8", newline="") as handle:
+            rows = list(csv.DictReader(handle))
+    except OSError as exc:
+        raise InputError(path, "file", f"{name} written by {made_by}", exc.strerror or str(exc)) from None
+    needed = "worst_link_key_bits_per_day" if kind == "pareto" else "metric"
+    if not rows or needed not in rows[0]:
+        raise InputError(path, "columns", f"{name} written by {made_by} (with a {needed} column)",
+                         f"columns {', '.join(list(rows[0])[:5]) if rows else 'none'}")
+    if kind == "pareto":
+        return plot_pareto_rows(rows, title=f"Design trade-offs ({path.parent.name})")
+    return plot_compare(compare_table_from_rows(rows))
 
 
 def _figure(plots, kind, scn, passes, station=None, satellites=None, hours=None, region=False):

@@ -21,7 +21,7 @@ def plot_pareto(result, title: str = "", target_key_bits_per_day: float | None =
 def plot_pareto_rows(rows: list[dict], title: str = "", target_key_bits_per_day: float | None = None):
     """The same figure from the rows of ``designs.csv`` (dicts; values may be text)."""
     rows = [r for r in rows if str(r.get("status")) == "evaluated"]
-    fig = new_figure(11.0, 4.6)
+    fig = new_figure(13.0, 4.8)
     ax_key, ax_lat = fig.subplots(1, 2)
     families = sorted({r["family"] for r in rows})
     positive = [_f(r.get("worst_link_key_bits_per_day")) for r in rows]
@@ -57,7 +57,8 @@ def plot_pareto_rows(rows: list[dict], title: str = "", target_key_bits_per_day:
     ax_lat.set_ylabel("worst link: longest wait for fresh key (h)")
     for ax in (ax_key, ax_lat):
         ax.grid(True, alpha=0.3)
-    ax_key.legend(fontsize=7, loc="lower right")
+    handles, labels = ax_key.get_legend_handles_labels()
+    fig.legend(handles, labels, loc="outside right upper", fontsize=7, frameon=False)
     fig.suptitle(title or "Design trade-offs", fontsize=11)
     return fig
 
@@ -68,27 +69,58 @@ def plot_compare(table: list[dict], title: str = "Designs compared"):
     ``table`` is :func:`constellation.compare.compare_designs` output: one dict per design with
     ``name``, ``links`` ({link: key_bits_per_day}) and ``stations`` ({station: fraction}).
     """
-    fig = new_figure(11.0, 4.6)
+    fig = new_figure(11.0, 5.0)
     ax_key, ax_cov = fig.subplots(1, 2, gridspec_kw={"width_ratios": [3, 2]})
     links = sorted({name for d in table for name in d["links"]})
     stations = sorted({name for d in table for name in d["stations"]})
     width = 0.8 / max(len(table), 1)
+    positive = [v for d in table for v in d["links"].values() if v and v > 0]
+    floor = min(positive) / 3.0 if positive else 1.0
     for k, d in enumerate(table):
         x = np.arange(len(links)) + (k - (len(table) - 1) / 2) * width
-        ax_key.bar(x, [max(d["links"].get(n, 0.0), 1.0) for n in links], width, color=colour(k),
-                   label=f"{d['name']} ({d['n_satellites']} sats)")
+        # A link the design does not serve gets no bar; one served with no key a "0" mark.
+        values = [d["links"].get(n) for n in links]
+        heights = [np.nan if v is None else max(v, floor) for v in values]
+        ax_key.bar(x, heights, width, color=colour(k), label=f"{d['name']} ({d['n_satellites']} sats)")
+        for xi, v in zip(x, values):
+            if v is not None and v <= 0:
+                ax_key.text(xi, floor * 1.1, "0", ha="center", va="bottom", fontsize=8, color=colour(k))
         x = np.arange(len(stations)) + (k - (len(table) - 1) / 2) * width
-        ax_cov.bar(x, [100.0 * d["stations"].get(n, 0.0) for n in stations], width, color=colour(k))
+        ax_cov.bar(x, [100.0 * d["stations"][n] if n in d["stations"] else np.nan for n in stations], width,
+                   color=colour(k))
+    ax_key.set_ylim(bottom=floor)
+    ax_key.set_xlim(-0.5, len(links) - 0.5)
+    ax_cov.set_xlim(-0.5, len(stations) - 0.5)
     ax_key.set_xticks(np.arange(len(links)), [n.replace("-", "-\n") for n in links], fontsize=8)
     ax_key.set_yscale("log")
     ax_key.set_ylabel("key per day (bit, expected with weather)")
-    ax_key.legend(fontsize=7)
+    handles, labels = ax_key.get_legend_handles_labels()
+    fig.legend(handles, labels, loc="outside lower center", fontsize=8, frameon=False, ncols=min(len(table), 3))
     ax_cov.set_xticks(np.arange(len(stations)), stations, rotation=30, ha="right", fontsize=8)
     ax_cov.set_ylabel("night covered by QKD windows (%)")
     for ax in (ax_key, ax_cov):
         ax.grid(True, axis="y", alpha=0.3)
     fig.suptitle(title, fontsize=11)
     return fig
+
+
+def compare_table_from_rows(rows: list[dict]) -> list[dict]:
+    """Rebuild :func:`plot_compare`'s input from the rows of ``compare.csv``."""
+    names = [c for c in rows[0] if c not in ("metric", "unit", "better", "best", "worst")]
+    table = [{"name": n, "n_satellites": None, "links": {}, "stations": {}} for n in names]
+    for row in rows:
+        metric = row["metric"]
+        for d in table:
+            value = row[d["name"]]
+            if value in (None, ""):
+                continue
+            if metric == "satellites":
+                d["n_satellites"] = int(float(value))
+            elif metric.startswith("key ") and not metric.endswith("(P10)"):
+                d["links"][metric[4:]] = float(value)
+            elif metric.startswith("night coverage "):
+                d["stations"][metric[len("night coverage "):]] = float(value)
+    return table
 
 
 def _f(value) -> float:
