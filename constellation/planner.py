@@ -108,7 +108,7 @@ def size(scenario, runner, journal=None, *, progress=None) -> SizingResult:
         if not undecided:
             break
         if not prune:
-            picks = sorted(undecided, key=_cost_key)[:batch_size]
+            picks = sorted(undecided, key=_cost_key)  # nothing to learn between rounds: one batch
         elif first_round:
             picks = _maximal(undecided)
         else:

@@ -1,0 +1,129 @@
+"""Benchmark: design sweeps (issue 6): designs per minute, 1 -> 2 Dask workers, and the profile.
+
+The space: inclined Walker delta shells at 550 km (inclination 45/53/60/70/97.6 deg,
+2-10 planes, 2-10 satellites per plane, <= 100 satellites), over 30 stations (the 14
+built-in ones and 16 seeded random sites), 20 seeded random links, 7 days, night-only
+windows, key with the "jinan-1" terminal and 100 weather runs. Pruning is off so every
+run evaluates exactly the same designs.
+
+Measured in the same run:
+  * baseline: the designs evaluated one after another in this process (SerialRunner);
+  * a dask LocalCluster with 1 worker process, then with 2 (threads_per_worker=1);
+  * the per-stage profile of the evaluations (from each record's timings).
+
+Not collected by pytest. Run (the full 500-design space takes ~10 minutes):
+
+    /work/venv/bin/python benchmarks/bench_sizing.py [--designs 120] [--skip-serial]
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import time
+
+import numpy as np
+
+from constellation.scenario import scenario_from_dict
+from constellation.sizing_outputs import problem_base
+from constellation.stations import catalogue_names
+from constellation.sweep import DaskRunner, Problem, SerialRunner
+
+
+def scenario_data(seed: int = 0) -> dict:
+    rng = np.random.default_rng(seed)
+    stations = [{"name": n, "min_elevation_deg": 15.0} for n in catalogue_names()]
+    while len(stations) < 30:
+        lat = float(np.degrees(np.arcsin(rng.uniform(-0.8, 0.9))))
+        stations.append({"name": f"Site{len(stations):02d}", "latitude_deg": round(lat, 3),
+                         "longitude_deg": round(float(rng.uniform(-180, 180)), 3), "aperture_m": 0.6,
+                         "min_elevation_deg": 15.0})
+    for st in stations:
+        st["clear_sky_probability"] = round(float(rng.uniform(0.3, 0.7)), 2)
+    pairs = set()
+    while len(pairs) < 20:
+        a, b = sorted(rng.choice(len(stations), 2, replace=False).tolist())
+        pairs.add((a, b))
+    start = dt.datetime(2027, 3, 16, tzinfo=dt.timezone.utc)
+    designs = [{"name": "walker", "family": "walker", "altitude_km": 550.0,
+                "inclination_deg": [45.0, 53.0, 60.0, 70.0, 97.6], "planes": list(range(2, 11)),
+                "sats_per_plane": list(range(2, 11)), "phasing": 1}]
+    return {
+        "scenario": {"name": "sizing benchmark", "start": start, "end": start + dt.timedelta(days=7)},
+        "stations": stations, "constraints": {"station_sun_max_elevation_deg": -12.0},
+        "link": {"preset": "jinan-1"}, "qkd": {"preset": "jinan-1"},
+        "network": {"weather_runs": 100, "seed": 1},
+        "links": [{"a": stations[a]["name"], "b": stations[b]["name"]} for a, b in sorted(pairs)],
+        "designs": designs, "targets": {"min_key_bits_per_day": 1e6}, "sweep": {"prune": False},
+    }
+
+
+def pick(scenario, n_designs: int, seed: int = 0):
+    """A seeded subset of the space (every design when n_designs >= its size)."""
+    from constellation.designs import expand_designs
+
+    all_designs = expand_designs(scenario.designs)
+    rng = np.random.default_rng(seed)
+    keep = sorted(rng.choice(len(all_designs), min(n_designs, len(all_designs)), replace=False).tolist())
+    return [all_designs[k] for k in keep]
+
+
+def timed(runner, scenario, chosen):
+    started = time.perf_counter()
+    records = {}
+    for design_id, record in runner.run([(d.id, d.satellites) for d in chosen]):
+        records[design_id] = record
+    return time.perf_counter() - started, records
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--designs", type=int, default=120)
+    parser.add_argument("--skip-serial", action="store_true", help="Skip the in-process baseline.")
+    args = parser.parse_args()
+    data = scenario_data()
+    scenario = scenario_from_dict(data, source="bench_sizing")
+    chosen = pick(scenario, args.designs)
+    sats = [d.n_satellites for d in chosen]
+    print(f"space: {len(chosen)} designs, {min(sats)}-{max(sats)} satellites (mean {np.mean(sats):.0f}), "
+          f"{len(scenario.stations)} stations, {len(scenario.links)} links, 7 days")
+    problem = Problem(problem_base(scenario), scenario.source, key_slot_s=scenario.sweep.key_slot_s)
+    results = {}
+    if not args.skip_serial:
+        results["serial (baseline, this process)"] = timed(SerialRunner(problem), scenario, chosen)
+    for workers in (1, 2):
+        runner = DaskRunner(problem, n_workers=workers)
+        try:
+            timed(runner, scenario, chosen[:2])  # warm the workers (imports, numba, ephemeris)
+            results[f"dask LocalCluster, {workers} worker(s)"] = timed(runner, scenario, chosen)
+        finally:
+            runner.close()
+    base_name = next(iter(results))
+    base = results[base_name][0]
+    for name, (wall, records) in results.items():
+        print(f"{name:34s} {wall:8.1f} s  {60.0 * len(records) / wall:7.1f} designs/min  "
+              f"x{base / wall:5.2f} vs {base_name}")
+    one, two = (results[f"dask LocalCluster, {w} worker(s)"][0] for w in (1, 2))
+    print(f"speedup 1 -> 2 dask workers: x{one / two:.2f}")
+    reference = results[f"dask LocalCluster, {1} worker(s)"][1]
+    same = all(_strip(reference[i]) == _strip(results["dask LocalCluster, 2 worker(s)"][1][i]) for i in reference)
+    print(f"identical metrics with 1 and 2 workers: {same}")
+    stages = {}
+    for record in reference.values():
+        for name, value in record.get("timings", {}).items():
+            stages[name] = stages.get(name, 0.0) + value
+    total = sum(r["eval_s"] for r in reference.values())
+    stages["scenario build + other"] = total - sum(stages.values())
+    wall_1 = results["dask LocalCluster, 1 worker(s)"][0]
+    print(f"profile over {len(reference)} evaluations ({total:.1f} s inside tasks; "
+          f"{wall_1 - total:.1f} s of dask overhead and serialisation with 1 worker):")
+    for name, value in sorted(stages.items(), key=lambda kv: -kv[1]):
+        print(f"  {name:24s} {value:7.1f} s  {100 * value / total:5.1f} %")
+
+
+def _strip(record):
+    return {k: v for k, v in record.items() if k not in ("timings", "eval_s")}
+
+
+if __name__ == "__main__":
+    main()
