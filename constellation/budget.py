@@ -7,8 +7,9 @@ measured peaks in ``tests/test_budget.py``):
   ``chunk_states`` (2,000,000) coarse states (satellite x sample). Per state the chunk holds
   SGP4 position/velocity, the interpolation track (acceleration and component-major copies)
   and, per station in turn, the elevation arrays of ``_coarse_candidates``: ~``PASS_STATE_BYTES``.
-  Above ~2e6 states memory no longer grows with the constellation, only time does. The pass
-  table adds ~``PASS_ROW_BYTES`` per pass.
+  The passes found in the chunk in flight cost ~``PASS_CHUNK_ROW_BYTES`` each while they are
+  refined; above ~2e6 states (396 satellites over 7 days) only the finished table,
+  ~``PASS_ROW_BYTES`` per pass, keeps growing with the constellation.
 * key (``passkey.pass_keys``): every 1 s slot of every QKD window is evaluated at once; slots
   are padded into a (windows x longest window) matrix and ``qkd.key_for_profile`` expands it
   by the three intensities: ~``KEY_CELL_BYTES`` per padded cell plus ``KEY_SLOT_BYTES`` per slot.
@@ -38,7 +39,8 @@ FRACTION = 0.70
 # Bytes per element, from the arrays each step allocates (see the module docstring) and
 # checked against tracemalloc peaks (tests/test_budget.py).
 PASS_STATE_BYTES = 180.0      # per coarse state in a chunk (r, v, a, copies, per-station temporaries)
-PASS_ROW_BYTES = 1_000.0      # per pass: refinement brackets, columns, the sorted table
+PASS_CHUNK_ROW_BYTES = 1_600.0  # per pass found in the chunk in flight: candidates, brackets, refinement
+PASS_ROW_BYTES = 160.0        # per pass kept: the table's columns, concatenated and sorted
 PASS_CHUNK_STATES = 2_000_000  # passes.find_passes(chunk_states=...)
 KEY_CELL_BYTES = 150.0        # per padded (window x slot) cell: loss/width/day matrices, x3 intensities
 KEY_SLOT_BYTES = 200.0        # per slot: SGP4 state, look angles, link loss terms
@@ -79,7 +81,8 @@ def estimate_passes_bytes(n_satellites: int, n_stations: int, duration_s: float,
     per_chunk = max(1, chunk_states // n_time)
     states = min(n_satellites, per_chunk) * n_time
     passes = expected_passes(n_satellites, n_stations, duration_s, altitude_km) if n_passes is None else n_passes
-    return BASE_BYTES + states * PASS_STATE_BYTES + passes * PASS_ROW_BYTES
+    in_chunk = passes * min(n_satellites, per_chunk) / max(n_satellites, 1)
+    return BASE_BYTES + states * PASS_STATE_BYTES + in_chunk * PASS_CHUNK_ROW_BYTES + passes * PASS_ROW_BYTES
 
 
 def estimate_key_bytes(n_windows: float, longest_window_s: float = 600.0, mean_window_s: float | None = None,

@@ -423,18 +423,18 @@ def compare(scenarios, outdir, no_plots):
     from rich.console import Console
     from rich.table import Table
 
-    from .compare import compare_designs, compare_rows
+    from .compare import column_names, compare_designs, compare_rows
     from .report import render_table, write_text_atomic
 
     loaded = [_load(path) for path in scenarios]
     table = compare_designs(loaded)
     rows = compare_rows(table)
-    names = [c for c in rows[0] if c not in ("metric", "unit", "better")]
+    names = column_names(table)
     view = Table(title="designs compared (green: best, red: worst)", show_lines=False)
     view.add_column("metric", no_wrap=True)
     view.add_column("unit")
     for name in names:
-        view.add_column(name, justify="right")
+        view.add_column(name, justify="right", min_width=13)
     for row in rows:
         cells = []
         for name in names:
@@ -445,7 +445,7 @@ def compare(scenarios, outdir, no_plots):
                 text = f"[red]{text}[/]"
             cells.append(text)
         view.add_row(row["metric"], row["unit"], *cells)
-    Console(width=max(100, 24 + 18 * len(names))).print(view)
+    Console(width=max(100, 60 + 16 * len(names))).print(view)
     if outdir:
         out = Path(outdir)
         write_text_atomic(out / "compare.csv", render_table(rows, ["metric", "unit", "better", *names, "best", "worst"], "csv"))

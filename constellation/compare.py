@@ -7,7 +7,7 @@ import math
 from .designs import TargetsSpec
 from .evaluate import check_targets, evaluate_scenario
 
-__all__ = ["compare_designs", "compare_rows"]
+__all__ = ["column_names", "compare_designs", "compare_rows"]
 
 
 def compare_designs(scenarios) -> list[dict]:
@@ -36,7 +36,7 @@ def compare_rows(table: list[dict]) -> list[dict]:
 
     ``best`` / ``worst`` name the columns holding the best and worst value when they differ.
     """
-    names = _column_names(table)
+    names = column_names(table)
     specs = [("satellites", "", "lower", lambda d: d["n_satellites"]),
              ("cost", "units", "lower", lambda d: d["cost"]),
              ("total key per day", "bit", "higher", lambda d: d["key_bits_per_day"])]
@@ -62,7 +62,8 @@ def compare_rows(table: list[dict]) -> list[dict]:
     return rows
 
 
-def _column_names(table):
+def column_names(table) -> list[str]:
+    """One column name per design: its scenario name, numbered when names repeat."""
     names, seen = [], {}
     for d in table:
         name = d["name"]

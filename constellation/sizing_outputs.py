@@ -32,6 +32,8 @@ def problem_base(scenario) -> dict:
 def design_scenario_toml(scenario, design) -> str:
     """A scenario file running ``design`` (plus the fixed fleet) over the same span and network."""
     data = problem_base(scenario)
+    if scenario.raw.get("targets") is not None:
+        data["targets"] = copy.deepcopy(scenario.raw["targets"])  # so that `compare` checks them
     data["satellites"] = [*data.get("satellites", []), *copy.deepcopy(list(design.satellites))]
     section = dict(data["scenario"])
     section["name"] = f"{section['name']} / {design.family} {design.n_satellites} satellites"
