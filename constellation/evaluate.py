@@ -54,6 +54,7 @@ def evaluate_scenario(scenario, key_slot_s: float = 1.0) -> dict:
             for r in plan.links:
                 links.append({"a": r.a, "b": r.b, "key_bits_per_day": float(r.key_bits_per_day),
                               "key_bits_per_day_p10": float(r.key_bits_per_day_p10),
+                              "key_bits_per_day_stderr": float(r.key_bits_per_day_stderr),
                               "clear_sky_key_bits_per_day": float(r.clear_sky_key_bits_per_day),
                               "max_latency_h": r.max_latency_h, "median_latency_h": r.median_latency_h,
                               "max_delivery_gap_h": r.max_delivery_gap_h,
