@@ -172,13 +172,21 @@ def _columns_to_rows(columns: dict) -> list[dict]:
     return [dict(zip(names, row)) for row in zip(*values)]
 
 
-def _check_output_folder(out: Path, scn, marker: str = "summary.json") -> None:
-    """Refuse to mix results: a non-empty folder must hold an earlier run of the same scenario."""
+SIZE_OUTPUTS = ("sweep.jsonl", "designs.csv", "feasible.csv", "pareto.csv", "best_per_family.csv", "size.json",
+                "pareto.png", "best.toml")
+
+
+def _check_output_folder(out: Path, scn, marker: str = "summary.json", own=()) -> None:
+    """Refuse to mix results: a non-empty folder must hold an earlier run of the same scenario
+    (or, for ``size``, only its own files: an interrupted sweep has just its journal)."""
     import json
 
     from .errors import InputError
 
     if not out.exists() or not any(out.iterdir()):
+        return
+    if not (out / marker).exists() and own and all(
+            p.name in own or (p.name.startswith(("best-", ".")) and p.is_file()) for p in out.iterdir()):
         return
     try:
         previous = json.loads((out / marker).read_text()).get("scenario_file")
@@ -380,7 +388,7 @@ def size(scenario, outdir, workers, scheduler, no_plots, fresh, force):
         raise InputError(scn.source, "designs", "[[designs]] families to size (see scenarios/2027-global.toml)", "none")
     out = Path(outdir)
     if not force:
-        _check_output_folder(out, scn, marker="size.json")
+        _check_output_folder(out, scn, marker="size.json", own=SIZE_OUTPUTS)
     problem = Problem(problem_base(scn), scn.source, scn.sweep.key_slot_s)
     journal = Journal(out / "sweep.jsonl", problem.fingerprint)
     if fresh and journal.path.exists():

@@ -148,7 +148,7 @@ def contacts_from_passes(table, key_bits) -> Contacts:
     start, end = table.window_start_s[rows], table.window_end_s[rows]
     pieces = np.maximum(1, np.ceil((end - start) / MAX_CONTACT_S - 1e-9).astype(int))
     row = np.repeat(rows, pieces)
-    first = np.concatenate([[0], np.cumsum(pieces)[:-1]])
+    first = np.cumsum(pieces) - pieces
     k = np.arange(row.size) - np.repeat(first, pieces)
     length = np.repeat((end - start) / pieces, pieces)
     chunk_start = np.repeat(start, pieces) + k * length

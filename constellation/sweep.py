@@ -97,8 +97,14 @@ class Journal:
     def append(self, design_id: str, record: dict) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         line = json.dumps({"fingerprint": self.fingerprint, "id": design_id, "record": record}, default=_plain)
-        with open(self.path, "a", encoding="utf-8") as handle:
-            handle.write(line + "\n")
+        with open(self.path, "a+b") as handle:
+            # A run killed mid-write leaves a torn last line: end it, or it would swallow this one.
+            handle.seek(0, os.SEEK_END)
+            if handle.tell():
+                handle.seek(-1, os.SEEK_END)
+                if handle.read(1) != b"\n":
+                    handle.write(b"\n")
+            handle.write(line.encode("utf-8") + b"\n")
             handle.flush()
             os.fsync(handle.fileno())
 
@@ -154,7 +160,8 @@ class DaskRunner:
                        if k != "MALLOC_TRIM_THRESHOLD_"}
             with dask.config.set({"distributed.nanny.pre-spawn-environ": environ}):
                 self._cluster = LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True,
-                                             dashboard_address=None, silence_logs=logging.ERROR)
+                                             dashboard_address=None, scheduler_kwargs={"dashboard": False},
+                                             silence_logs=logging.ERROR)
             self.client = Client(self._cluster)
             self.name = f"dask LocalCluster, {n_workers} worker processes"
         self.n_workers = max(1, len(self.client.scheduler_info().get("workers", {})))
@@ -169,8 +176,13 @@ class DaskRunner:
             future = self.client.submit(evaluate_design, self._problem_future, satellites, pure=False,
                                         retries=TASK_RETRIES, key=f"design-{design_id}-{os.urandom(4).hex()}")
             futures[future] = design_id
-        for future in as_completed(futures):
-            yield futures[future], future.result()
+        for future in as_completed(list(futures)):
+            design_id, record = futures.pop(future), future.result()
+            # Let go of finished results at once: if a worker dies later, the scheduler
+            # then reruns only what was still running or queued on it.
+            future.release()
+            del future
+            yield design_id, record
 
     def close(self) -> None:
         self.client.close()
