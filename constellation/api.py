@@ -39,7 +39,12 @@ def propagate(scenario: Scenario, t_s) -> States:
 
 
 def find_scenario_passes(scenario: Scenario, **options) -> PassTable:
-    """Every pass of every satellite over every station, with its QKD window."""
+    """Every pass of every satellite over every station, with its QKD window.
+
+    Refused up front (InputError with the estimate) when it would not fit in memory."""
+    from .budget import check_scenario_passes
+
+    check_scenario_passes(scenario)
     return find_passes(propagator_for(scenario), scenario.stations, scenario.duration_s,
                        scenario.constraints, satellite_names=[s.name for s in scenario.satellites],
                        **options)
@@ -67,6 +72,9 @@ def scenario_pass_keys(scenario: Scenario, table: PassTable, slot_s: float = 1.0
     if not scenario.has_key_model:
         raise InputError(scenario.source, "link/qkd", '[link] and [qkd] tables (e.g. preset = "micius") to compute key',
                          "none")
+    from .budget import check_scenario_keys
+
+    check_scenario_keys(scenario, table, slot_s)
     return pass_keys(propagator_for(scenario), table, scenario.stations, scenario.terminal,
                      sun=SunTrack(scenario.timebase, 0.0, scenario.duration_s), slot_s=slot_s)
 
@@ -120,6 +128,9 @@ def scenario_coverage(scenario: Scenario, *, grid_deg=None, min_elevation_deg=No
         grid = equal_area_grid(grid_deg)
     night = scenario.constraints.station_sun_max_elevation_deg
     prop = propagator_for(scenario)
+    from .budget import check_scenario_coverage
+
+    check_scenario_coverage(scenario, grid.size, pick(step_s, spec.step_s))
     result = coverage(prop, grid, scenario.duration_s, pick(step_s, spec.step_s), min_elevation_deg=min_el,
                       k=pick(k, spec.k), night_sun_elevation_deg=-12.0 if night is None else night,
                       night_only=pick(night_only, spec.night_only))

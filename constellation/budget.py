@@ -10,11 +10,14 @@ measured peaks in ``tests/test_budget.py``):
   The passes found in the chunk in flight cost ~``PASS_CHUNK_ROW_BYTES`` each while they are
   refined; above ~2e6 states (396 satellites over 7 days) only the finished table,
   ~``PASS_ROW_BYTES`` per pass, keeps growing with the constellation.
-* key (``passkey.pass_keys``): every 1 s slot of every QKD window is evaluated at once; slots
-  are padded into a (windows x longest window) matrix and ``qkd.key_for_profile`` expands it
-  by the three intensities: ~``KEY_CELL_BYTES`` per padded cell plus ``KEY_SLOT_BYTES`` per slot.
+* key (``passkey.pass_keys``): windows go in batches of ~250,000 slots; a batch's slots are
+  padded into a (windows x longest window) matrix and ``qkd.key_for_profile`` expands it by
+  the three intensities: ~``KEY_CELL_BYTES`` per padded cell plus ``KEY_SLOT_BYTES`` per slot
+  of one batch, plus ``KEY_WINDOW_BYTES`` per window for the results.
 * coverage (``coverage.coverage``): positions are propagated ``chunk_states`` (60,000)
-  satellite-states at a time; memory is a fixed chunk plus ~``COVERAGE_POINT_BYTES`` per grid point.
+  satellite-states at a time; memory is a fixed chunk plus ~``COVERAGE_POINT_BYTES`` per grid
+  point, plus ~``COVERAGE_SATELLITE_BYTES`` per satellite for the footprint GeoJSON that
+  ``api.scenario_coverage`` builds alongside.
 * network (``network.relay_weather``): the Monte Carlo keeps (satellites x link stations x runs),
   (links x days x runs) and (station-nights x runs) arrays.
 
@@ -39,15 +42,19 @@ FRACTION = 0.70
 # Bytes per element, from the arrays each step allocates (see the module docstring) and
 # checked against tracemalloc peaks (tests/test_budget.py).
 PASS_STATE_BYTES = 180.0      # per coarse state in a chunk (r, v, a, copies, per-station temporaries)
-PASS_CHUNK_ROW_BYTES = 1_600.0  # per pass found in the chunk in flight: candidates, brackets, refinement
-PASS_ROW_BYTES = 160.0        # per pass kept: the table's columns, concatenated and sorted
+PASS_CHUNK_ROW_BYTES = 1_200.0  # per pass found in the chunk in flight: candidates, brackets, refinement
+PASS_ROW_BYTES = 250.0        # per pass kept: the table's columns, concatenated and sorted
 PASS_CHUNK_STATES = 2_000_000  # passes.find_passes(chunk_states=...)
 KEY_CELL_BYTES = 150.0        # per padded (window x slot) cell: loss/width/day matrices, x3 intensities
 KEY_SLOT_BYTES = 200.0        # per slot: SGP4 state, look angles, link loss terms
+KEY_WINDOW_BYTES = 120.0      # per window: the per-pass results and batch bookkeeping
 COVERAGE_CHUNK_STATES = 60_000  # coverage.coverage(chunk_states=...)
 COVERAGE_STATE_BYTES = 300.0  # per propagated state in a chunk (positions, caps, events)
 COVERAGE_POINT_BYTES = 500.0  # per grid point: statistics and accumulators
 COVERAGE_SUN_BYTES = 45e6     # the Sun track for night statistics (DE421 segments), measured
+COVERAGE_SATELLITE_BYTES = 45_000.0  # per satellite: the start-instant footprint GeoJSON of api.scenario_coverage
+#   (Python lists of 181 vertices: 27 KB traced per satellite, ~45 KB of RSS with shapely's memory;
+#   measured: 20,000 satellites add ~0.77 GB of RSS over 4,000, for 0.25 or 1 day alike)
 BASE_BYTES = 0.0              # interpreter and imports are not counted (they are in RSS, not in the estimate)
 
 
@@ -77,7 +84,7 @@ def estimate_passes_bytes(n_satellites: int, n_stations: int, duration_s: float,
                           chunk_states: int = PASS_CHUNK_STATES) -> float:
     """Peak bytes of ``passes.find_passes`` for ``n_satellites`` x ``n_stations`` over ``duration_s``."""
     step = step_s or default_pass_step_s(altitude_km)
-    n_time = int(math.ceil(duration_s / step)) + 1
+    n_time = math.ceil(duration_s / step) + 1
     per_chunk = max(1, chunk_states // n_time)
     states = min(n_satellites, per_chunk) * n_time
     passes = expected_passes(n_satellites, n_stations, duration_s, altitude_km) if n_passes is None else n_passes
@@ -86,12 +93,15 @@ def estimate_passes_bytes(n_satellites: int, n_stations: int, duration_s: float,
 
 
 def estimate_key_bytes(n_windows: float, longest_window_s: float = 600.0, mean_window_s: float | None = None,
-                       slot_s: float = 1.0, max_slots: int = 900) -> float:
-    """Peak bytes of ``passkey.pass_keys`` for ``n_windows`` QKD windows."""
+                       slot_s: float = 1.0, max_slots: int = 900, batch_slots: int = 250_000) -> float:
+    """Peak bytes of ``passkey.pass_keys`` for ``n_windows`` QKD windows (processed in
+    batches of about ``batch_slots`` slots, so the peak stops growing past one batch)."""
     width = min(max_slots, math.ceil(longest_window_s / slot_s))
     mean = longest_window_s / 2.0 if mean_window_s is None else mean_window_s
-    slots = n_windows * min(max_slots, math.ceil(mean / slot_s))
-    return BASE_BYTES + n_windows * width * KEY_CELL_BYTES + slots * KEY_SLOT_BYTES
+    per_window = max(1, min(max_slots, math.ceil(mean / slot_s)))
+    in_batch = min(n_windows, math.ceil(batch_slots / per_window) + 1)
+    return BASE_BYTES + in_batch * width * KEY_CELL_BYTES + in_batch * per_window * KEY_SLOT_BYTES \
+        + n_windows * KEY_WINDOW_BYTES
 
 
 def estimate_coverage_bytes(n_satellites: int, n_points: int, n_time: int | None = None, *,
@@ -100,7 +110,8 @@ def estimate_coverage_bytes(n_satellites: int, n_points: int, n_time: int | None
     beyond one chunk of ``chunk_states`` satellite-states)."""
     per_block = max(1, chunk_states // max(n_satellites, 1))
     states = n_satellites * (per_block if n_time is None else min(per_block, n_time))
-    return BASE_BYTES + COVERAGE_SUN_BYTES + states * COVERAGE_STATE_BYTES + n_points * COVERAGE_POINT_BYTES
+    return (BASE_BYTES + COVERAGE_SUN_BYTES + states * COVERAGE_STATE_BYTES + n_points * COVERAGE_POINT_BYTES
+            + n_satellites * COVERAGE_SATELLITE_BYTES)
 
 
 def estimate_network_bytes(n_satellites: int, n_link_stations: int, n_links: int, n_days: int, runs: int,
@@ -153,6 +164,49 @@ def check_memory(estimate_bytes: float, what: str, source: str, limit_bytes: flo
     return estimate_bytes
 
 
+# ----------------------------------------------------------------------------- scenario checks
+
+
+def _mean_altitude_km(scenario) -> float:
+    """Mean altitude of the scenario's satellites from their SGP4 mean motion (200 km at least)."""
+    if not scenario.satellites:
+        return 550.0
+    a = [(398600.8 / (s.satrec.no_kozai / 60.0) ** 2) ** (1.0 / 3.0) for s in scenario.satellites]
+    return max(200.0, sum(a) / len(a) - 6378.135)
+
+
+def check_scenario_passes(scenario, limit_bytes: float | None = None) -> float:
+    """``check_memory`` for ``find_passes`` over the whole scenario; returns the estimate."""
+    from .passes import default_step_s
+
+    n_sat, n_st = len(scenario.satellites), len(scenario.stations)
+    step = default_step_s([s.satrec for s in scenario.satellites])
+    n_time = math.ceil(scenario.duration_s / step) + 1
+    estimate = estimate_passes_bytes(n_sat, n_st, scenario.duration_s, step, altitude_km=_mean_altitude_km(scenario))
+    return check_memory(estimate, describe_size(n_sat, n_st, n_time), str(scenario.source), limit_bytes)
+
+
+def check_scenario_keys(scenario, table, slot_s: float = 1.0, limit_bytes: float | None = None) -> float:
+    """``check_memory`` for ``pass_keys`` on a pass table (the windows are known by then)."""
+    w = table.window_s[table.has_window]
+    longest = float(w.max()) if w.size else 0.0
+    mean = float(w.mean()) if w.size else 0.0
+    estimate = estimate_key_bytes(w.size, longest, mean, slot_s) + len(table) * PASS_ROW_BYTES
+    slots = math.ceil(w.size * mean / slot_s) if w.size else 0
+    what = describe_size(len(scenario.satellites), len(scenario.stations), slots).replace("steps", "1-s key slots") \
+        if slot_s == 1.0 else describe_size(len(scenario.satellites), len(scenario.stations), slots) + " (key slots)"
+    return check_memory(estimate, what, str(scenario.source), limit_bytes)
+
+
+def check_scenario_coverage(scenario, n_points: int, step_s: float, limit_bytes: float | None = None) -> float:
+    """``check_memory`` for ``coverage`` of ``n_points`` grid points at ``step_s``."""
+    n_sat = len(scenario.satellites)
+    n_time = max(1, round(scenario.duration_s / step_s))
+    estimate = estimate_coverage_bytes(n_sat, n_points, n_time)
+    what = f"{n_sat} satellites x {n_points} grid points x {n_time} steps"
+    return check_memory(estimate, what, str(scenario.source), limit_bytes)
+
+
 # ----------------------------------------------------------------------------- measuring
 
 
@@ -164,11 +218,11 @@ def walker_scenario(n_satellites: int, n_stations: int, days: float, *, altitude
 
     from .scenario import scenario_from_dict
 
-    planes = max(1, int(round(math.sqrt(n_satellites))))
+    planes = max(1, round(math.sqrt(n_satellites)))
     while n_satellites % planes:
         planes -= 1
-    t0 = dt.datetime.fromisoformat(start.replace("Z", "+00:00"))
-    end = (t0 + dt.timedelta(days=days)).isoformat().replace("+00:00", "Z")
+    t0 = dt.datetime.fromisoformat(start)
+    end = (t0 + dt.timedelta(days=days)).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
     stations = [{"name": f"G{k:03d}", "latitude_deg": -60.0 + 120.0 * (k + 0.5) / n_stations,
                  "longitude_deg": (k * 137.508) % 360.0 - 180.0, "min_elevation_deg": 10.0}
                 for k in range(n_stations)]

@@ -31,6 +31,8 @@ _OMM_NUMBERS = {  # required key -> limits (None: any finite number)
 # Optional keys: SGP4 ignores the mean motion derivatives, the rest is bookkeeping.
 _OMM_DEFAULTS = {"MEAN_MOTION_DOT": "0", "MEAN_MOTION_DDOT": "0", "CLASSIFICATION_TYPE": "U",
                  "OBJECT_ID": "", "EPHEMERIS_TYPE": "0", "ELEMENT_SET_NO": "999", "REV_AT_EPOCH": "0"}
+# Integer bookkeeping keys and their largest values (the TLE columns they come from).
+_OMM_INTEGER_LIMITS = {"EPHEMERIS_TYPE": 9, "ELEMENT_SET_NO": 9999, "REV_AT_EPOCH": 99999}
 _MAX_SATNUM = 339999  # largest catalogue number sgp4 stores (Alpha-5 'Z9999')
 _EPOCH_RE = re.compile(r"(\d{4})-(\d\d)-(\d\d)[T ](\d\d):(\d\d):(\d\d(?:\.\d*)?)Z?")
 
@@ -92,8 +94,13 @@ def _json_records(text: str, path: Path):
 
 
 def _csv_records(text: str, path: Path):
+    import csv
+
     reader = omm.parse_csv(io.StringIO(text))
-    return [(f"line {reader.line_num}", row) for row in reader]
+    try:
+        return [(f"line {reader.line_num}", row) for row in reader]
+    except csv.Error as exc:
+        raise InputError(path, f"line {reader.line_num + 1}", "CSV rows of OMM values", Described(str(exc))) from None
 
 
 def _xml_records(text: str, path: Path):
@@ -106,8 +113,9 @@ def _xml_records(text: str, path: Path):
         line, column = exc.position
         raise InputError(path, f"line {line} column {column + 1}", "well-formed CCSDS OMM XML",
                          Described(str(exc).rsplit(": line ", 1)[0])) from None
-    except AttributeError as exc:
-        raise InputError(path, "XML", "CCSDS OMM XML with <segment> elements", str(exc)) from None
+    except (AttributeError, TypeError, KeyError) as exc:
+        raise InputError(path, "XML", "CCSDS OMM XML: <segment> elements with <meanElements> and <tleParameters>",
+                         Described(f"{type(exc).__name__}: {exc}")) from None
 
 
 def _omm_element_set(record, path: Path, where: str) -> ElementSet:
@@ -125,8 +133,13 @@ def _omm_element_set(record, path: Path, where: str) -> ElementSet:
     for key, default in _OMM_DEFAULTS.items():
         value = record.get(key)
         fields[key] = default if value is None or str(value).strip() == "" else str(value).strip()
-    for key in ("EPHEMERIS_TYPE", "ELEMENT_SET_NO", "REV_AT_EPOCH"):
-        fields[key] = str(_omm_integer(fields[key], path, f"{where} {key}"))
+    for key, top in _OMM_INTEGER_LIMITS.items():
+        value = _omm_integer(fields[key], path, f"{where} {key}")
+        if not 0 <= value <= top:
+            raise InputError(path, f"{where} {key}", f"a whole number from 0 to {top}", fields[key])
+        fields[key] = str(value)
+    if fields["CLASSIFICATION_TYPE"] not in ("U", "C", "S"):
+        raise InputError(path, f"{where} CLASSIFICATION_TYPE", "U, C or S", fields["CLASSIFICATION_TYPE"])
     for key in ("MEAN_MOTION_DOT", "MEAN_MOTION_DDOT"):
         _omm_number(fields[key], None, path, f"{where} {key}")
     satrec = Satrec()
@@ -170,9 +183,11 @@ def _omm_epoch(text: str, path: Path, field: str) -> str:
         if not match:
             raise ValueError
         year, month, day, hour, minute = (int(g) for g in match.groups()[:5])
+        if not 1957 <= year <= 2100:  # SGP4's era (and what sgp4.omm's strptime reads)
+            raise ValueError
         moment = dt.datetime(year, month, day, hour, minute)
         moment += dt.timedelta(seconds=round(float(match.group(6)), 6))
     except ValueError:
-        raise InputError(path, field, "a UTC date and time like 2016-12-18T21:38:11.330592",
+        raise InputError(path, field, "a UTC date and time from 1957 to 2100 like 2016-12-18T21:38:11.330592",
                          repr(text)) from None
     return moment.strftime("%Y-%m-%dT%H:%M:%S.%f")

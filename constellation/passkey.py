@@ -22,6 +22,7 @@ _PAD_LOSS_DB = 1000.0
 # A LEO window (<= 15 min) keeps 1 s slots; the hours-long windows of MEO/GEO satellites,
 # whose loss changes slowly, get longer slots (36 s for a 9 h night) instead of 32,400.
 MAX_SLOTS = 900
+BATCH_SLOTS = 250_000
 
 
 @dataclass
@@ -57,7 +58,8 @@ def window_slots(start_s, end_s, slot_s: float = 1.0, max_slots: int = MAX_SLOTS
     return owner, 0.5 * (lo + hi), hi - lo
 
 
-def pass_keys(propagator, table, stations, terminal, sun=None, slot_s: float = 1.0) -> PassKeys:
+def pass_keys(propagator, table, stations, terminal, sun=None, slot_s: float = 1.0,
+              batch_slots: int = BATCH_SLOTS) -> PassKeys:
     """Loss and key of every pass window.
 
     Parameters
@@ -68,11 +70,25 @@ def pass_keys(propagator, table, stations, terminal, sun=None, slot_s: float = 1
     terminal : callable(satellite_index, station_index) -> (LinkParams, QkdParams)
     sun : SunTrack, optional
         For the day/night background; without it every slot counts as night.
+    batch_slots : int
+        Windows are processed in batches of about this many slots (each window is its own
+        finite-key block, so batching changes nothing but memory: ~0.1 GB a batch).
     """
-    n = len(table)
-    owner, mid, width = window_slots(table.window_start_s[table.has_window],
-                                     table.window_end_s[table.has_window], slot_s)
-    rows = np.flatnonzero(table.has_window)[owner]
+    out = {name: np.zeros(len(table)) for name in PassKeys.__dataclass_fields__}
+    out["window_s"] = table.window_s.astype(float)
+    windows = np.flatnonzero(table.has_window)
+    length = np.maximum(table.window_end_s[windows] - table.window_start_s[windows], 0.0)
+    slots = np.ceil(length / np.maximum(slot_s, length / MAX_SLOTS) - 1e-9)
+    batch = (np.cumsum(slots) - slots) // max(batch_slots, 1)
+    for b in np.unique(batch):
+        _pass_keys_batch(out, windows[batch == b], propagator, table, stations, terminal, sun, slot_s)
+    return PassKeys(**out)
+
+
+def _pass_keys_batch(out, windows, propagator, table, stations, terminal, sun, slot_s) -> None:
+    """Fill ``out`` for the pass rows ``windows`` (all with a window)."""
+    owner, mid, width = window_slots(table.window_start_s[windows], table.window_end_s[windows], slot_s)
+    rows = windows[owner]
     sat, st = table.satellite[rows], table.station[rows]
     states = propagator.pairwise(sat, mid)
     pos = np.array([s.position_km for s in stations]).reshape(-1, 3)
@@ -83,14 +99,10 @@ def pass_keys(propagator, table, stations, terminal, sun=None, slot_s: float = 1
     daylight = np.zeros(mid.size, dtype=bool)
     if sun is not None and mid.size:
         daylight = np.einsum("ij,ij->i", sun.unit_ecef(mid), up[st]) > 0.0
-    out = {name: np.zeros(n) for name in PassKeys.__dataclass_fields__}
-    out["window_s"] = table.window_s.astype(float)
     pair_terms = {}
     # Pairs of the windows (few), then of the slots by the window they belong to (cheap).
     n_st = max(len(stations), 1)
-    window_rows = np.flatnonzero(table.has_window)
-    codes, window_pair = np.unique(table.satellite[window_rows] * n_st + table.station[window_rows],
-                                   return_inverse=True)
+    codes, window_pair = np.unique(table.satellite[windows] * n_st + table.station[windows], return_inverse=True)
     unique_pairs = np.stack([codes // n_st, codes % n_st], axis=1)
     pair_of_slot = window_pair.ravel()[owner]
     for p, (s_idx, t_idx) in enumerate(unique_pairs):
@@ -129,7 +141,6 @@ def pass_keys(propagator, table, stations, terminal, sun=None, slot_s: float = 1
         out["min_loss_db"][passes_here] = np.where(np.isfinite(minimum), minimum, 0.0)
         out["daylight_s"][passes_here] = np.bincount(local, weights=width[in_group] * daylight[in_group],
                                                      minlength=passes_here.size)
-    return PassKeys(**out)
 
 
 KEY_COLUMNS = ["satellite", "station", "aos_utc", "window_start_utc", "window_end_utc", "window_s",

@@ -30,9 +30,10 @@ def _csv_cell(value) -> str:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
-    text = str(value)
-    # Neutralise cells a spreadsheet would evaluate as a formula.
-    if isinstance(value, str) and text[:1] in ("=", "+", "-", "@"):
+    # A bare CR would end the row unquoted (rows end in LF): line breaks inside text become LF.
+    text = str(value).replace("\r\n", "\n").replace("\r", "\n")
+    # Neutralise cells a spreadsheet would evaluate as a formula (OWASP CSV injection list).
+    if isinstance(value, str) and text[:1] in ("=", "+", "-", "@", "\t", "\r", "\n"):
         return "'" + text
     return text
 

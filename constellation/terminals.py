@@ -22,7 +22,7 @@ def _with_preset(table: dict, kind: str, source, where: str) -> dict:
     name = values.pop("preset", None)
     if name is None:
         return values
-    if name not in PRESETS:
+    if not isinstance(name, str) or name not in PRESETS:
         close = difflib.get_close_matches(str(name), PRESETS, n=1)
         hint = f" (did you mean {close[0]!r}?)" if close else ""
         raise InputError(source, f"{where}.preset", f"one of {', '.join(sorted(PRESETS))}{hint}", name)

@@ -356,11 +356,11 @@ def test_problem_is_scattered_once_and_tasks_refer_to_it(small, cluster):
         designs = expand_designs(small.designs)[:6]
         for _ in range(2):  # two batches (two planner rounds) ...
             gen = runner.run([(d.id, d.satellites) for d in designs])
-            first = next(gen)  # all of the batch is submitted and held while results stream in
+            first = next(gen)  # all of the batch is submitted; finished ones are released
             deps = client.run_on_scheduler(
                 lambda dask_scheduler: {str(k): sorted(str(d.key) for d in ts.dependencies)
                                         for k, ts in dask_scheduler.tasks.items() if str(k).startswith("design-")})
-            assert len(deps) == len(designs)
+            assert len(designs) - 1 <= len(deps) <= len(designs)  # the first may be released already
             # Each task's only input is the scattered problem: the task refers to the Future,
             # the Problem itself is not pickled into the task.
             assert all(v == [str(future.key)] for v in deps.values()), deps
