@@ -605,4 +605,5 @@ def _windows(track, geo, table, constraints, sun, window_step_s):
         q = pick[edge]
         w1[q] = illinois(lambda k, tt: margin(q[k], tt), t[i1[edge]], t[i1[edge] + 1],
                          f[i1[edge]], f[i1[edge] + 1], _XTOL_S)
-    table["window_start_s"], table["window_end_s"] = w0, w1
+    # Root finding may land a rounding error (~1e-13 s) outside the pass: keep windows inside.
+    table["window_start_s"], table["window_end_s"] = np.clip(w0, a, b), np.clip(w1, a, b)
