@@ -484,8 +484,13 @@ def _build_station(spec: StationSpec, index: int, source) -> Station:
 
 
 def _resolve(name: str, base: Path, source, where: str) -> Path:
+    """A file a scenario names: relative to the scenario's folder and inside it, or absolute."""
     path = Path(name)
-    path = path if path.is_absolute() else base / path
+    if not path.is_absolute():
+        path = base / path
+        inside = path.resolve()
+        if inside != base.resolve() and base.resolve() not in inside.parents:
+            raise InputError(source, where, "a file inside the scenario's folder (or an absolute path)", name)
     if not path.is_file():
         raise InputError(source, where, "an existing file (relative to the scenario file)", name)
     return path

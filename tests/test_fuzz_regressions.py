@@ -73,3 +73,17 @@ def test_csv_cells_a_spreadsheet_would_run_are_neutralised(lead):
     row = list(csv.reader(io.StringIO(text, newline="")))[1]
     written = "\n" if lead == "\r" else lead  # line breaks inside text cells are written as LF
     assert row == [f"'{written}HYPERLINK(1)", "-3"]  # numbers are not text: left alone
+
+
+def test_relative_paths_stay_inside_the_scenario_folder(tmp_path):
+    """A scenario reads what it names relative to itself, inside its folder; leaving the folder
+    takes an absolute path, written out in the file for the reader to see."""
+    from constellation.scenario import load_scenario
+
+    (tmp_path / "inner").mkdir()
+    (tmp_path / "secret.tle").write_text("not for the scenario\n")
+    scenario = tmp_path / "inner" / "s.toml"
+    scenario.write_text('[scenario]\nname = "x"\nstart = 2016-12-19T00:00:00Z\nend = 2016-12-19T01:00:00Z\n'
+                        '[[satellites]]\ntle_file = "../secret.tle"\n[[stations]]\nname = "Xinglong"\n')
+    with pytest.raises(InputError, match=r"satellites\[0\]\.tle_file: expected a file inside the scenario's folder"):
+        load_scenario(scenario)
