@@ -76,6 +76,39 @@ def timed(runner, scenario, chosen):
     return time.perf_counter() - started, records
 
 
+def _spin(n: int = 8_000_000) -> int:
+    total = 0
+    for i in range(n):
+        total += i * i
+    return total
+
+
+def _stream(n: int = 30) -> float:
+    a = np.random.default_rng(0).random(4_000_000)
+    for _ in range(n):
+        a = np.sin(a) * 1.0001
+    return float(a.sum())
+
+
+def machine_ceiling() -> dict:
+    """What two processes gain over one on this machine for a pure-CPU loop and a memory-bound
+    numpy loop (two jobs one after the other vs at once): the most a 2-worker sweep can get."""
+    import multiprocessing as mp
+
+    out = {}
+    with mp.get_context("spawn").Pool(2) as pool:
+        for name, job in (("python loop", _spin), ("numpy streaming", _stream)):
+            pool.apply(job)  # warm both
+            started = time.perf_counter()
+            pool.apply(job)
+            pool.apply(job)
+            serial = time.perf_counter() - started
+            started = time.perf_counter()
+            [r.get() for r in [pool.apply_async(job), pool.apply_async(job)]]
+            out[name] = serial / (time.perf_counter() - started)
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--designs", type=int, default=120)
@@ -105,6 +138,9 @@ def main() -> None:
               f"x{base / wall:5.2f} vs {base_name}")
     one, two = (results[f"dask LocalCluster, {w} worker(s)"][0] for w in (1, 2))
     print(f"speedup 1 -> 2 dask workers: x{one / two:.2f}")
+    ceiling = machine_ceiling()
+    print("machine ceiling, 2 processes vs 1 (same run): " +
+          ", ".join(f"{name} x{value:.2f}" for name, value in ceiling.items()))
     reference = results[f"dask LocalCluster, {1} worker(s)"][1]
     same = all(_strip(reference[i]) == _strip(results["dask LocalCluster, 2 worker(s)"][1][i]) for i in reference)
     print(f"identical metrics with 1 and 2 workers: {same}")
