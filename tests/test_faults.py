@@ -101,3 +101,73 @@ def test_outputs_are_world_readable_like_normal_files(tmp_path):
     umask = os.umask(0)
     os.umask(umask)
     assert stat.S_IMODE(path.stat().st_mode) == 0o666 & ~umask
+
+
+LEAP = f"""
+[scenario]
+name = "leap second"
+start = 2016-12-31T12:00:00Z
+end = 2017-01-01T12:00:00Z
+
+[[satellites]]
+tle = ["MICIUS", "{TLE1}", "{TLE2}"]
+
+[[satellites]]
+name = "ZENITH-ISH"
+altitude_km = 500
+inclination_deg = 40.4
+raan_deg = 100
+mean_anomaly_deg = 40
+
+[[satellites]]
+name = "GEO-100E"        # up all day over Xinglong: its pass piece spans the leap second
+geo_longitude_deg = 100
+
+[[stations]]
+name = "Xinglong"
+[[stations]]
+name = "Graz"
+[[stations]]
+name = "Stellenbosch"
+
+[constraints]
+station_sun_max_elevation_deg = -12
+
+[link]
+preset = "micius"
+[qkd]
+preset = "micius"
+"""
+
+
+def test_a_run_across_the_leap_second_2016_12_31(tmp_path, capsys):
+    """2016-12-31T23:59:60Z exists (IERS Bulletin C 52): every duration is TAI seconds, so a
+    UTC difference across it is one second longer than the clock says; nothing is NaN, and the
+    windows stay inside their passes."""
+    import csv
+    import datetime as dt
+
+    scenario = tmp_path / "leap.toml"
+    scenario.write_text(LEAP)
+    assert main(["run", str(scenario), "--no-plots", "-o", str(tmp_path / "out")]) == 0
+    rows = list(csv.DictReader(open(tmp_path / "out" / "passes.csv")))
+    assert rows, "passes expected over a day"
+    text = (tmp_path / "out" / "passes.csv").read_text() + (tmp_path / "out" / "key.csv").read_text()
+    assert "nan" not in text.lower() and "inf" not in text.lower()
+
+    def clock(s):  # UTC text -> seconds on the UTC clock since the start (23:59:60 read as 23:59:59 + 1)
+        leap = "23:59:60" in s
+        moment = dt.datetime.fromisoformat(s.replace("23:59:60", "23:59:59").replace("Z", "+00:00"))
+        return (moment - dt.datetime(2016, 12, 31, 12, tzinfo=dt.timezone.utc)).total_seconds() + leap
+
+    leap_s = clock("2017-01-01T00:00:00Z") - 1.0  # the leap second starts here on the UTC clock
+    spanning = 0
+    for r in rows:
+        aos, los = clock(r["aos_utc"]), clock(r["los_utc"])
+        # TAI duration = UTC clock difference, + 1 s when the leap second lies inside the pass
+        extra = 1.0 if aos < leap_s < los and "23:59:60" not in r["los_utc"] else 0.0
+        spanning += extra == 1.0
+        assert float(r["duration_s"]) == pytest.approx(los - aos + extra, abs=2e-3)
+        if r["window_start_utc"]:
+            assert clock(r["aos_utc"]) <= clock(r["window_start_utc"]) <= clock(r["window_end_utc"]) <= los
+    assert spanning >= 1  # the geostationary pass over Xinglong holds 2016-12-31T23:59:60Z
