@@ -44,7 +44,7 @@ def scenario_data(seed: int = 0) -> dict:
     while len(pairs) < 20:
         a, b = sorted(rng.choice(len(stations), 2, replace=False).tolist())
         pairs.add((a, b))
-    start = dt.datetime(2027, 3, 16, tzinfo=dt.timezone.utc)
+    start = dt.datetime(2027, 3, 16, tzinfo=dt.UTC)
     designs = [{"name": "walker", "family": "walker", "altitude_km": 550.0,
                 "inclination_deg": [45.0, 53.0, 60.0, 70.0, 97.6], "planes": list(range(2, 11)),
                 "sats_per_plane": list(range(2, 11)), "phasing": 1}]

@@ -389,7 +389,7 @@ def size(scenario, outdir, workers, scheduler, no_plots, fresh, force):
     out = Path(outdir)
     if not force:
         _check_output_folder(out, scn, marker="size.json", own=SIZE_OUTPUTS)
-    problem = Problem(problem_base(scn), scn.source, scn.sweep.key_slot_s)
+    problem = Problem(problem_base(scn), scn.source, scn.sweep.key_slot_s, tuple(scn.targets.regions))
     journal = Journal(out / "sweep.jsonl", problem.fingerprint)
     if fresh and journal.path.exists():
         journal.path.unlink()

@@ -25,6 +25,8 @@ def compare_designs(scenarios) -> list[dict]:
             "gap": {f"{r['a']}-{r['b']}": r["max_delivery_gap_h"] for r in metrics["links"]},
             "stations": {s["station"]: s["night_coverage_fraction"] for s in metrics["stations"]},
             "revisit": {s["station"]: s["max_revisit_h"] for s in metrics["stations"]},
+            "region_coverage": {r["region"]: r["night_coverage_fraction"] for r in metrics.get("regions", [])},
+            "region_revisit": {r["region"]: r["max_revisit_h"] for r in metrics.get("regions", [])},
             "targets_met": (all(c["met"] for c in checks) if checks else None),
             "targets_missed": [f"{c['target']} {c['subject']}" for c in checks if not c["met"]],
         })
@@ -48,6 +50,10 @@ def compare_rows(table: list[dict]) -> list[dict]:
     for station in _keys(table, "stations"):
         specs.append((f"night coverage {station}", "fraction", "higher", lambda d, k=station: d["stations"].get(k)))
         specs.append((f"max revisit {station}", "h", "lower", lambda d, k=station: d["revisit"].get(k)))
+    for region in _keys(table, "region_coverage"):
+        specs.append((f"night coverage region {region}", "fraction", "higher",
+                      lambda d, k=region: d["region_coverage"].get(k)))
+        specs.append((f"max revisit region {region}", "h", "lower", lambda d, k=region: d["region_revisit"].get(k)))
     specs.append(("targets met", "", None, lambda d: d["targets_met"]))
     rows = []
     for metric, unit, better, get in specs:

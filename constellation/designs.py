@@ -35,7 +35,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from .orbits import parse_local_time_hours
 
-__all__ = ["Design", "DesignSpec", "TargetsSpec", "SweepSpec", "expand_designs", "dominates"]
+__all__ = ["Design", "DesignSpec", "SweepSpec", "TargetsSpec", "dominates", "expand_designs"]
 
 Count = Annotated[int, Field(ge=1, le=10000)]
 Altitude = Annotated[float, Field(gt=150.0, lt=400000.0)]
@@ -115,6 +115,25 @@ class StationTarget(_Strict):
     max_revisit_h: Annotated[float, Field(gt=0.0)] | None = None
 
 
+class RegionTarget(_Strict):
+    """``[[targets.regions]]``: night coverage and revisit over a lon/lat polygon.
+
+    Evaluated on the equal-area grid inside the polygon (``grid_deg``), sampled every
+    ``step_s``, with a cone of ``min_elevation_deg`` (geometric coverage, as ``constellation
+    coverage``; stations use their QKD windows instead). Night: the scenario's
+    ``station_sun_max_elevation_deg`` (else -12 deg).
+    """
+
+    name: str = Field(min_length=1)
+    region: list[tuple[Annotated[float, Field(ge=-180.0, le=360.0)], Annotated[float, Field(ge=-90.0, le=90.0)]]] \
+        = Field(min_length=3)
+    grid_deg: Annotated[float, Field(ge=0.25, le=10.0)] = 2.0
+    step_s: Annotated[float, Field(ge=10.0, le=3600.0)] = 120.0
+    min_elevation_deg: Annotated[float, Field(ge=0.0, lt=90.0)] = 20.0
+    min_night_coverage_fraction: Annotated[float, Field(ge=0.0, le=1.0)] | None = None
+    max_revisit_h: Annotated[float, Field(gt=0.0)] | None = None
+
+
 class TargetsSpec(_Strict):
     """``[targets]``: what a feasible design must reach.
 
@@ -135,6 +154,7 @@ class TargetsSpec(_Strict):
     min_night_coverage_fraction: Annotated[float, Field(ge=0.0, le=1.0)] | None = None
     max_revisit_h: Annotated[float, Field(gt=0.0)] | None = None
     stations: list[StationTarget] = []
+    regions: list[RegionTarget] = []
 
 
 class SweepSpec(_Strict):

@@ -21,14 +21,15 @@ import numpy as np
 
 from .designs import TargetsSpec
 
-__all__ = ["evaluate_scenario", "check_targets", "station_metrics"]
+__all__ = ["check_targets", "evaluate_scenario", "station_metrics"]
 
 _NIGHT_STEP_S = 60.0
 DEFAULT_NIGHT_SUN_DEG = -12.0
 
 
-def evaluate_scenario(scenario, key_slot_s: float = 1.0) -> dict:
-    """Metrics of a scenario: per-link key and latency, per-station coverage and revisit.
+def evaluate_scenario(scenario, key_slot_s: float = 1.0, regions=None) -> dict:
+    """Metrics of a scenario: per-link key and latency, per-station coverage and revisit,
+    and night coverage and revisit of ``regions`` (default: the scenario's region targets).
 
     ``key_slot_s``: slot length for the key integral along each window (see passkey).
     """
@@ -63,7 +64,39 @@ def evaluate_scenario(scenario, key_slot_s: float = 1.0) -> dict:
     out["stations"] = station_metrics(scenario, table)
     timings["stations_s"] = time.perf_counter() - t0
     out["links"] = links
+    if regions is None:
+        regions = scenario.targets.regions if scenario.targets is not None else []
+    if regions:
+        t0 = time.perf_counter()
+        out["regions"] = region_metrics(scenario, regions)
+        timings["regions_s"] = time.perf_counter() - t0
     out["timings"] = timings
+    return out
+
+
+def region_metrics(scenario, regions) -> list[dict]:
+    """Share of each region's night (area-weighted) with a satellite above the region's
+    elevation cone, and the longest night-coverage gap at any of its grid points."""
+    from shapely.geometry import Polygon
+
+    from .api import propagator_for
+    from .coverage import coverage, region_grid
+
+    threshold = scenario.constraints.station_sun_max_elevation_deg
+    threshold = DEFAULT_NIGHT_SUN_DEG if threshold is None else threshold
+    propagator = propagator_for(scenario)
+    out = []
+    for spec in regions:
+        grid = region_grid(Polygon(spec.region), spec.grid_deg)
+        result = coverage(propagator, grid, scenario.duration_s, spec.step_s,
+                          min_elevation_deg=spec.min_elevation_deg, night_sun_elevation_deg=threshold,
+                          night_only=True)
+        w = grid.weight
+        night = float(np.dot(w, result.night_fraction))
+        covered = float(np.dot(w, result.night_coverage_fraction))
+        out.append({"region": spec.name, "points": int(grid.size),
+                    "night_coverage_fraction": covered / night if night > 0 else 0.0,
+                    "max_revisit_h": float(result.max_gap_s.max(initial=0.0)) / 3600.0})
     return out
 
 
@@ -147,6 +180,16 @@ def check_targets(metrics: dict, targets: TargetsSpec, links: list) -> list[dict
         limit = own.max_revisit_h if own and own.max_revisit_h is not None else targets.max_revisit_h
         if limit is not None:
             checks.append(_maximum("max_revisit_h", row["station"], row["max_revisit_h"], limit))
+    per_region = {t.name: t for t in targets.regions}
+    for row in metrics.get("regions", []):
+        spec = per_region.get(row["region"])
+        if spec is None:
+            continue
+        if spec.min_night_coverage_fraction is not None:
+            checks.append(_minimum("min_night_coverage_fraction", row["region"], row["night_coverage_fraction"],
+                                   spec.min_night_coverage_fraction))
+        if spec.max_revisit_h is not None:
+            checks.append(_maximum("max_revisit_h", row["region"], row["max_revisit_h"], spec.max_revisit_h))
     return checks
 
 

@@ -40,7 +40,7 @@ import numpy as np
 from .designs import Design, dominates, expand_designs
 from .evaluate import check_targets
 
-__all__ = ["SizingResult", "size", "pareto_mask", "design_rows", "DEFAULT_BATCH"]
+__all__ = ["DEFAULT_BATCH", "SizingResult", "design_rows", "pareto_mask", "size"]
 
 DEFAULT_BATCH = 8
 
@@ -223,6 +223,9 @@ def summary_metrics(record: dict) -> dict:
         "worst_delivery_gap_h": max(gaps) if gaps else None,
         "min_night_coverage_fraction": min(s["night_coverage_fraction"] for s in stations) if stations else None,
         "max_revisit_h": max(s["max_revisit_h"] for s in stations) if stations else None,
+        "min_region_night_coverage_fraction": min((r["night_coverage_fraction"] for r in record.get("regions", [])),
+                                                  default=None),
+        "max_region_revisit_h": max((r["max_revisit_h"] for r in record.get("regions", [])), default=None),
         "key_bits_per_day": record.get("key_bits_per_day"),
     }
 
@@ -271,7 +274,8 @@ def design_rows(result: SizingResult) -> list[dict]:
 
 DESIGN_COLUMNS = ["id", "family", "design", "n_satellites", "n_planes", "cost", "status", "feasible", "implied_by",
                   "pareto", "worst_link", "worst_link_key_bits_per_day", "worst_link_key_bits_per_day_p10",
-                  "worst_delivery_gap_h", "worst_latency_h", "min_night_coverage_fraction", "max_revisit_h", "key_bits_per_day",
+                  "worst_delivery_gap_h", "worst_latency_h", "min_night_coverage_fraction", "max_revisit_h", "min_region_night_coverage_fraction",
+                  "max_region_revisit_h", "key_bits_per_day",
                   "binding_target", "binding_subject", "binding_margin", "eval_s", "error"]
 
 
@@ -288,7 +292,7 @@ def infeasibility_report(result: SizingResult) -> list[dict]:
     """For a space with no feasible design: each target missed, by how many evaluated designs,
     and the best value any design reached."""
     per: dict = {}
-    for design_id, checks in result.checks.items():
+    for checks in result.checks.values():
         for c in checks:
             entry = per.setdefault((c["target"], c["subject"]), {"target": c["target"], "subject": c["subject"],
                                                                 "required": c["required"], "missed_by": 0,

@@ -8,7 +8,7 @@ import numpy as np
 
 from .plots_base import colour, new_figure
 
-__all__ = ["plot_pareto", "plot_pareto_rows", "plot_compare"]
+__all__ = ["plot_compare", "plot_pareto", "plot_pareto_rows"]
 
 
 def plot_pareto(result, title: str = "", target_key_bits_per_day: float | None = None):
@@ -118,7 +118,7 @@ def compare_table_from_rows(rows: list[dict]) -> list[dict]:
                 d["n_satellites"] = int(float(value))
             elif metric.startswith("key ") and not metric.endswith("(P10)"):
                 d["links"][metric[4:]] = float(value)
-            elif metric.startswith("night coverage "):
+            elif metric.startswith("night coverage ") and not metric.startswith("night coverage region "):
                 d["stations"][metric[len("night coverage "):]] = float(value)
     return table
 

@@ -356,6 +356,12 @@ def _check_designs(model: ScenarioFile, source) -> None:
                                  f"names of non-hybrid families ({', '.join(plain) or 'none defined'})", part)
     if model.designs and model.targets is None:
         raise InputError(source, "targets", "a [targets] table for the designs to meet", "none")
+    for index, target in enumerate(model.targets.regions if model.targets else []):
+        from shapely.geometry import Polygon
+
+        if not Polygon(target.region).is_valid:
+            raise InputError(source, f"targets.regions[{index}].region", "a simple polygon (edges must not cross)",
+                             f"{len(target.region)} points with crossing edges")
     names = [s.name for s in model.stations]
     for index, target in enumerate(model.targets.stations if model.targets else []):
         if target.name not in names:

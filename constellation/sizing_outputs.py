@@ -13,7 +13,7 @@ from . import __version__
 from .planner import SizingResult, design_columns, design_rows, infeasibility_report
 from .report import render_table, to_json
 
-__all__ = ["sizing_outputs", "design_scenario_toml", "human_sizing_summary"]
+__all__ = ["design_scenario_toml", "human_sizing_summary", "sizing_outputs"]
 
 _SIZING_KEYS = ("designs", "targets", "sweep")
 
@@ -41,7 +41,7 @@ def design_scenario_toml(scenario, design) -> str:
                               f"{design.label()}; cost {design.cost:g}.")
     data["scenario"] = section
     header = (f"# Written by constellation {__version__} (size) on "
-              f"{dt.datetime.now(dt.timezone.utc).strftime('%Y-%m-%dT%H:%M:%SZ')}.\n"
+              f"{dt.datetime.now(dt.UTC).strftime('%Y-%m-%dT%H:%M:%SZ')}.\n"
               f"# Source scenario: {scenario.source} (sha256 {scenario.sha256[:16]}).\n")
     return header + scenario_toml(data)
 
@@ -73,7 +73,7 @@ def _key(name: str) -> str:
 
 def _value(value) -> str:
     if isinstance(value, dt.datetime):
-        return value.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S") + (
+        return value.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S") + (
             f".{value.microsecond:06d}" if value.microsecond else "") + "Z"
     if isinstance(value, dict):
         return "{ " + ", ".join(f"{_key(k)} = {_value(v)}" for k, v in value.items() if v is not None) + " }"
@@ -124,9 +124,9 @@ def human_sizing_summary(summary_text: str) -> str:
     import json
 
     s = json.loads(summary_text)
-    lines = [f"{s['designs']} designs: {s['evaluated']} evaluated ({s['resumed_from_journal']} from an earlier run), "
-             f"{s['decided_by_pruning']} decided by pruning, {s['errors']} errors; {s['feasible']} feasible; "
-             f"{s['wall_s']:.1f} s on {s['runner']}"]
+    lines = [(f"{s['designs']} designs: {s['evaluated']} evaluated ({s['resumed_from_journal']} from an earlier run), "
+              f"{s['decided_by_pruning']} decided by pruning, {s['errors']} errors; {s['feasible']} feasible; "
+              f"{s['wall_s']:.1f} s on {s['runner']}")]
     best = s.get("best")
     if best:
         lines.append(f"cheapest feasible: {best['design']} - {best['n_satellites']} satellites, cost {best['cost']:g}; "

@@ -28,7 +28,7 @@ from pathlib import Path
 
 from . import __version__
 
-__all__ = ["Problem", "Journal", "SerialRunner", "DaskRunner", "make_runner", "evaluate_design", "SCHEDULER_ENV"]
+__all__ = ["SCHEDULER_ENV", "DaskRunner", "Journal", "Problem", "SerialRunner", "evaluate_design", "make_runner"]
 
 SCHEDULER_ENV = "CONSTELLATION_SCHEDULER"
 TASK_RETRIES = 3
@@ -41,11 +41,13 @@ class Problem:
     base: dict  # parsed scenario file without designs/targets/sweep; satellites = the fixed fleet
     source: str  # the scenario file (relative paths resolve against it)
     key_slot_s: float = 1.0
+    regions: tuple = ()  # RegionTarget specs to evaluate (region targets need coverage runs)
 
     @property
     def fingerprint(self) -> str:
         """Changes whenever an evaluation could change: scenario content and tool version."""
-        text = json.dumps([__version__, self.base, self.key_slot_s], sort_keys=True, default=str)
+        regions = [r.model_dump() for r in self.regions]
+        text = json.dumps([__version__, self.base, self.key_slot_s, regions], sort_keys=True, default=str)
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
@@ -58,7 +60,8 @@ def evaluate_design(problem: Problem, satellites: tuple) -> dict:
     started = time.perf_counter()
     try:
         data = {**problem.base, "satellites": [*problem.base.get("satellites", []), *satellites]}
-        metrics = evaluate_scenario(scenario_from_dict(data, source=problem.source), key_slot_s=problem.key_slot_s)
+        metrics = evaluate_scenario(scenario_from_dict(data, source=problem.source), key_slot_s=problem.key_slot_s,
+                                    regions=list(problem.regions))
     except ConstellationError as exc:
         return {"error": str(exc), "eval_s": time.perf_counter() - started}
     except Exception as exc:  # noqa: BLE001 - a design that breaks the model must not stop the sweep

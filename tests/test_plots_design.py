@@ -7,7 +7,11 @@ from matplotlib.colors import to_hex
 from pytest_socket import disable_socket, enable_socket
 
 from constellation.cli import main
-from constellation.plots_design import compare_table_from_rows, plot_compare, plot_pareto_rows
+from constellation.plots_design import (
+    compare_table_from_rows,
+    plot_compare,
+    plot_pareto_rows,
+)
 
 
 @pytest.fixture
@@ -80,7 +84,8 @@ def test_plot_commands_read_the_results_folders(offline, tmp_path, capsys):
     assert (tmp_path / "p.png").exists() and (tmp_path / "c.png").exists()
     import csv
 
-    table = compare_table_from_rows(list(csv.DictReader(open(tmp_path / "compare.csv"))))
+    with open(tmp_path / "compare.csv", newline="") as handle:
+        table = compare_table_from_rows(list(csv.DictReader(handle)))
     assert table[1] == {"name": "B", "n_satellites": 6, "links": {"X-Y": 4e6}, "stations": {"X": 0.5}}
     # Pointing at something that is not a results folder is a one-line error.
     assert main(["plot", "pareto", str(tmp_path / "compare.csv")]) == 2

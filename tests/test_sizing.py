@@ -134,7 +134,7 @@ def write(folder: Path, name: str, *parts: str) -> Path:
 
 def problem_of(scn) -> Problem:
     """The problem ``constellation size`` builds (its [sweep] key slot length included)."""
-    return Problem(problem_base(scn), scn.source, scn.sweep.key_slot_s)
+    return Problem(problem_base(scn), scn.source, scn.sweep.key_slot_s, tuple(scn.targets.regions))
 
 
 def comparable(rows: list[dict]) -> list[dict]:
@@ -683,3 +683,47 @@ def test_compare_writes_csv_and_png(tmp_path, small, capsys):
     # The emitted files carry the [targets]: one satellite misses 4e5 bit/day on the worst link.
     assert (rows["targets met"][name_a], rows["targets met"][name_b]) == ("false", "true")
     assert (out / "compare.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+REGION_SPACE = """
+[[designs]]
+name = "leo-sso"
+family = "sso"
+altitude_km = 550.0
+planes = [1, 2, 3]
+sats_per_plane = [1, 2]
+ltan = ["22:30", "21:00", "00:00"]
+
+[targets]
+[[targets.regions]]
+name = "Europe"
+region = [[-10.0, 36.0], [30.0, 36.0], [30.0, 60.0], [-10.0, 60.0]]
+grid_deg = 5.0
+step_s = 300.0
+min_night_coverage_fraction = 0.02
+"""
+
+
+def test_region_targets_are_evaluated_on_a_grid_and_can_bind(tmp_path):
+    """A region target uses the coverage grid of the polygon (geometric night coverage):
+    more satellites cover more of Europe's night, and the target decides feasibility."""
+    scn = load_scenario(write(tmp_path, "region.toml", NETWORK, REGION_SPACE))
+    result = run_size(scn, SerialRunner(problem_of(scn)))
+    rows = {r["id"]: r for r in design_rows(result)}
+    evaluated = [d for d in result.designs if d.id in result.records]
+    assert evaluated
+    for d in evaluated:
+        region = result.records[d.id]["regions"][0]
+        assert region["region"] == "Europe" and region["points"] > 10
+        assert 0.0 <= region["night_coverage_fraction"] <= 1.0
+        checks = [c for c in result.checks[d.id] if c["subject"] == "Europe"]
+        assert len(checks) == 1 and checks[0]["met"] == (region["night_coverage_fraction"] >= 0.02)
+        assert rows[d.id]["min_region_night_coverage_fraction"] == pytest.approx(region["night_coverage_fraction"])
+    # Coverage grows with satellites along a chain of the lattice (adding planes adds orbits).
+    one = next(d for d in result.designs if d.level == (1, 1))
+    three = next(d for d in result.designs if d.level == (3, 2))
+    for d in (one, three):
+        if d.id not in result.records:
+            result.records[d.id] = evaluate_design(problem_of(scn), d.satellites)
+    f = lambda d: result.records[d.id]["regions"][0]["night_coverage_fraction"]
+    assert f(three) > f(one)
