@@ -14,6 +14,7 @@ Measured in the same run:
 Not collected by pytest. Run (the full 500-design space takes ~10 minutes):
 
     /work/venv/bin/python benchmarks/bench_sizing.py [--designs 120] [--skip-serial]
+    /work/venv/bin/python benchmarks/bench_sizing.py --designs 405 --profile 12   # where the time goes
 """
 
 from __future__ import annotations
@@ -109,10 +110,44 @@ def machine_ceiling() -> dict:
     return out
 
 
+def profile(problem, chosen) -> None:
+    """cProfile of in-process evaluations, broken down by step (cProfile inflates Python-level
+    parts a little)."""
+    import cProfile
+    import pstats
+
+    from constellation.sweep import evaluate_design
+
+    evaluate_design(problem, chosen[0].satellites)  # warm
+    prof = cProfile.Profile()
+    prof.enable()
+    for design in chosen:
+        evaluate_design(problem, design.satellites)
+    prof.disable()
+    stats = pstats.Stats(prof)
+    total = stats.total_tt
+
+    def cumulative(name):
+        return sum(v[3] for k, v in stats.stats.items() if name in f"{k[0]}:{k[2]}")
+
+    print(f"cProfile of {len(chosen)} evaluations ({total:.1f} s):")
+    for label, key in [("pass finding (find_passes)", "passes.py:find_passes"),
+                       ("key per pass (pass_keys)", "passkey.py:pass_keys"),
+                       ("  SGP4 at window slot centres", "propagation.py:pairwise"),
+                       ("  link loss", "link.py:link_loss"), ("  decoy BB84 + finite key", "qkd.py:key_for_profile"),
+                       ("relay network (plan_network)", "network.py:plan_network"),
+                       ("  weather Monte Carlo", "network.py:relay_weather"),
+                       ("station metrics", "evaluate.py:station_metrics"),
+                       ("scenario from the design", "scenario.py:scenario_from_dict"),
+                       ("SGP4 itself (every call)", "_sgp4")]:
+        print(f"  {label:34s} {cumulative(key):7.2f} s {100 * cumulative(key) / total:5.1f} %")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--designs", type=int, default=120)
     parser.add_argument("--skip-serial", action="store_true", help="Skip the in-process baseline.")
+    parser.add_argument("--profile", type=int, metavar="N", help="Only profile N designs in this process.")
     args = parser.parse_args()
     data = scenario_data()
     scenario = scenario_from_dict(data, source="bench_sizing")
@@ -121,6 +156,9 @@ def main() -> None:
     print(f"space: {len(chosen)} designs, {min(sats)}-{max(sats)} satellites (mean {np.mean(sats):.0f}), "
           f"{len(scenario.stations)} stations, {len(scenario.links)} links, 7 days")
     problem = Problem(problem_base(scenario), scenario.source, key_slot_s=scenario.sweep.key_slot_s)
+    if args.profile:
+        profile(problem, chosen[:args.profile])
+        return
     results = {}
     if not args.skip_serial:
         results["serial (baseline, this process)"] = timed(SerialRunner(problem), scenario, chosen)
