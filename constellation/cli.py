@@ -32,10 +32,14 @@ def _scenario_argument(func):
     return click.argument("scenario", required=False, type=click.Path(dir_okay=False))(func)
 
 
-def _load(path):
+def _load(path, need_satellites: bool = True):
+    from .errors import InputError
     from .scenario import load_scenario
 
     scenario = load_scenario(path or default_scenario_path())
+    if need_satellites and not scenario.satellites:
+        raise InputError(scenario.source, "satellites", "at least one [[satellites]] entry (this file only has "
+                         "[[designs]]: size it with `constellation size`)", "none")
     for warning in scenario.warnings:
         click.echo(f"warning: {warning}", err=True)
     return scenario
@@ -383,7 +387,7 @@ def size(scenario, outdir, workers, scheduler, no_plots, fresh, force):
     from .sizing_outputs import human_sizing_summary, problem_base, sizing_outputs
     from .sweep import Journal, Problem, make_runner
 
-    scn = _load(scenario)
+    scn = _load(scenario, need_satellites=False)
     if not scn.designs:
         raise InputError(scn.source, "designs", "[[designs]] families to size (see scenarios/2027-global.toml)", "none")
     out = Path(outdir)

@@ -154,6 +154,14 @@ CATALOGUE: list[Case] = [
              "satellites[0].inclination", "did you mean 'inclination_deg'", "unknown key 'inclination'"),
     scenario("unknown-qkd-key", GOOD + '[link]\npreset = "micius"\n[qkd]\npreset = "micius"\ndetector_eficiency = 0.4\n',
              "qkd.detector_eficiency", "did you mean 'detector_efficiency'", "detector_eficiency"),
+    scenario("designs-only-file-run", ('[[satellites]]\nname = "MICIUS"\n' + SATELLITE,
+                                       '[[designs]]\nname = "g"\nfamily = "geo"\nlongitudes_deg = [100.0]\ncount = 1\n'
+                                       '[targets]\nmin_key_bits_per_day = 1e5'),
+             "satellites", "size it with `constellation size`", "none"),
+    scenario("design-unknown-family", ('[[satellites]]\nname = "MICIUS"\n' + SATELLITE,
+                                       '[[designs]]\nname = "g"\nfamily = "gso"\nlongitudes_deg = [100.0]\ncount = 1\n'
+                                       '[targets]\nmin_key_bits_per_day = 1e5'),
+             "designs[0].family", "one of 'sso', 'walker', 'meo', 'geo' or 'hybrid'", "gso"),
     # ------------------------------------------------------------ scenario TOML: missing and wrong types
     scenario("missing-name", ('name = "t"\n', ""), "scenario.name", "required", "found nothing"),
     scenario("no-stations", (STATION, ""), "stations", "required", "found nothing"),
