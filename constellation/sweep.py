@@ -162,9 +162,9 @@ class DaskRunner:
             environ = {k: v for k, v in dask.config.get("distributed.nanny.pre-spawn-environ", {}).items()
                        if k != "MALLOC_TRIM_THRESHOLD_"}
             with dask.config.set({"distributed.nanny.pre-spawn-environ": environ}):
+                # The scheduler's HTTP server always starts: a free port, never a clash on 8787.
                 self._cluster = LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True,
-                                             dashboard_address=None, scheduler_kwargs={"dashboard": False},
-                                             silence_logs=logging.ERROR)
+                                             host="127.0.0.1", dashboard_address=":0", silence_logs=logging.ERROR)
             self.client = Client(self._cluster)
             self.name = f"dask LocalCluster, {n_workers} worker processes"
         self.n_workers = max(1, len(self.client.scheduler_info().get("workers", {})))

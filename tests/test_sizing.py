@@ -190,7 +190,7 @@ def cluster():
     """A LocalCluster of two single-threaded worker processes on loopback."""
     from distributed import LocalCluster
 
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0",
                       host="127.0.0.1", silence_logs=logging.ERROR) as c:
         yield c
 
@@ -387,7 +387,7 @@ def test_worker_killed_mid_sweep_costs_its_tasks_only(folder, exhaustive):
     scn = load_scenario(write(folder, "small-kill.toml", NETWORK, SMALL_SPACE, TARGETS,
                               "\n[sweep]\nprune = false\n"))
     killed, seen = {}, []
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0",
                       host="127.0.0.1", silence_logs=logging.CRITICAL) as cluster:
         runner = DaskRunner(problem_of(scn), address=cluster.scheduler_address)
 
