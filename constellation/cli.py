@@ -442,7 +442,7 @@ def compare(scenarios, outdir, no_plots):
     table = compare_designs(loaded)
     rows = compare_rows(table)
     names = column_names(table)
-    view = Table(title="designs compared (green: best, red: worst)", show_lines=False)
+    view = Table(title="designs compared (▲ best, ▼ worst)", show_lines=False)
     view.add_column("metric", no_wrap=True)
     view.add_column("unit")
     for name in names:
@@ -452,9 +452,9 @@ def compare(scenarios, outdir, no_plots):
         for name in names:
             text = _cell(row[name])
             if row.get("best") == name:
-                text = f"[bold green]{text}[/]"
+                text = f"[bold green]▲ {text}[/]"
             elif row.get("worst") == name:
-                text = f"[red]{text}[/]"
+                text = f"[red]▼ {text}[/]"
             cells.append(text)
         view.add_row(row["metric"], row["unit"], *cells)
     Console(width=max(100, 60 + 16 * len(names))).print(view)
