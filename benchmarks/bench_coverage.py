@@ -5,7 +5,7 @@ Run:  python benchmarks/bench_coverage.py [--repeat 3] [--json out.json]
 Measures, in one process:
   floor      SGP4 propagation of the same 1.44 M states (one call, and in the chunks the
              coverage driver uses; the faster of the two is the floor)
-  coverage   constellation.coverage.coverage(): propagation + fast kernel + statistics
+  coverage   constellation.coverage.kernels.coverage(): propagation + fast kernel + statistics
   kernel     the same on positions already in memory (coverage_from_positions)
   numpy      the fast kernel's pure-numpy backend (counts only), for reference
   dense      naive dense numpy (sat x point per step) on a few steps, extrapolated to the day
@@ -25,10 +25,10 @@ import tracemalloc
 
 import numpy as np
 
-from constellation import coverage as cv
-from constellation import orbits
-from constellation.propagation import Propagator
-from constellation.timebase import TimeBase, parse_utc
+from constellation.coverage import kernels as cv
+from constellation.core import orbits
+from constellation.core.propagation import Propagator
+from constellation.core.timebase import TimeBase, parse_utc
 
 EPOCH = dt.datetime(2024, 3, 20, tzinfo=dt.timezone.utc)
 

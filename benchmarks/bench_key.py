@@ -1,4 +1,4 @@
-"""Key per pass: constellation.qkd.key_for_profile on 10,000 passes of 1-s slots.
+"""Key per pass: constellation.key.decoy_bb84.key_for_profile on 10,000 passes of 1-s slots.
 
 Run by hand (not collected by pytest), pinned to one core:
 
@@ -7,7 +7,7 @@ Run by hand (not collected by pytest), pinned to one core:
 
 Workload: ``--passes`` Micius-like passes of ``--slots`` 1-s slots (one finite-key block per
 pass, ``micius`` preset: finite and asymptotic key of each pass). The loss of each slot is
-the ``micius`` link (``constellation.link.link_loss``) along a straight ground track at
+the ``micius`` link (``constellation.key.link.link_loss``) along a straight ground track at
 7.1 km/s past a station (altitude 490-520 km, cross-track offset 300-750 km, culmination
 within +-30 s of the window centre, all seeded), plus a per-pass offset N(0, 1 dB)
 (weather, optics) and a per-slot AR(1) fluctuation (sigma 0.6 dB, correlation 0.8 per
@@ -37,10 +37,10 @@ import time
 
 import numpy as np
 
-from constellation.finite_key import binary_entropy
-from constellation.link import link_loss
-from constellation.presets import PRESETS
-from constellation.qkd import asymptotic_key_rate, decoy_estimates, key_for_profile
+from constellation.key.finite_key import binary_entropy
+from constellation.key.link import link_loss
+from constellation.scenario.presets import PRESETS
+from constellation.key.decoy_bb84 import asymptotic_key_rate, decoy_estimates, key_for_profile
 
 EARTH_RADIUS_KM = 6371.0
 GROUND_SPEED_KM_S = 7.1

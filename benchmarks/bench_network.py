@@ -15,8 +15,8 @@ import time
 
 import numpy as np
 
-from constellation.network import Link, make_contacts, plan_network, relay_key, relay_weather, schedule, station_nights
-from constellation.stations import Station
+from constellation.network.plan import Link, make_contacts, plan_network, relay_key, relay_weather, schedule, station_nights
+from constellation.scenario.stations import Station
 
 DAY_S = 86400.0
 

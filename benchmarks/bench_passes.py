@@ -37,10 +37,10 @@ import skyfield
 from sgp4.api import SatrecArray
 from skyfield.api import EarthSatellite, wgs84
 
-from constellation.passes import Constraints, default_step_s, find_passes
-from constellation.propagation import Propagator
-from constellation.stations import Station, builtin_station
-from constellation.timebase import TimeBase, parse_utc, timescale
+from constellation.passes.finder import Constraints, default_step_s, find_passes
+from constellation.core.propagation import Propagator
+from constellation.scenario.stations import Station, builtin_station
+from constellation.core.timebase import TimeBase, parse_utc, timescale
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))

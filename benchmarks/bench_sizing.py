@@ -25,10 +25,10 @@ import time
 
 import numpy as np
 
-from constellation.scenario import scenario_from_dict
-from constellation.sizing_outputs import problem_base
-from constellation.stations import catalogue_names
-from constellation.sweep import DaskRunner, Problem, SerialRunner
+from constellation.scenario.build import scenario_from_dict
+from constellation.sizing.outputs import problem_base
+from constellation.scenario.stations import catalogue_names
+from constellation.sizing.runners import DaskRunner, Problem, SerialRunner
 
 
 def scenario_data(seed: int = 0) -> dict:
@@ -61,7 +61,7 @@ def scenario_data(seed: int = 0) -> dict:
 
 def pick(scenario, n_designs: int, seed: int = 0):
     """A seeded subset of the space (every design when n_designs >= its size)."""
-    from constellation.designs import expand_designs
+    from constellation.sizing.designs import expand_designs
 
     all_designs = expand_designs(scenario.designs)
     rng = np.random.default_rng(seed)
@@ -116,7 +116,7 @@ def profile(problem, chosen) -> None:
     import cProfile
     import pstats
 
-    from constellation.sweep import evaluate_design
+    from constellation.sizing.runners import evaluate_design
 
     evaluate_design(problem, chosen[0].satellites)  # warm
     prof = cProfile.Profile()

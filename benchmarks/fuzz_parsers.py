@@ -5,14 +5,14 @@ Four targets, run in turn until the time box is spent:
 
 * ``scenario-dict``: hypothesis-generated mutations of a good scenario mapping (keys dropped,
   renamed or added; values replaced by values of other types, extremes, NaN/inf) through
-  ``constellation.scenario.scenario_from_dict``;
+  ``constellation.scenario.build.scenario_from_dict``;
 * ``scenario-toml``: byte-level mutations of good scenario TOML text, written to a temporary
-  file and read by ``constellation.scenario.load_scenario``;
+  file and read by ``constellation.scenario.build.load_scenario``;
 * ``tle-text``: character-level mutations of good TLE texts (2- and 3-line, CRLF, Alpha-5)
-  through ``constellation.tle.parse_tle_text``, with and without checksum checks;
+  through ``constellation.scenario.tle.parse_tle_text``, with and without checksum checks;
 * ``tle-hypothesis``: hypothesis-generated texts shaped like TLE lines;
 * ``omm-text``: character-level mutations of good OMM files (JSON, CSV, CCSDS XML), written
-  to a temporary file and read by ``constellation.omm.read_omm_file``;
+  to a temporary file and read by ``constellation.scenario.omm.read_omm_file``;
 * ``omm-json``: hypothesis-generated mutations of a good OMM JSON record (keys dropped or
   renamed, values replaced by other types, extremes, NaN/inf) through ``read_omm_file``.
 
@@ -46,9 +46,9 @@ from hypothesis import seed as seed_
 from hypothesis import strategies as st
 
 from constellation.errors import InputError
-from constellation.omm import read_omm_file
-from constellation.scenario import load_scenario, scenario_from_dict
-from constellation.tle import parse_tle_text
+from constellation.scenario.omm import read_omm_file
+from constellation.scenario.build import load_scenario, scenario_from_dict
+from constellation.scenario.tle import parse_tle_text
 
 TLE1 = "1 41731U 16051A   16353.90152003  .00000364  00000-0  17957-4 0  9993"
 TLE2 = "2 41731  97.3699 267.4500 0013200 178.5836 246.0824 15.23915303 19063"

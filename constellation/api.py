@@ -13,12 +13,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from .geometry import ecef_to_geodetic, look_angles
-from .passes import Constraints, PassTable, find_passes
-from .propagation import Propagator, States
-from .scenario import Satellite, Scenario, load_scenario, scenario_from_dict
-from .stations import Station, builtin_station, catalogue_names
-from .timebase import TimeBase, parse_utc, timescale
+from .core.geometry import ecef_to_geodetic, look_angles
+from .passes.finder import Constraints, PassTable, find_passes
+from .core.propagation import Propagator, States
+from .scenario.build import Satellite, Scenario, load_scenario, scenario_from_dict
+from .scenario.stations import Station, builtin_station, catalogue_names
+from .core.timebase import TimeBase, parse_utc, timescale
 
 __all__ = [
     "Constraints", "PassTable", "Propagator", "Satellite", "Scenario", "States", "Station",
@@ -42,7 +42,7 @@ def find_scenario_passes(scenario: Scenario, **options) -> PassTable:
     """Every pass of every satellite over every station, with its QKD window.
 
     Refused up front (InputError with the estimate) when it would not fit in memory."""
-    from .budget import check_scenario_passes
+    from .core.budget import check_scenario_passes
 
     check_scenario_passes(scenario)
     return find_passes(propagator_for(scenario), scenario.stations, scenario.duration_s,
@@ -66,13 +66,13 @@ def scenario_pass_keys(scenario: Scenario, table: PassTable, slot_s: float = 1.0
     """Loss and key of every pass window (needs the scenario's [link] and [qkd] tables),
     integrated over slots of ``slot_s``."""
     from .errors import InputError
-    from .passkey import pass_keys
-    from .sun import SunTrack
+    from .key.per_pass import pass_keys
+    from .core.sun import SunTrack
 
     if not scenario.has_key_model:
         raise InputError(scenario.source, "link/qkd", '[link] and [qkd] tables (e.g. preset = "micius") to compute key',
                          "none")
-    from .budget import check_scenario_keys
+    from .core.budget import check_scenario_keys
 
     check_scenario_keys(scenario, table, slot_s)
     return pass_keys(propagator_for(scenario), table, scenario.stations, scenario.terminal,
@@ -81,7 +81,7 @@ def scenario_pass_keys(scenario: Scenario, table: PassTable, slot_s: float = 1.0
 
 def plan_scenario_network(scenario: Scenario, table: PassTable, keys):
     """Schedule the stations and relay key over the scenario's [[links]] (a NetworkPlan)."""
-    from .network import contacts_from_passes, plan_network
+    from .network.plan import contacts_from_passes, plan_network
 
     net = scenario.network
     weather = scenario.clear_sky_probability or None
@@ -101,10 +101,10 @@ def scenario_coverage(scenario: Scenario, *, grid_deg=None, min_elevation_deg=No
     Night statistics use the scenario's ``station_sun_max_elevation_deg`` (else -12 deg).
     Returns ``(CoverageResult, footprints GeoJSON dict at the start instant)``.
     """
-    from .coverage import coverage, equal_area_grid, region_grid, target_grid
-    from .coverage import CoverageResult  # noqa: F401  (documented return type)
-    from .footprints import footprints_from_positions, footprints_geojson
-    from .scenario import CoverageSpec
+    from .coverage.kernels import coverage, equal_area_grid, region_grid, target_grid
+    from .coverage.kernels import CoverageResult  # noqa: F401  (documented return type)
+    from .coverage.footprints import footprints_from_positions, footprints_geojson
+    from .scenario.build import CoverageSpec
 
     spec = scenario.coverage or CoverageSpec()
     pick = lambda value, default: default if value is None else value  # noqa: E731
@@ -128,7 +128,7 @@ def scenario_coverage(scenario: Scenario, *, grid_deg=None, min_elevation_deg=No
         grid = equal_area_grid(grid_deg)
     night = scenario.constraints.station_sun_max_elevation_deg
     prop = propagator_for(scenario)
-    from .budget import check_scenario_coverage
+    from .core.budget import check_scenario_coverage
 
     check_scenario_coverage(scenario, grid.size, pick(step_s, spec.step_s))
     result = coverage(prop, grid, scenario.duration_s, pick(step_s, spec.step_s), min_elevation_deg=min_el,

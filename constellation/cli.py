@@ -34,7 +34,7 @@ def _scenario_argument(func):
 
 def _load(path, need_satellites: bool = True):
     from .errors import InputError
-    from .scenario import load_scenario
+    from .scenario.build import load_scenario
 
     scenario = load_scenario(path or default_scenario_path())
     if need_satellites and not scenario.satellites:
@@ -60,7 +60,7 @@ def cli():
 def passes(scenario, fmt, output):
     """One row per pass, with its night-time QKD window."""
     from .api import find_scenario_passes
-    from .report import PASS_COLUMNS, emit, render_table
+    from .output.tables import PASS_COLUMNS, emit, render_table
 
     scn = _load(scenario)
     table = find_scenario_passes(scn)
@@ -69,7 +69,7 @@ def passes(scenario, fmt, output):
 
 def _scenario_keys(scn, table, rows):
     from .api import scenario_pass_keys
-    from .passkey import key_rows
+    from .key.per_pass import key_rows
 
     keys = scenario_pass_keys(scn, table)
     return keys, key_rows(rows, keys)
@@ -86,7 +86,7 @@ def _scenario_keys(scn, table, rows):
 @_table_options
 def key(scenario, loss_profile, qkd_file, daylight, optimise, fmt, output):
     """Secure key per pass of SCENARIO, or of one loss profile taken as a single block."""
-    from .report import emit, render_table, to_json
+    from .output.tables import emit, render_table, to_json
 
     if loss_profile or qkd_file:
         if not (loss_profile and qkd_file) or scenario:
@@ -96,14 +96,14 @@ def key(scenario, loss_profile, qkd_file, daylight, optimise, fmt, output):
     elif optimise:
         raise click.UsageError("--optimise works on one block: use it with --loss-profile and --qkd")
     if loss_profile:
-        from .profile import read_loss_profile, read_qkd_file
-        from .qkd import key_for_profile
+        from .scenario.profile import read_loss_profile, read_qkd_file
+        from .key.decoy_bb84 import key_for_profile
 
         params = read_qkd_file(qkd_file)
         loss_db, slot_s = read_loss_profile(loss_profile)
         settings = {}
         if optimise:
-            from .optimise import optimise_protocol
+            from .key.optimise import optimise_protocol
 
             params = optimise_protocol(loss_db, slot_s, params, daylight=daylight).params
             settings = {"mu_signal": round(params.intensities[0], 4), "mu_decoy": round(params.intensities[1], 4),
@@ -116,7 +116,7 @@ def key(scenario, loss_profile, qkd_file, daylight, optimise, fmt, output):
         emit(to_json(row) if fmt == "json" else render_table([row], list(row), "csv"), output)
         return
     from .api import find_scenario_passes
-    from .passkey import KEY_COLUMNS
+    from .key.per_pass import KEY_COLUMNS
 
     scn = _load(scenario)
     table = find_scenario_passes(scn)
@@ -132,8 +132,8 @@ def network(scenario, timeline, fmt, output):
     """Key between station pairs through trusted-relay satellites ([[links]] of SCENARIO)."""
     from .api import find_scenario_passes, plan_scenario_network
     from .errors import InputError
-    from .network import link_rows, timeline_rows
-    from .report import emit, render_table
+    from .network.plan import link_rows, timeline_rows
+    from .output.tables import emit, render_table
 
     scn = _load(scenario)
     if not scn.links:
@@ -157,7 +157,7 @@ def network(scenario, timeline, fmt, output):
 def coverage(scenario, grid_deg, min_elevation_deg, night_only, stations_only, k, geojson, fmt, output):
     """Coverage fraction, revisit gaps and response time over a grid (CSV per point; JSON summary)."""
     from .api import scenario_coverage
-    from .report import emit, render_table, to_json, write_text_atomic
+    from .output.tables import emit, render_table, to_json, write_text_atomic
 
     scn = _load(scenario)
     result, shapes = scenario_coverage(scn, grid_deg=grid_deg, min_elevation_deg=min_elevation_deg,
@@ -217,7 +217,7 @@ PLOT_KINDS = click.Choice(["tracks", "sky", "timeline", "key", "coverage", "pare
 def plot(kind, scenario, output, station, satellites, hours, region):
     """Draw KIND: ground tracks, a sky plot, the pass timeline, link and key along a pass, or coverage;
     or, from the output folder of `size` / `compare -o`, the Pareto front / the comparison."""
-    from . import plots
+    from .plots import facade as plots
     from .api import find_scenario_passes
 
     path = output or f"{kind}.png"
@@ -241,7 +241,7 @@ def _results_figure(kind, where):
     import csv
 
     from .errors import InputError
-    from .plots_design import compare_table_from_rows, plot_compare, plot_pareto_rows
+    from .plots.design import compare_table_from_rows, plot_compare, plot_pareto_rows
 
     name = "designs.csv" if kind == "pareto" else "compare.csv"
     made_by = "constellation size" if kind == "pareto" else "constellation compare -o DIR"
@@ -286,9 +286,9 @@ def _figure(plots, kind, scn, passes, station=None, satellites=None, hours=None,
 @click.option("-o", "--output", default="-", show_default=True, metavar="PATH|-", help="Output file or '-'.")
 def export(kind, scenario, output):
     """Export ground tracks or footprints (GeoJSON, RFC 7946) or a Cesium CZML document."""
-    from . import exports
+    from .output import exports
     from .api import find_scenario_passes
-    from .report import emit, to_json
+    from .output.tables import emit, to_json
 
     scn = _load(scenario)
     if kind == "geojson":
@@ -309,8 +309,8 @@ def export(kind, scenario, output):
 def run(scenario, no_plots, outdir, force):
     """Run the whole job on SCENARIO and write its results to an output folder."""
     from .api import find_scenario_passes
-    from .report import PASS_COLUMNS, render_table, to_json, write_text_atomic
-    from .summary import human_summary, summarise
+    from .output.tables import PASS_COLUMNS, render_table, to_json, write_text_atomic
+    from .output.summary import human_summary, summarise
 
     scn = _load(scenario)
     if not force:
@@ -320,14 +320,14 @@ def run(scenario, no_plots, outdir, force):
     outputs = {"passes.csv": render_table(rows, PASS_COLUMNS, "csv")}
     keys = None
     if scn.has_key_model:
-        from .passkey import KEY_COLUMNS
+        from .key.per_pass import KEY_COLUMNS
 
         pass_keys, keys = _scenario_keys(scn, table, rows)
         outputs["key.csv"] = render_table(keys, KEY_COLUMNS, "csv")
     links = None
     if scn.links:
         from .api import plan_scenario_network
-        from .network import link_rows, timeline_rows
+        from .network.plan import link_rows, timeline_rows
 
         plan = plan_scenario_network(scn, table, pass_keys)
         links, days = link_rows(plan), timeline_rows(plan)
@@ -349,7 +349,7 @@ def run(scenario, no_plots, outdir, force):
     outputs["summary.json"] = to_json(summary)
     figures = {}
     if not no_plots:
-        from . import plots
+        from .plots import facade as plots
 
         kinds = ["tracks", "timeline"] + (["sky"] if table.has_window.any() else []) + \
             (["key"] if keys is not None and table.has_window.any() else [])
@@ -382,10 +382,10 @@ def size(scenario, outdir, workers, scheduler, no_plots, fresh, force):
     import time
 
     from .errors import InputError
-    from .planner import size as run_sizing
-    from .report import write_text_atomic
-    from .sizing_outputs import human_sizing_summary, problem_base, sizing_outputs
-    from .sweep import Journal, Problem, make_runner
+    from .sizing.search import size as run_sizing
+    from .output.tables import write_text_atomic
+    from .sizing.outputs import human_sizing_summary, problem_base, sizing_outputs
+    from .sizing.runners import Journal, Problem, make_runner
 
     scn = _load(scenario, need_satellites=False)
     if not scn.designs:
@@ -411,13 +411,13 @@ def size(scenario, outdir, workers, scheduler, no_plots, fresh, force):
     outputs = sizing_outputs(scn, result, runner.name, time.perf_counter() - started)
     figure = None
     if not no_plots:
-        from . import plots_design
+        from .plots import design as plots_design
 
         figure = plots_design.plot_pareto(result, title=scn.name)
     for name, text in outputs.items():
         write_text_atomic(out / name, text)
     if figure is not None:
-        from .plots import save_figure
+        from .plots.facade import save_figure
 
         save_figure(figure, out / "pareto.png")
         outputs["pareto.png"] = None
@@ -435,8 +435,8 @@ def compare(scenarios, outdir, no_plots):
     from rich.console import Console
     from rich.table import Table
 
-    from .compare import column_names, compare_designs, compare_rows
-    from .report import render_table, write_text_atomic
+    from .sizing.compare import column_names, compare_designs, compare_rows
+    from .output.tables import render_table, write_text_atomic
 
     loaded = [_load(path) for path in scenarios]
     table = compare_designs(loaded)
@@ -463,8 +463,8 @@ def compare(scenarios, outdir, no_plots):
         write_text_atomic(out / "compare.csv", render_table(rows, ["metric", "unit", "better", *names, "best", "worst"], "csv"))
         written = [out / "compare.csv"]
         if not no_plots:
-            from .plots import save_figure
-            from .plots_design import plot_compare
+            from .plots.facade import save_figure
+            from .plots.design import plot_compare
 
             save_figure(plot_compare([{**d, "name": n} for d, n in zip(table, names)]), out / "compare.png")
             written.append(out / "compare.png")
@@ -485,8 +485,8 @@ def _cell(value) -> str:
 @_table_options
 def stations(fmt, output):
     """List the built-in ground stations."""
-    from .report import emit, render_table
-    from .stations import builtin_station, catalogue_names
+    from .output.tables import emit, render_table
+    from .scenario.stations import builtin_station, catalogue_names
 
     columns = ["name", "latitude_deg", "longitude_deg", "elevation_m", "aperture_m", "source"]
     rows = []

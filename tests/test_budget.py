@@ -1,6 +1,6 @@
 """Memory budget: the one-line refusal, and the estimates against measured peaks.
 
-Measurements run ``python -m constellation.budget ... --trace`` in a fresh process and
+Measurements run ``python -m constellation.core.budget ... --trace`` in a fresh process and
 compare the estimate with the tracemalloc peak (numpy reports its buffers to tracemalloc),
 which counts what the step allocates, not the interpreter and libraries (~45 MB before
 the run, ~200 MB more once numba has compiled the coverage kernels). Stated factor: the
@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from constellation import budget
+from constellation.core import budget
 from constellation.errors import InputError
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -80,7 +80,7 @@ def test_estimates_grow_with_the_problem_and_passes_saturate_at_one_chunk():
 
 
 def run_case(*args) -> dict:
-    out = subprocess.run([sys.executable, "-m", "constellation.budget", *args, "--trace"], cwd=ROOT,
+    out = subprocess.run([sys.executable, "-m", "constellation.core.budget", *args, "--trace"], cwd=ROOT,
                          capture_output=True, text=True, timeout=300, check=True)
     return json.loads(out.stdout.strip().splitlines()[-1])
 

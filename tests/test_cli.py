@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from constellation.cli import default_scenario_path, main
-from constellation.report import PASS_COLUMNS
+from constellation.output.tables import PASS_COLUMNS
 
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIO = ROOT / "scenarios" / "micius-2016-xinglong.toml"

@@ -9,13 +9,13 @@ import numpy as np
 import pytest
 from shapely.geometry import MultiPolygon, Polygon, box
 
-from constellation import coverage as cv
-from constellation import orbits
+from constellation.coverage import kernels as cv
+from constellation.core import orbits
 from constellation.constants import WGS72_MU_KM3_S2
 from constellation.errors import InputError
-from constellation.footprints import EARTH_MEAN_RADIUS_KM, cap_angle_deg
-from constellation.propagation import Propagator
-from constellation.timebase import TimeBase, parse_utc
+from constellation.coverage.footprints import EARTH_MEAN_RADIUS_KM, cap_angle_deg
+from constellation.core.propagation import Propagator
+from constellation.core.timebase import TimeBase, parse_utc
 
 EPOCH = dt.datetime(2024, 3, 20, 0, 0, 0, tzinfo=dt.timezone.utc)
 TB = TimeBase(parse_utc(EPOCH))

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from constellation.cli import main
-from constellation.tle import read_tle_file
+from constellation.scenario.tle import read_tle_file
 
 TLE1 = "1 41731U 16051A   16353.90152003  .00000364  00000-0  17957-4 0  9993"
 TLE2 = "2 41731  97.3699 267.4500 0013200 178.5836 246.0824 15.23915303 19063"

@@ -8,11 +8,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from constellation import exports
+from constellation.output import exports
 from constellation.api import find_scenario_passes, load_scenario, propagate, scenario_from_dict
 from constellation.errors import InputError
-from constellation.footprints import EARTH_MEAN_RADIUS_KM
-from constellation.timebase import parse_utc
+from constellation.coverage.footprints import EARTH_MEAN_RADIUS_KM
+from constellation.core.timebase import parse_utc
 
 ROOT = Path(__file__).resolve().parents[1]
 MICIUS = ROOT / "scenarios" / "micius-2016-xinglong.toml"

@@ -76,9 +76,9 @@ def test_decay_is_permanent_and_never_valid():
     # the propagator keeps the satellite decayed from its first error-6 sample on.
     import datetime as dt
 
-    from constellation import orbits
-    from constellation.propagation import Propagator
-    from constellation.timebase import TimeBase, parse_utc
+    from constellation.core import orbits
+    from constellation.core.propagation import Propagator
+    from constellation.core.timebase import TimeBase, parse_utc
 
     epoch = dt.datetime(2024, 1, 1, tzinfo=dt.timezone.utc)
     sat = orbits.satrec_from_elements(orbits.Elements(orbits.semi_major_axis_km(250.0), 0.001, 51.6, 0.0, 0.0, 0.0,
@@ -94,7 +94,7 @@ def test_outputs_are_world_readable_like_normal_files(tmp_path):
     import os
     import stat
 
-    from constellation.report import write_text_atomic
+    from constellation.output.tables import write_text_atomic
 
     path = tmp_path / "x.csv"
     write_text_atomic(path, "a\n")

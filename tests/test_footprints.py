@@ -8,7 +8,7 @@ import pytest
 import shapely
 from shapely.geometry import Point, box
 
-from constellation import footprints as fp
+from constellation.coverage import footprints as fp
 from constellation.errors import InputError
 
 R = fp.EARTH_MEAN_RADIUS_KM

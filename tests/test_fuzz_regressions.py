@@ -6,9 +6,9 @@ import json
 import pytest
 
 from constellation.errors import InputError
-from constellation.omm import read_omm_file
-from constellation.report import render_table
-from constellation.scenario import scenario_from_dict
+from constellation.scenario.omm import read_omm_file
+from constellation.output.tables import render_table
+from constellation.scenario.build import scenario_from_dict
 
 RECORD = {"OBJECT_NAME": "MICIUS", "OBJECT_ID": "2016-051A", "EPOCH": "2016-12-18T21:38:11.330592",
           "MEAN_MOTION": 15.23915303, "ECCENTRICITY": 0.00132, "INCLINATION": 97.3699, "RA_OF_ASC_NODE": 267.45,
@@ -78,7 +78,7 @@ def test_csv_cells_a_spreadsheet_would_run_are_neutralised(lead):
 def test_relative_paths_stay_inside_the_scenario_folder(tmp_path):
     """A scenario reads what it names relative to itself, inside its folder; leaving the folder
     takes an absolute path, written out in the file for the reader to see."""
-    from constellation.scenario import load_scenario
+    from constellation.scenario.build import load_scenario
 
     (tmp_path / "inner").mkdir()
     (tmp_path / "secret.tle").write_text("not for the scenario\n")

@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from constellation.geodesy import geodesic_distance_km, great_circle_distance_km, site_distance_km
-from constellation.stations import builtin_station
+from constellation.core.geodesy import geodesic_distance_km, great_circle_distance_km, site_distance_km
+from constellation.scenario.stations import builtin_station
 
 # (a, b, published km, V-calc km): published values are the papers' round numbers
 # (Liao 2018: 7,600; Russia-China 2023: 3,800; Jinan-1 2025: 12,900); V-calc values are

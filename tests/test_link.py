@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 
 from constellation.errors import InputError
-from constellation.link import (LinkParams, airmass_kasten_young, capture_fraction, link_loss,
+from constellation.key.link import (LinkParams, airmass_kasten_young, capture_fraction, link_loss,
                                 transmittance_from_db)
-from constellation.presets import PRESETS
+from constellation.scenario.presets import PRESETS
 
 MICIUS = PRESETS["micius"].link
 

@@ -12,8 +12,8 @@ import math
 import numpy as np
 import pytest
 
-from constellation.geodesy import site_distance_km
-from constellation.network import (
+from constellation.core.geodesy import site_distance_km
+from constellation.network.plan import (
     Fibre,
     Link,
     _waterfill,
@@ -30,8 +30,8 @@ from constellation.network import (
     station_nights,
     timeline_rows,
 )
-from constellation.passes import PassTable
-from constellation.stations import builtin_station
+from constellation.passes.finder import PassTable
+from constellation.scenario.stations import builtin_station
 
 DAY = 86400.0
 HOUR = 3600.0

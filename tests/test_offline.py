@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 from pytest_socket import SocketBlockedError, disable_socket, enable_socket
 
-from constellation import timebase
+from constellation.core import timebase
 from constellation.cli import main
 
 SCENARIO = Path(__file__).resolve().parents[1] / "scenarios" / "micius-2016-xinglong.toml"

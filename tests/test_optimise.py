@@ -5,9 +5,9 @@ import dataclasses
 import numpy as np
 import pytest
 
-from constellation.optimise import DEFAULT_BOUNDS, _settings, _with, optimise_protocol
-from constellation.presets import PRESETS
-from constellation.qkd import key_for_profile
+from constellation.key.optimise import DEFAULT_BOUNDS, _settings, _with, optimise_protocol
+from constellation.scenario.presets import PRESETS
+from constellation.key.decoy_bb84 import key_for_profile
 
 # The Liao 2017 pass as digitised by QNET (facts.md 2c), 1 s slots.
 T_S = [0, 20, 40, 60, 80, 100, 120, 131.3, 160, 180, 200, 220, 240, 260, 274]

@@ -6,10 +6,10 @@ import math
 import numpy as np
 import pytest
 
-from constellation import orbits
-from constellation.geometry import ecef_to_geodetic
-from constellation.propagation import Propagator
-from constellation.timebase import TimeBase, parse_utc
+from constellation.core import orbits
+from constellation.core.geometry import ecef_to_geodetic
+from constellation.core.propagation import Propagator
+from constellation.core.timebase import TimeBase, parse_utc
 
 EPOCH = dt.datetime(2016, 12, 18, 21, 38, 11, tzinfo=dt.timezone.utc)
 

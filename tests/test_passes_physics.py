@@ -18,11 +18,11 @@ import pytest
 from sgp4.api import WGS72, Satrec
 from skyfield.api import EarthSatellite, wgs84
 
-from constellation import geometry
-from constellation.passes import Constraints, find_passes
-from constellation.propagation import Propagator
-from constellation.stations import Station, builtin_station
-from constellation.timebase import TimeBase, ephemeris, parse_utc, timescale
+from constellation.core import geometry
+from constellation.passes.finder import Constraints, find_passes
+from constellation.core.propagation import Propagator
+from constellation.scenario.stations import Station, builtin_station
+from constellation.core.timebase import TimeBase, ephemeris, parse_utc, timescale
 
 from conftest import MICIUS_TLE
 

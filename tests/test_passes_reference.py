@@ -31,11 +31,11 @@ import pytest
 from sgp4.api import WGS72, Satrec
 from skyfield.api import EarthSatellite, wgs84
 
-from constellation.geometry import ecef_to_geodetic
-from constellation.passes import find_passes
-from constellation.propagation import Propagator
-from constellation.stations import Station, builtin_station
-from constellation.timebase import TimeBase, parse_utc, timescale
+from constellation.core.geometry import ecef_to_geodetic
+from constellation.passes.finder import find_passes
+from constellation.core.propagation import Propagator
+from constellation.scenario.stations import Station, builtin_station
+from constellation.core.timebase import TimeBase, parse_utc, timescale
 
 
 AOS_LOS_TOL_S = 0.01

@@ -11,13 +11,13 @@ import numpy as np
 import pytest
 from pytest_socket import disable_socket, enable_socket
 
-from constellation import plots
+from constellation.plots import facade as plots
 from constellation.api import find_scenario_passes, load_scenario, propagator_for, scenario_from_dict
 from constellation.errors import InputError
-from constellation.exports import ground_tracks
-from constellation.passkey import pass_keys
-from constellation.plots_base import date_numbers
-from constellation.sun import SunTrack
+from constellation.output.exports import ground_tracks
+from constellation.key.per_pass import pass_keys
+from constellation.plots.base import date_numbers
+from constellation.core.sun import SunTrack
 
 ROOT = Path(__file__).resolve().parents[1]
 MICIUS = ROOT / "scenarios" / "micius-2016-xinglong.toml"
@@ -157,7 +157,7 @@ def test_map_across_the_antimeridian_draws_no_seams(micius, offline):
 
     west, east, _, _ = fig.axes[0].get_extent(crs=ccrs.PlateCarree(central_longitude=180))
     assert east - west == pytest.approx(60.0, abs=1e-6)
-    from constellation.exports import satellite_footprints
+    from constellation.output.exports import satellite_footprints
 
     geometry = satellite_footprints(scenario, at_180).geometries[0]
     assert geometry.geom_type == "MultiPolygon"

@@ -12,8 +12,8 @@ from pytest_socket import disable_socket, enable_socket
 
 from constellation.api import load_scenario, scenario_coverage
 from constellation.errors import InputError
-from constellation.plots_base import save_figure
-from constellation.plots_coverage import COVERAGE_QUANTITIES, coverage_cells, plot_coverage
+from constellation.plots.base import save_figure
+from constellation.plots.coverage import COVERAGE_QUANTITIES, coverage_cells, plot_coverage
 
 ROOT = Path(__file__).resolve().parents[1]
 WALKER = ROOT / "scenarios" / "walker-66-demo.toml"

@@ -7,7 +7,7 @@ from matplotlib.colors import to_hex
 from pytest_socket import disable_socket, enable_socket
 
 from constellation.cli import main
-from constellation.plots_design import (
+from constellation.plots.design import (
     compare_table_from_rows,
     plot_compare,
     plot_pareto_rows,
@@ -68,7 +68,7 @@ def test_compare_figure_draws_one_bar_per_served_link_and_none_for_the_others(of
 
 
 def test_plot_commands_read_the_results_folders(offline, tmp_path, capsys):
-    from constellation.report import render_table
+    from constellation.output.tables import render_table
 
     rows = _rows()
     folder = tmp_path / "size-out"

@@ -22,10 +22,11 @@ from skyfield.api import EarthSatellite, wgs84
 from skyfield.framelib import itrs
 from skyfield.sgp4lib import theta_GMST1982
 
-from constellation import geometry, orbits
-from constellation.propagation import Propagator, Track
-from constellation.sun import SunTrack
-from constellation.timebase import TimeBase, ephemeris, parse_utc, timescale
+from constellation.core import geometry
+from constellation.core import orbits
+from constellation.core.propagation import Propagator, Track
+from constellation.core.sun import SunTrack
+from constellation.core.timebase import TimeBase, ephemeris, parse_utc, timescale
 
 from conftest import MICIUS_TLE
 
@@ -184,7 +185,7 @@ def test_default_step_keeps_eccentric_tracks_within_a_metre(timebase, altitude_k
     # SGP4's velocity departs from the derivative of its position in proportion to the
     # eccentricity; passes.default_step_s shortens the step so the interpolation stays
     # ~0.5 m (measured 0.4-0.6 m here); assert 1 m.
-    from constellation.passes import default_step_s
+    from constellation.passes.finder import default_step_s
 
     epoch = dt.datetime(2016, 12, 19, tzinfo=dt.timezone.utc)
     a = max(orbits.semi_major_axis_km(altitude_km), 6578.0 / (1.0 - eccentricity))

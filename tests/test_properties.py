@@ -15,11 +15,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from shapely.geometry import Point
 
-from constellation import footprints as fp
+from constellation.coverage import footprints as fp
 from constellation.api import find_scenario_passes, look_angles_deg, propagate, scenario_coverage, scenario_from_dict
-from constellation.network import make_contacts, relay_key, schedule
-from constellation.presets import PRESETS
-from constellation.qkd import asymptotic_key_rate, key_for_profile
+from constellation.network.plan import make_contacts, relay_key, schedule
+from constellation.scenario.presets import PRESETS
+from constellation.key.decoy_bb84 import asymptotic_key_rate, key_for_profile
 
 XTOL_EXTREMUM_S = 1e-2  # passes._XTOL_EXTREMUM_S, the finder's tolerance on culmination and TCA
 START = "2024-03-20T00:00:00Z"

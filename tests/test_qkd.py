@@ -7,10 +7,10 @@ import numpy as np
 import pytest
 
 from constellation.errors import InputError
-from constellation.finite_key import binary_entropy, block_key, gamma_correction, tau
-from constellation.link import link_loss
-from constellation.presets import PRESETS
-from constellation.qkd import (QkdParams, asymptotic_key_rate, decoy_estimates,
+from constellation.key.finite_key import binary_entropy, block_key, gamma_correction, tau
+from constellation.key.link import link_loss
+from constellation.scenario.presets import PRESETS
+from constellation.key.decoy_bb84 import (QkdParams, asymptotic_key_rate, decoy_estimates,
                                detection_probability, error_probability, key_for_profile)
 
 MICIUS = PRESETS["micius"]
@@ -307,8 +307,8 @@ def test_asymptotic_bounds_refuse_a_non_vacuum_third_intensity():
     # would overestimate Y1 (by 3.4 % at 30 dB for mu3 = 0.05, cross-check against TNO).
     import dataclasses
 
-    from constellation.presets import PRESETS
-    from constellation.qkd import asymptotic_key_rate, key_for_profile
+    from constellation.scenario.presets import PRESETS
+    from constellation.key.decoy_bb84 import asymptotic_key_rate, key_for_profile
 
     params = dataclasses.replace(PRESETS["micius"].qkd, intensities=(0.8, 0.1, 0.05))
     with pytest.raises(ValueError, match="intensities"):

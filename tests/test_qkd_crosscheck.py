@@ -90,9 +90,9 @@ from tno.quantum.communication.qkd_key_rate.quantum import standard_detector
 from tno.quantum.communication.qkd_key_rate.quantum import bb84 as tno_bb84
 from tno.quantum.communication.qkd_key_rate.quantum._config import LP_CONFIG
 
-from constellation.finite_key import binary_entropy, block_key, tau
-from constellation.presets import PRESETS
-from constellation.qkd import (QkdParams, asymptotic_key_rate, decoy_estimates,
+from constellation.key.finite_key import binary_entropy, block_key, tau
+from constellation.scenario.presets import PRESETS
+from constellation.key.decoy_bb84 import (QkdParams, asymptotic_key_rate, decoy_estimates,
                                detection_probability, error_probability, key_for_profile)
 
 LOSSES_DB = np.arange(0.0, 51.0, 1.0)

@@ -23,12 +23,12 @@ import numpy as np
 import pytest
 
 from constellation.cli import main
-from constellation.designs import dominates, expand_designs
-from constellation.evaluate import check_targets
-from constellation.planner import SizingResult, design_rows, pareto_mask, size
-from constellation.scenario import load_scenario
-from constellation.sizing_outputs import problem_base
-from constellation.sweep import (
+from constellation.sizing.designs import dominates, expand_designs
+from constellation.sizing.evaluate import check_targets
+from constellation.sizing.search import SizingResult, design_rows, pareto_mask, size
+from constellation.scenario.build import load_scenario
+from constellation.sizing.outputs import problem_base
+from constellation.sizing.runners import (
     DaskRunner,
     Journal,
     Problem,
@@ -647,7 +647,7 @@ def test_best_toml_reproduces_the_optimum(small_file, small, folder, capsys):
     assert [s.name for s in best.stations] == [s.name for s in small.stations]
     assert (out / "pareto.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     # Running it gives the metrics the sweep recorded for the design.
-    from constellation.evaluate import evaluate_scenario
+    from constellation.sizing.evaluate import evaluate_scenario
 
     # With the sweep's key slot length the numbers are the sweep's own, to the bit ...
     metrics = evaluate_scenario(best, key_slot_s=small.sweep.key_slot_s)
@@ -660,7 +660,7 @@ def test_best_toml_reproduces_the_optimum(small_file, small, folder, capsys):
 
 
 def test_compare_writes_csv_and_png(tmp_path, small, capsys):
-    from constellation.sizing_outputs import design_scenario_toml
+    from constellation.sizing.outputs import design_scenario_toml
 
     designs = {d.level: d for d in expand_designs(small.designs) if d.lattice == ("leo-sso", 500.0)}
     a, b = designs[(1, 1)], designs[(3, 2)]

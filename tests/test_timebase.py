@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from constellation.timebase import TimeBase, parse_utc, timescale
+from constellation.core.timebase import TimeBase, parse_utc, timescale
 
 
 def test_ut1_is_used_for_earth_rotation():

@@ -20,8 +20,8 @@ import sgp4
 from sgp4.api import Satrec
 
 from constellation.errors import InputError
-from constellation.omm import read_omm_file
-from constellation.tle import (ElementSet, parse_tle_lines, parse_tle_text, read_tle_file, tle_checksum)
+from constellation.scenario.omm import read_omm_file
+from constellation.scenario.tle import (ElementSet, parse_tle_lines, parse_tle_text, read_tle_file, tle_checksum)
 
 DATA = Path(__file__).parent / "data"
 SGP4_DIR = Path(sgp4.__file__).parent

@@ -1,0 +1,406 @@
+"""Decoy-state BB84 with signal, weak decoy and vacuum: key from a channel (numpy only).
+
+Detector model per pulse of intensity ``mu`` through an overall transmittance ``eta`` (link
+times detector efficiency), with an extraneous (dark + background) click probability
+``p_ec`` per detector and afterpulse probability ``p_ap`` (two detectors):
+
+- detection ``D = (1 + p_ap) (1 - (1 - 2 p_ec) exp(-mu eta))``;
+- error ``E = p_ec + p_ap D / 2 + e_int (1 - exp(-mu eta))``
+  (dark clicks and afterpulses are random, signal clicks err with the intrinsic QBER).
+
+Two key formulas use these:
+
+- :func:`asymptotic_key_rate`: the textbook GLLP rate per pulse with the Lo-Ma-Chen (2005)
+  vacuum + weak decoy bounds, key from the signal pulses (Ma, Qi, Zhao & Lo, PRA 72:012326).
+- :func:`key_for_profile`: one block made of a whole loss profile (a pass, or a user's
+  channel), as in Lim et al. 2014 and SatQuMA: the finite key, and the asymptotic key of the
+  same block (same counts, no fluctuation terms), so ``finite <= asymptotic`` always.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, fields
+
+import numpy as np
+
+from ..errors import InputError
+from .finite_key import binary_entropy, block_key
+from .link import transmittance_from_db
+
+__all__ = ["DecoyEstimates", "KeyResult", "QkdParams",
+           "asymptotic_key_rate", "decoy_estimates", "detection_probability",
+           "error_probability", "key_for_profile"]
+
+
+@dataclass(frozen=True)
+class QkdParams:
+    """Decoy-state BB84 source, receiver and post-processing parameters.
+
+    Parameters
+    ----------
+    source_rate_hz : float
+        Pulse repetition rate.
+    intensities : (float, float, float)
+        Mean photon numbers ``(signal, decoy, vacuum)``: ``mu1 > mu2 + mu3``, ``mu2 > mu3 >= 0``.
+    probabilities : (float, float, float)
+        Probability of sending each intensity; each > 0, summing to 1.
+    basis_probability_x : float
+        Probability of the X basis at both ends (0.5: standard BB84).
+    detector_efficiency : float
+        Receiver detection efficiency in (0, 1] (applied on top of the link loss).
+    dark_count_probability : float
+        Dark click probability per pulse per detector.
+    background_probability_night, background_probability_day : float
+        Background (sky) click probability per pulse per detector.
+    background_cps_night, background_cps_day : float, optional
+        Background click rates per detector; with ``gate_width_s`` they replace the
+        per-pulse probabilities (``p = cps * gate_width_s``).
+    gate_width_s : float, optional
+        Detection gate width, needed with the cps form.
+    intrinsic_qber : float
+        Probability that a signal click lands in the wrong detector (misalignment).
+    afterpulse_probability : float
+    error_correction_efficiency : float
+        ``f_EC >= 1``.
+    epsilon_correct, epsilon_secret : float
+        Correctness and secrecy parameters of the final key.
+    finite_key : bool
+        Whether the key a pass delivers is the finite key (True) or the asymptotic one.
+    key_from_both_bases : bool
+        False: key from X only, Z tests the phase error (Lim et al. 2014). True: symmetric
+        BB84, the X and Z keys are distilled separately (each with half of the epsilons,
+        the other basis estimating its phase error) and added.
+    """
+
+    source_rate_hz: float = 1e8
+    intensities: tuple = (0.8, 0.1, 0.0)
+    probabilities: tuple = (0.5, 0.25, 0.25)
+    basis_probability_x: float = 0.5
+    detector_efficiency: float = 0.5
+    dark_count_probability: float = 1e-7
+    background_probability_night: float = 0.0
+    background_probability_day: float = 0.0
+    background_cps_night: float | None = None
+    background_cps_day: float | None = None
+    gate_width_s: float | None = None
+    intrinsic_qber: float = 0.01
+    afterpulse_probability: float = 1e-3
+    error_correction_efficiency: float = 1.16
+    epsilon_correct: float = 1e-15
+    epsilon_secret: float = 1e-9
+    finite_key: bool = True
+    key_from_both_bases: bool = False
+
+    def __post_init__(self):
+        object.__setattr__(self, "intensities", tuple(float(x) for x in self.intensities))
+        object.__setattr__(self, "probabilities", tuple(float(x) for x in self.probabilities))
+        _check_params(self)
+
+    def extraneous_probability(self, daylight=False):
+        """Dark + background click probability per pulse per detector, shaped like ``daylight``."""
+        day = np.asarray(daylight, dtype=bool)
+        if self.background_cps_night is not None or self.background_cps_day is not None:
+            night_p = (self.background_cps_night or 0.0) * self.gate_width_s
+            day_p = (self.background_cps_day or 0.0) * self.gate_width_s
+        else:
+            night_p, day_p = self.background_probability_night, self.background_probability_day
+        return self.dark_count_probability + np.where(day, day_p, night_p)
+
+    @property
+    def sifting_fraction(self) -> float:
+        """Fraction of detections whose bases match: ``P_X**2 + (1 - P_X)**2``."""
+        px = self.basis_probability_x
+        return px ** 2 + (1.0 - px) ** 2
+
+    @classmethod
+    def from_mapping(cls, mapping, source: str = "qkd") -> "QkdParams":
+        """Build from a ``[qkd]`` table (``protocol = "decoy-bb84"`` optional).
+
+        Raises :class:`~constellation.errors.InputError` naming ``source`` and the key.
+        """
+        values = dict(mapping)
+        protocol = values.pop("protocol", "decoy-bb84")
+        if protocol != "decoy-bb84":
+            raise InputError(source, "protocol", '"decoy-bb84"', protocol)
+        known = {f.name for f in fields(cls)}
+        for key, value in values.items():
+            if key not in known:
+                raise InputError(source, key, "one of " + ", ".join(sorted(known)), key)
+            if key in ("finite_key", "key_from_both_bases"):
+                if not isinstance(value, bool):
+                    raise InputError(source, key, "true or false", value)
+            elif key in ("intensities", "probabilities"):
+                if (not isinstance(value, (list, tuple)) or len(value) != 3
+                        or not all(_is_number(x) for x in value)):
+                    raise InputError(source, key, "a list of 3 numbers [signal, decoy, vacuum]",
+                                     value)
+            elif value is not None and not _is_number(value):
+                raise InputError(source, key, "a number", value)
+        try:
+            return cls(**values)
+        except InputError as error:
+            raise InputError(source, error.field, error.expected, error.found) from None
+
+
+def _is_number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _check_params(q: QkdParams) -> None:
+    def fail(field, expected, found):
+        raise InputError("qkd", field, expected, found)
+
+    mu1, mu2, mu3 = q.intensities
+    if not (len(q.intensities) == 3 and mu3 >= 0.0 and mu2 > mu3 and mu1 > mu2 + mu3):
+        fail("intensities", "[signal, decoy, vacuum] with signal > decoy + vacuum, "
+             "decoy > vacuum >= 0", list(q.intensities))
+    if len(q.probabilities) != 3 or min(q.probabilities) <= 0.0:
+        fail("probabilities", "3 probabilities, each > 0", list(q.probabilities))
+    if abs(sum(q.probabilities) - 1.0) > 1e-9:
+        fail("probabilities", "probabilities summing to 1", list(q.probabilities))
+    for field, low, high in [("source_rate_hz", 0.0, math.inf),
+                             ("basis_probability_x", 0.0, 1.0),
+                             ("detector_efficiency", 0.0, 1.0),
+                             ("epsilon_correct", 0.0, 1.0), ("epsilon_secret", 0.0, 1.0)]:
+        value = getattr(q, field)
+        if not (_is_number(value) and low < value and (value <= high)):
+            fail(field, f"a number in ({low:g}, {high:g}]", value)
+    for field in ["dark_count_probability", "background_probability_night",
+                  "background_probability_day", "intrinsic_qber", "afterpulse_probability"]:
+        value = getattr(q, field)
+        if not (_is_number(value) and 0.0 <= value < 0.5):
+            fail(field, "a probability in [0, 0.5)", value)
+    if not (_is_number(q.error_correction_efficiency) and q.error_correction_efficiency >= 1.0):
+        fail("error_correction_efficiency", "a number >= 1", q.error_correction_efficiency)
+    for field in ["background_cps_night", "background_cps_day"]:
+        value = getattr(q, field)
+        if value is not None:
+            if not (_is_number(value) and value >= 0.0):
+                fail(field, "a rate >= 0 (counts per second)", value)
+            if q.gate_width_s is None or not (_is_number(q.gate_width_s) and q.gate_width_s > 0):
+                fail("gate_width_s", f"a gate width > 0 (s) to go with {field}", q.gate_width_s)
+
+
+def detection_probability(eta, intensity, p_ec, p_ap):
+    """Click probability per pulse, ``(1 + p_ap)(1 - (1 - 2 p_ec) exp(-mu eta))``; broadcasts."""
+    return (1.0 + p_ap) * (1.0 - (1.0 - 2.0 * p_ec) * np.exp(-intensity * eta))
+
+
+def error_probability(eta, intensity, p_ec, p_ap, intrinsic_qber):
+    """Probability per pulse of a click in the wrong detector; broadcasts."""
+    clicks = detection_probability(eta, intensity, p_ec, p_ap)
+    return p_ec + 0.5 * p_ap * clicks - intrinsic_qber * np.expm1(-intensity * eta)
+
+
+@dataclass(frozen=True)
+class DecoyEstimates:
+    """Lo-Ma-Chen decoy estimates per sample (arrays of the transmittance shape).
+
+    ``gain_signal`` Q_mu and ``qber_signal`` E_mu of the signal; ``y0`` vacuum yield;
+    ``y1_lower`` single-photon yield bound; ``e1_upper`` single-photon error bound (<= 1/2).
+    """
+
+    gain_signal: np.ndarray
+    qber_signal: np.ndarray
+    y0: np.ndarray
+    y1_lower: np.ndarray
+    e1_upper: np.ndarray
+
+
+def decoy_estimates(transmittance, params: QkdParams, daylight=False) -> DecoyEstimates:
+    """Asymptotic vacuum + weak decoy bounds (Ma et al. 2005, Eqs. 34 and 37 there).
+
+    ``Y1 >= mu / (mu nu - nu**2) [Q_nu e**nu - Q_mu e**mu nu**2/mu**2 - (mu**2 - nu**2)/mu**2 Y0]``
+    and ``e1 <= (E_nu Q_nu e**nu - e0 Y0) / (Y1 nu)``: the whole numerator is divided by
+    ``Y1 nu`` (the parenthesis some public code misplaces). ``Y0`` is the measured vacuum-decoy
+    yield, so the third intensity must be a true vacuum (``mu3 = 0``, as in the presets);
+    with ``mu3 > 0`` this raises ValueError: use :func:`key_for_profile`, whose
+    three-intensity bounds hold for any ``mu3``.
+
+    Parameters
+    ----------
+    transmittance : array_like, any shape
+        Link transmittance (detector excluded), in [0, 1].
+    params : QkdParams
+    daylight : bool or array_like of bool, broadcastable
+    """
+    eta = np.asarray(transmittance, dtype=float) * params.detector_efficiency
+    mu, nu, vacuum = params.intensities
+    if vacuum != 0.0:
+        raise ValueError(f"the vacuum + weak decoy bounds need intensities[2] = 0, found {vacuum}; "
+                         "use key_for_profile for a non-vacuum third intensity")
+    p_ec = params.extraneous_probability(daylight)
+    p_ap, e_int = params.afterpulse_probability, params.intrinsic_qber
+    gain_mu = detection_probability(eta, mu, p_ec, p_ap)
+    gain_nu = detection_probability(eta, nu, p_ec, p_ap)
+    y0 = detection_probability(eta, 0.0, p_ec, p_ap)
+    errors_nu = error_probability(eta, nu, p_ec, p_ap, e_int)
+    errors_0 = error_probability(eta, 0.0, p_ec, p_ap, e_int)
+    y1 = mu / (mu * nu - nu ** 2) * (gain_nu * np.exp(nu) - gain_mu * np.exp(mu) * nu ** 2 / mu ** 2
+                                     - (mu ** 2 - nu ** 2) / mu ** 2 * y0)
+    y1 = np.maximum(y1, 0.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        e1 = np.where(y1 > 0.0, (errors_nu * np.exp(nu) - errors_0) / (y1 * nu), 0.5)
+    qber_mu = error_probability(eta, mu, p_ec, p_ap, e_int) / gain_mu
+    return DecoyEstimates(gain_mu, qber_mu, y0, y1, np.clip(e1, 0.0, 0.5))
+
+
+def asymptotic_key_rate(transmittance, params: QkdParams, daylight=False):
+    """GLLP secret key per emitted pulse (bits), asymptotic, key from signal pulses.
+
+    ``R = p_mu q max(0, Q1 [1 - h(e1)] - f Q_mu h(E_mu))`` with ``Q1 = Y1 mu exp(-mu)``,
+    ``q = P_X**2 + (1 - P_X)**2`` (both bases give key) or ``P_X**2`` (X only), ``p_mu``
+    the signal probability. Positive below a cutoff loss, 0 beyond it.
+
+    Parameters
+    ----------
+    transmittance : array_like, any shape
+        Link transmittance (detector excluded).
+    params : QkdParams
+    daylight : bool or array_like of bool
+
+    Returns
+    -------
+    ndarray, shape of ``transmittance``, bits per pulse, >= 0
+    """
+    d = decoy_estimates(transmittance, params, daylight)
+    mu = params.intensities[0]
+    q1 = d.y1_lower * mu * np.exp(-mu)
+    rate = (q1 * (1.0 - binary_entropy(d.e1_upper))
+            - params.error_correction_efficiency * d.gain_signal * binary_entropy(d.qber_signal))
+    q = params.sifting_fraction if params.key_from_both_bases else params.basis_probability_x ** 2
+    return params.probabilities[0] * q * np.maximum(rate, 0.0)
+
+
+@dataclass(frozen=True)
+class KeyResult:
+    """Key of one block (floats for a 1-D profile, arrays for a batch of profiles).
+
+    Attributes
+    ----------
+    pulses : total pulses sent in the usable slots
+    detections : clicks of all intensities and bases (sifted or not)
+    sifted_bits : clicks with matching bases, all intensities (X + Z)
+    qber : error fraction of the key-basis sifted bits (0 when there are none)
+    single_photon_bits : single-photon lower bound in the key basis/bases (finite)
+    phase_error : finite-key phase-error bound (of the X key)
+    ec_leak_bits : error-correction leakage
+    asymptotic_key_bits : key of the same block without statistical fluctuations
+    finite_key_bits : Lim et al. 2014 key length, 0 <= finite <= asymptotic
+    key_bits : finite or asymptotic key, as ``params.finite_key`` says
+    masked_slots : slots skipped because their loss was NaN (failed samples)
+    """
+
+    pulses: float
+    detections: float
+    sifted_bits: float
+    qber: float
+    single_photon_bits: float
+    phase_error: float
+    ec_leak_bits: float
+    asymptotic_key_bits: float
+    finite_key_bits: float
+    key_bits: float
+    masked_slots: int
+
+
+def _counts(loss_db, slot_s, params, daylight):
+    """Expected clicks and errors per intensity: arrays of shape (..., 3), plus pulses."""
+    loss = np.asarray(loss_db, dtype=float)
+    masked = np.isnan(loss)
+    pulses = np.where(masked, 0.0, np.broadcast_to(np.asarray(slot_s, dtype=float),
+                                                   loss.shape) * params.source_rate_hz)
+    eta = np.where(masked, 0.0, transmittance_from_db(np.where(masked, np.inf, loss)))
+    eta = eta[..., None] * params.detector_efficiency
+    mu = np.asarray(params.intensities)
+    p = np.asarray(params.probabilities)
+    p_ec = np.asarray(params.extraneous_probability(daylight), dtype=float)[..., None]
+    p_ec = np.broadcast_to(p_ec, eta.shape)
+    weights = pulses[..., None] * p
+    clicks = np.sum(weights * detection_probability(eta, mu, p_ec, params.afterpulse_probability),
+                    axis=-2)
+    errors = np.sum(weights * error_probability(eta, mu, p_ec, params.afterpulse_probability,
+                                                params.intrinsic_qber), axis=-2)
+    return clicks, errors, pulses.sum(axis=-1), masked.sum(axis=-1)
+
+
+def _check_profile(loss_db, slot_s):
+    loss = np.asarray(loss_db, dtype=float)
+    if loss.ndim == 0:
+        raise InputError("loss profile", "loss_db", "an array of slots, shape (n_slots,)",
+                         float(loss))
+    if np.any(loss < 0.0):
+        raise InputError("loss profile", "loss_db", "losses >= 0 dB", float(np.nanmin(loss)))
+    slots = np.asarray(slot_s, dtype=float)
+    if slots.size and not np.all(np.isfinite(slots) & (slots >= 0.0)):
+        raise InputError("loss profile", "slot_s", "slot lengths >= 0 s", slots.min())
+    return loss
+
+
+def key_for_profile(loss_db, slot_s, params: QkdParams, daylight=False) -> KeyResult:
+    """Sifted bits, QBER, asymptotic and finite key of a loss profile taken as one block.
+
+    Parameters
+    ----------
+    loss_db : array_like, shape (n_slots,) or (..., n_slots)
+        Link loss of each slot, detector excluded, >= 0; NaN marks a failed sample (the slot
+        is skipped and counted). Leading axes are a batch of independent blocks.
+    slot_s : float or array_like broadcastable to ``loss_db``
+        Length of each slot.
+    params : QkdParams
+    daylight : bool or array_like of bool broadcastable to ``loss_db``
+        Selects the day background per slot.
+
+    Returns
+    -------
+    KeyResult
+        Floats for a 1-D profile, arrays of shape ``loss_db.shape[:-1]`` otherwise. An empty
+        profile gives zeros.
+
+    Examples
+    --------
+    >>> r = key_for_profile([30.0] * 100, 1.0, QkdParams())
+    >>> 0 < r.finite_key_bits < r.asymptotic_key_bits < r.sifted_bits
+    True
+    """
+    loss = _check_profile(loss_db, slot_s)
+    day = np.broadcast_to(np.asarray(daylight, dtype=bool), loss.shape)
+    clicks, errors, pulses, masked = _counts(loss, slot_s, params, day)
+    px = params.basis_probability_x
+    n_x, m_x = px ** 2 * clicks, px ** 2 * errors
+    n_z, m_z = (1.0 - px) ** 2 * clicks, (1.0 - px) ** 2 * errors
+    both = params.key_from_both_bases
+    share = 0.5 if both else 1.0
+    common = dict(intensities=params.intensities, probabilities=params.probabilities,
+                  error_correction_efficiency=params.error_correction_efficiency,
+                  epsilon_secret=share * params.epsilon_secret,
+                  epsilon_correct=share * params.epsilon_correct)
+    keys = {}
+    for finite in (True, False):
+        x_key = block_key(n_x, m_x, n_z, m_z, finite=finite, **common)
+        z_key = block_key(n_z, m_z, n_x, m_x, finite=finite, **common) if both else None
+        keys[finite] = (x_key, z_key)
+    x_fin, z_fin = keys[True]
+
+    def total(attr, pair):
+        x_part, z_part = pair
+        return getattr(x_part, attr) + (getattr(z_part, attr) if z_part is not None else 0.0)
+
+    key_n = (n_x + n_z).sum(axis=-1) if both else n_x.sum(axis=-1)
+    key_m = (m_x + m_z).sum(axis=-1) if both else m_x.sum(axis=-1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        qber = np.where(key_n > 0.0, key_m / key_n, 0.0)
+    finite_bits = total("key_bits", keys[True])
+    asymptotic_bits = total("key_bits", keys[False])
+    values = dict(
+        pulses=pulses, detections=clicks.sum(axis=-1),
+        sifted_bits=(n_x + n_z).sum(axis=-1), qber=qber,
+        single_photon_bits=total("single_photon_bits", keys[True]),
+        phase_error=x_fin.phase_error, ec_leak_bits=total("ec_leak_bits", keys[True]),
+        asymptotic_key_bits=asymptotic_bits, finite_key_bits=finite_bits,
+        key_bits=finite_bits if params.finite_key else asymptotic_bits)
+    if loss.ndim == 1:
+        return KeyResult(**{k: float(v) for k, v in values.items()}, masked_slots=int(masked))
+    return KeyResult(**{k: np.asarray(v, dtype=float) for k, v in values.items()},
+                     masked_slots=np.asarray(masked))

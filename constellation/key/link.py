@@ -1,0 +1,259 @@
+"""Optical downlink loss per sample (numpy only).
+
+The channel from a satellite telescope to a ground receiver, as a product of efficiencies,
+each reported in dB (Bourgoin et al., NJP 15:023006 (2013); SatQuMA, Sidhu et al., npj QI
+8:18 (2022); facts.md section 10a):
+
+- **diffraction**: a Gaussian beam of waist ``w0`` spreads to
+  ``w(L) = sqrt(w0**2 + (theta L)**2)``, which is ``w0 sqrt(1 + (L/zR)**2)`` with
+  ``zR = pi w0**2 / lambda`` when the beam is diffraction limited (``theta = lambda/(pi w0)``)
+  and uses the given 1/e**2 half-angle divergence ``theta`` otherwise. A receiver of radius
+  ``aR`` centred on the beam captures ``1 - exp(-2 aR**2 / w**2)``.
+- **pointing**: Gaussian jitter of rms ``sigma`` per axis moves the beam centre; averaged over
+  the jitter, the mean intensity is that of a beam widened to ``w**2 + 4 (sigma L)**2``
+  (exact for a receiver small against the beam). Reported as the capture lost to the widening.
+- **turbulence** (optional): a long-term beam-spread angle added in quadrature to the beam.
+- **atmosphere**: ``T0 ** airmass(elevation)``, with the Kasten & Young (1989) air mass,
+  normalised to exactly 1 at the zenith; finite (~38) at the horizon where ``1/sin`` diverges.
+- **fixed**: optics, coupling and filter efficiencies as one dB term.
+
+The detector efficiency is not a link term here: it belongs to the QKD receiver
+(:class:`constellation.qkd.QkdParams`), as in the Liao 2017 loss curves digitised by QNET.
+Not modelled: truncation of the Gaussian by the transmit aperture (SatQuMA integrates it
+numerically), scintillation statistics, beam wander distributions, clouds.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+
+import numpy as np
+
+from ..errors import InputError
+
+__all__ = ["LinkLoss", "LinkParams", "airmass_kasten_young", "capture_fraction",
+           "link_loss", "transmittance_from_db"]
+
+# Kasten & Young, Applied Optics 28:4735 (1989): AM = 1 / (cos z + a (b - z)**-c), z in degrees.
+_KY_A = 0.50572
+_KY_B_DEG = 96.07995
+_KY_C = 1.6364
+_KY_ZENITH_DENOMINATOR = 1.0 + _KY_A * _KY_B_DEG ** -_KY_C   # raw zenith air mass 0.99971
+
+
+@dataclass(frozen=True)
+class LinkParams:
+    """Optical terminal and channel description (units in the names).
+
+    Parameters
+    ----------
+    wavelength_nm : float
+        Quantum signal wavelength.
+    rx_aperture_m : float
+        Receiver telescope clear aperture (diameter); normally the station's ``aperture_m``.
+    tx_aperture_m : float, optional
+        Transmit telescope aperture (diameter). The beam waist is half of it unless
+        ``beam_waist_m`` is given.
+    beam_waist_m : float, optional
+        Gaussian 1/e**2 intensity radius at the transmitter.
+    beam_divergence_urad : float, optional
+        Far-field 1/e**2 half-angle divergence; default: diffraction limited,
+        ``lambda / (pi w0)``.
+    pointing_jitter_urad : float
+        Rms pointing error per axis.
+    zenith_transmittance : float
+        Atmospheric transmittance towards the zenith, in (0, 1].
+    turbulence_urad : float, optional
+        Long-term beam-spread angle from turbulence (1/e**2 half-angle), added in quadrature;
+        ``None`` switches turbulence broadening off.
+    extra_loss_db : float
+        Fixed optics losses (both terminals, coupling, filters), >= 0.
+    """
+
+    wavelength_nm: float
+    rx_aperture_m: float
+    tx_aperture_m: float | None = None
+    beam_waist_m: float | None = None
+    beam_divergence_urad: float | None = None
+    pointing_jitter_urad: float = 0.0
+    zenith_transmittance: float = 1.0
+    turbulence_urad: float | None = None
+    extra_loss_db: float = 0.0
+
+    def __post_init__(self):
+        for name, value, low, low_ok in [
+                ("wavelength_nm", self.wavelength_nm, 0.0, False),
+                ("rx_aperture_m", self.rx_aperture_m, 0.0, False),
+                ("tx_aperture_m", self.tx_aperture_m, 0.0, False),
+                ("beam_waist_m", self.beam_waist_m, 0.0, False),
+                ("beam_divergence_urad", self.beam_divergence_urad, 0.0, False),
+                ("pointing_jitter_urad", self.pointing_jitter_urad, 0.0, True),
+                ("turbulence_urad", self.turbulence_urad, 0.0, True),
+                ("extra_loss_db", self.extra_loss_db, 0.0, True)]:
+            if value is None:
+                continue
+            if not np.isfinite(value) or value < low or (value == low and not low_ok):
+                relation = ">= 0" if low_ok else "> 0"
+                raise InputError("link", name, f"a finite number {relation}", value)
+        if not 0.0 < self.zenith_transmittance <= 1.0:
+            raise InputError("link", "zenith_transmittance", "a number in (0, 1]",
+                             self.zenith_transmittance)
+        if self.tx_aperture_m is None and self.beam_waist_m is None:
+            raise InputError("link", "tx_aperture_m", "tx_aperture_m or beam_waist_m to be set",
+                             "neither")
+
+    @property
+    def waist_m(self) -> float:
+        """Beam waist ``w0`` (m): ``beam_waist_m``, else half the transmit aperture."""
+        return self.beam_waist_m if self.beam_waist_m is not None else 0.5 * self.tx_aperture_m
+
+    @property
+    def divergence_rad(self) -> float:
+        """Far-field 1/e**2 half-angle (rad): the given divergence or ``lambda / (pi w0)``."""
+        if self.beam_divergence_urad is not None:
+            return self.beam_divergence_urad * 1e-6
+        return self.wavelength_nm * 1e-9 / (np.pi * self.waist_m)
+
+    @classmethod
+    def from_mapping(cls, mapping, source: str = "link") -> "LinkParams":
+        """Build from a ``[link]`` table; ``turbulence = "off"`` or a number (urad) is accepted.
+
+        Raises :class:`~constellation.errors.InputError` naming ``source`` and the key.
+        """
+        known = {f.name for f in fields(cls)}
+        values = dict(mapping)
+        if "turbulence" in values:
+            turbulence = values.pop("turbulence")
+            if isinstance(turbulence, str) and turbulence.lower() in ("off", "none"):
+                turbulence = None
+            elif isinstance(turbulence, bool) or not isinstance(turbulence, (int, float)):
+                raise InputError(source, "turbulence", '"off" or a broadening angle in urad',
+                                 turbulence)
+            values["turbulence_urad"] = turbulence
+        for key, value in values.items():
+            if key not in known:
+                raise InputError(source, key, "one of " + ", ".join(sorted(known)), key)
+            if value is not None and (isinstance(value, bool)
+                                      or not isinstance(value, (int, float))):
+                raise InputError(source, key, "a number", value)
+        try:
+            return cls(**values)
+        except InputError as error:
+            raise InputError(source, error.field, error.expected, error.found) from None
+        except TypeError:
+            missing = [k for k in ("wavelength_nm", "rx_aperture_m") if values.get(k) is None]
+            raise InputError(source, missing[0], "a number (required, missing)") from None
+
+
+@dataclass(frozen=True)
+class LinkLoss:
+    """Loss terms (dB, >= 0) of each sample; every array has the broadcast input shape.
+
+    ``loss_db`` is the sum of the others. The turbulence term is 0 when turbulence is off.
+    """
+
+    diffraction_loss_db: np.ndarray
+    pointing_loss_db: np.ndarray
+    turbulence_loss_db: np.ndarray
+    atmosphere_loss_db: np.ndarray
+    fixed_loss_db: np.ndarray
+    loss_db: np.ndarray
+
+    def as_dict(self) -> dict[str, np.ndarray]:
+        """The terms by name, for tables."""
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+
+def airmass_kasten_young(elevation_deg):
+    """Relative optical air mass at ``elevation_deg``, normalised to 1 at the zenith.
+
+    Kasten & Young (1989): ``1 / (cos z + 0.50572 (96.07995 - z)**-1.6364)`` with the zenith
+    angle ``z`` in degrees, divided by its zenith value (0.99971) so that the transmittance
+    at the zenith is exactly ``zenith_transmittance``. Elevations below 0 are taken as 0
+    (about 38 air masses); the caller masks samples below the horizon.
+
+    Parameters
+    ----------
+    elevation_deg : array_like, any shape
+
+    Returns
+    -------
+    ndarray, same shape, >= 1
+    """
+    elevation = np.clip(np.asarray(elevation_deg, dtype=float), 0.0, 90.0)
+    zenith_deg = 90.0 - elevation
+    cos_z = np.sin(np.radians(elevation))
+    return _KY_ZENITH_DENOMINATOR / (cos_z + _KY_A * (_KY_B_DEG - zenith_deg) ** -_KY_C)
+
+
+def capture_fraction(beam_radius_m, rx_aperture_m):
+    """Fraction ``1 - exp(-2 aR**2 / w**2)`` of a Gaussian beam caught by a centred aperture.
+
+    Parameters
+    ----------
+    beam_radius_m : array_like
+        1/e**2 intensity radius ``w`` at the receiver.
+    rx_aperture_m : float or array_like
+        Receiver diameter (``aR`` is half of it).
+    """
+    a_r = 0.5 * np.asarray(rx_aperture_m, dtype=float)
+    w = np.asarray(beam_radius_m, dtype=float)
+    return -np.expm1(-2.0 * a_r ** 2 / w ** 2)
+
+
+def transmittance_from_db(loss_db):
+    """``10 ** (-loss_db / 10)``; an infinite loss gives 0."""
+    return 10.0 ** (-np.asarray(loss_db, dtype=float) / 10.0)
+
+
+def _db(efficiency):
+    with np.errstate(divide="ignore"):
+        return -10.0 * np.log10(efficiency)
+
+
+def link_loss(range_km, elevation_deg, params: LinkParams) -> LinkLoss:
+    """Loss of the optical downlink for each (range, elevation) sample.
+
+    Parameters
+    ----------
+    range_km : array_like, any shape
+        Slant range satellite - receiver, > 0.
+    elevation_deg : array_like, broadcastable with ``range_km``
+        Elevation of the satellite seen from the receiver.
+    params : LinkParams
+
+    Returns
+    -------
+    LinkLoss
+        Each term in dB with the broadcast shape. NaN inputs give NaN in that sample only.
+
+    Examples
+    --------
+    Doubling the range in the far field costs 6 dB:
+
+    >>> p = LinkParams(wavelength_nm=850.0, beam_divergence_urad=10.0, tx_aperture_m=0.1,
+    ...                rx_aperture_m=1.0)
+    >>> loss = link_loss([1000.0, 2000.0], 90.0, p)
+    >>> round(float(loss.loss_db[1] - loss.loss_db[0]), 1)
+    6.0
+    """
+    range_m = np.asarray(range_km, dtype=float) * 1e3
+    elevation = np.asarray(elevation_deg, dtype=float)
+    range_m, elevation = np.broadcast_arrays(range_m, elevation)
+
+    w2 = params.waist_m ** 2 + (params.divergence_rad * range_m) ** 2
+    w2_pointing = w2 + 4.0 * (params.pointing_jitter_urad * 1e-6 * range_m) ** 2
+    turbulence_rad = (params.turbulence_urad or 0.0) * 1e-6
+    w2_turbulence = w2_pointing + (turbulence_rad * range_m) ** 2
+
+    captured = capture_fraction(np.sqrt(w2), params.rx_aperture_m)
+    captured_pointing = capture_fraction(np.sqrt(w2_pointing), params.rx_aperture_m)
+    captured_turbulence = capture_fraction(np.sqrt(w2_turbulence), params.rx_aperture_m)
+
+    diffraction = _db(captured)
+    pointing = _db(captured_pointing) - diffraction
+    turbulence = _db(captured_turbulence) - _db(captured_pointing)
+    atmosphere = -10.0 * np.log10(params.zenith_transmittance) * airmass_kasten_young(elevation)
+    fixed = np.full(range_m.shape, float(params.extra_loss_db))
+    total = diffraction + pointing + turbulence + atmosphere + fixed
+    return LinkLoss(diffraction, pointing, turbulence, atmosphere, fixed, total)

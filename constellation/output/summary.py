@@ -1,0 +1,86 @@
+"""Machine-readable run summary and its short human rendering."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+
+from .. import __version__
+from ..key.per_pass import key_totals
+
+_J2000 = dt.datetime(2000, 1, 1, 12)
+
+
+def summarise(scenario, table, rows, key_rows=None, link_rows=None) -> dict:
+    """Counts and totals of a pass table, with provenance (version, scenario hash, TLE epochs)."""
+    tb = scenario.timebase
+    per_station = {}
+    for s_idx, station in enumerate(scenario.stations):
+        here = table.station == s_idx
+        windows = table.window_s[here]
+        best = int(np.argmax(windows)) if windows.size else -1
+        per_station[station.name] = {
+            "passes": int(here.sum()),
+            "windows": int((windows > 0).sum()),
+            "window_total_s": round(float(windows.sum()), 3),
+            "longest_window_s": round(float(windows[best]), 3) if best >= 0 else 0.0,
+        }
+    errors = table.sgp4_error_samples
+    return {
+        "tool": "constellation",
+        "version": __version__,
+        "scenario": scenario.name,
+        "scenario_file": scenario.source,
+        "scenario_sha256": scenario.sha256,
+        "start_utc": tb.utc_iso(0.0, places=0)[0],
+        "end_utc": tb.utc_iso(scenario.duration_s, places=0)[0],
+        "satellites": len(scenario.satellites),
+        "stations": len(scenario.stations),
+        "constraints": {k: v for k, v in vars(scenario.constraints).items()},
+        "passes": len(table),
+        "windows": int((table.window_s > 0).sum()),
+        "window_total_s": round(float(table.window_s.sum()), 3),
+        "per_station": per_station,
+        "sgp4_error_samples": int(errors.sum()) if errors is not None else 0,
+        "satellites_with_sgp4_errors": [scenario.satellites[i].name for i in np.flatnonzero(errors)] if errors is not None else [],
+        "element_set_epochs_utc": {s.name: _jd_to_iso(s.satrec.jdsatepoch, s.satrec.jdsatepochF)
+                                   for s in scenario.satellites[:1000]},
+        "warnings": list(scenario.warnings),
+        **({"key": key_totals(key_rows)} if key_rows is not None else {}),
+        **({"links": link_rows} if link_rows is not None else {}),
+    }
+
+
+def _jd_to_iso(jd_whole: float, jd_fraction: float) -> str:
+    """A UTC Julian date (as SGP4 epochs count it) as ISO-8601 text with ``Z``."""
+    moment = _J2000 + dt.timedelta(days=jd_whole - 2451545.0) + dt.timedelta(days=jd_fraction)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+def human_summary(summary: dict) -> str:
+    lines = [
+        f"{summary['scenario']}: {summary['start_utc']} to {summary['end_utc']}, "
+        f"{summary['satellites']} satellite(s), {summary['stations']} station(s)",
+        f"{summary['passes']} passes, {summary['windows']} with a QKD window "
+        f"({summary['window_total_s']:.0f} s in all)",
+    ]
+    width = max((len(n) for n in summary["per_station"]), default=0)
+    for name, s in summary["per_station"].items():
+        lines.append(f"  {name:<{width}}  {s['passes']:4d} passes  {s['windows']:4d} windows  "
+                     f"{s['window_total_s']:8.0f} s  longest {s['longest_window_s']:.0f} s")
+    if "key" in summary:
+        key = summary["key"]
+        lines.append(f"secure key: {key['finite_key_bits'] / 1e3:,.0f} kbit finite-size "
+                     f"({key['asymptotic_key_bits'] / 1e3:,.0f} kbit asymptotic)")
+        for name, s in key["per_station"].items():
+            lines.append(f"  {name:<{width}}  {s['finite_key_bits'] / 1e3:10,.1f} kbit in {s['windows']} windows")
+    for link in summary.get("links", []):
+        latency = link["median_latency_h"]
+        lines.append(f"link {link['a']}-{link['b']} ({link['distance_km']:,.0f} km): "
+                     f"{link['key_bits_per_day'] / 1e3:,.1f} kbit/day expected, P10 {link['key_bits_per_day_p10'] / 1e3:,.1f}; "
+                     f"median latency {'-' if latency is None else f'{latency:.1f} h'}; limited by {link['limiting_station'] or '-'}")
+    if summary["sgp4_error_samples"]:
+        lines.append(f"SGP4 could not compute {summary['sgp4_error_samples']} samples "
+                     f"(satellites: {', '.join(summary['satellites_with_sgp4_errors'][:5])}); they were masked")
+    return "\n".join(lines)

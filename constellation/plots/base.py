@@ -1,0 +1,155 @@
+"""Shared pieces of the plots: offline map data for cartopy, colours, UTC time axes.
+
+matplotlib and cartopy are imported inside functions, so importing this module stays
+cheap and works without them.
+"""
+
+from __future__ import annotations
+
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+
+# Colour-blind-safe qualitative palette (Okabe & Ito 2008), then matplotlib's tab10.
+PALETTE = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#8C564B",
+           "#7F7F7F", "#BCBD22", "#17BECF"]
+WINDOW_COLOUR = "#009E73"
+PASS_COLOUR = "#8DA0CB"
+NIGHT_COLOUR = "#1B2A49"
+LAND_COLOUR = "#EFEBE3"
+OCEAN_COLOUR = "#DCE8F2"
+COAST_COLOUR = "#5A5A5A"
+
+_MAPS_READY = False
+
+
+class OfflineMapError(RuntimeError):
+    """Cartopy asked for map data that does not ship with constellation."""
+
+
+def map_data_dir() -> Path:
+    """The folder cartopy's ``pre_existing_data_dir`` points at (Natural Earth 110 m inside)."""
+    return Path(str(resources.files("constellation") / "data" / "naturalearth"))
+
+
+def use_shipped_maps() -> None:
+    """Point cartopy at the shipped Natural Earth 110 m data and forbid downloads.
+
+    Sets ``cartopy.config['pre_existing_data_dir']`` to :func:`map_data_dir` and replaces
+    cartopy's Natural Earth downloader with one that raises :class:`OfflineMapError`
+    instead of going to the network, so asking for a layer or scale we do not ship (say
+    ``resolution="50m"``) fails at once with advice rather than hanging on a socket.
+    Idempotent.
+    """
+    global _MAPS_READY
+    if _MAPS_READY:
+        return
+    import cartopy
+    from cartopy.io.shapereader import NEShpDownloader
+
+    root = map_data_dir()
+    if not (root / "shapefiles" / "natural_earth" / "physical" / "ne_110m_coastline.shp").exists():
+        raise OfflineMapError(f"the shipped coastlines are missing from {root}; reinstall constellation "
+                              "or run tools/make_naturalearth.py")
+    cartopy.config["pre_existing_data_dir"] = str(root)
+
+    class _NoDownload(NEShpDownloader):
+        def acquire_resource(self, target_path, format_dict):
+            raise OfflineMapError(
+                f"map layer ne_{format_dict['resolution']}_{format_dict['name']} is not shipped "
+                f"with constellation (only Natural Earth 110 m coastline and land, in {root}); "
+                "use resolution='110m'")
+
+    template = NEShpDownloader.default_downloader()
+    cartopy.config["downloaders"][("shapefiles", "natural_earth")] = _NoDownload(
+        target_path_template=template.target_path_template,
+        pre_downloaded_path_template=template.pre_downloaded_path_template)
+    _MAPS_READY = True
+
+
+def new_figure(width_in: float, height_in: float):
+    """A matplotlib Figure outside pyplot (no global state; Agg renders it headless)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(width_in, height_in), layout="constrained")
+    FigureCanvasAgg(fig)
+    return fig
+
+
+def colour(k: int) -> str:
+    return PALETTE[k % len(PALETTE)]
+
+
+def utc_datetimes(timebase, t_s) -> list:
+    """Timezone-aware UTC datetimes of ``t_s`` (seconds since the time base start)."""
+    t_s = np.atleast_1d(np.asarray(t_s, dtype=float))
+    if t_s.size == 0:
+        return []
+    moments = timebase.time(t_s).utc_datetime()
+    return list(np.atleast_1d(moments))
+
+
+def date_numbers(timebase, t_s) -> np.ndarray:
+    """matplotlib date numbers (days) of ``t_s``, precise to ~10 microseconds."""
+    from matplotlib import dates
+
+    return np.asarray(dates.date2num(utc_datetimes(timebase, t_s)), dtype=float)
+
+
+def utc_axis(axis, span_s: float) -> None:
+    """Concise UTC date ticks on a matplotlib x or y ``axis`` (pass ``ax.xaxis``)."""
+    from matplotlib import dates
+
+    locator = dates.AutoDateLocator(minticks=4, maxticks=10)
+    formatter = dates.ConciseDateFormatter(locator, tz="UTC", show_offset=False)
+    if span_s <= 3 * 3600:
+        formatter.formats[3:5] = ["%H:%M", "%H:%M:%S"]
+    axis.set_major_locator(locator)
+    axis.set_major_formatter(formatter)
+
+
+def station_index(scenario, station) -> int:
+    """Index of a station given by name or index; InputError naming the known ones."""
+    import difflib
+
+    from ..errors import InputError
+
+    names = [s.name for s in scenario.stations]
+    if isinstance(station, (int, np.integer)) and 0 <= station < len(names):
+        return int(station)
+    if station in names:
+        return names.index(station)
+    close = difflib.get_close_matches(str(station), names, n=1)
+    hint = f" (did you mean {close[0]!r}?)" if close else f" (one of {', '.join(names)})"
+    raise InputError(scenario.source, "station", f"a station of the scenario{hint}", station)
+
+
+def sun_elevation_deg(scenario, station_indices, t_s) -> np.ndarray:
+    """Geometric Sun elevation (deg) at each station, shape ``(n_station, n_time)``."""
+    from ..core.sun import SunTrack
+
+    t_s = np.atleast_1d(np.asarray(t_s, dtype=float))
+    sun = SunTrack(scenario.timebase, float(t_s.min()), float(t_s.max()))
+    up = np.array([scenario.stations[i].enu[2] for i in station_indices]).reshape(-1, 3)
+    return np.degrees(np.arcsin(np.clip(up @ sun.unit_ecef(t_s).T, -1.0, 1.0)))
+
+
+def save_figure(fig, path, dpi: int = 150) -> Path:
+    """Write ``fig`` to ``path`` (PNG, SVG or PDF by suffix); returns the path.
+
+    The file is written next to its final name and renamed, so a reader never sees half a PNG.
+    """
+    import os
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.stem}.{os.getpid()}.tmp{path.suffix}")
+    try:
+        fig.savefig(tmp, dpi=dpi, bbox_inches="tight", format=path.suffix.lstrip(".").lower() or "png")
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+    return path

@@ -1,0 +1,291 @@
+"""Ground tracks on a world (or regional) map, offline, with cartopy.
+
+The map draws the shipped Natural Earth 110 m land and coastlines (see
+:func:`constellation.plots_base.use_shipped_maps`); nothing is downloaded.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..errors import InputError
+from .base import COAST_COLOUR, LAND_COLOUR, OCEAN_COLOUR, colour, new_figure, use_shipped_maps, utc_datetimes
+
+__all__ = ["plot_tracks", "stations_extent"]
+
+
+def stations_extent(stations, margin_deg: float = 12.0) -> tuple:
+    """``(west, east, south, north)`` in degrees around ``stations``, plus ``margin_deg``.
+
+    Picks the shorter way round in longitude, so stations on both sides of the antimeridian
+    give an extent with ``west > east`` (which :func:`plot_tracks` draws across it).
+    """
+    lon = np.array([s.longitude_deg for s in stations], dtype=float)
+    lat = np.array([s.latitude_deg for s in stations], dtype=float)
+    south = max(-90.0, lat.min() - margin_deg)
+    north = min(90.0, lat.max() + margin_deg)
+    order = np.sort((lon + 180.0) % 360.0 - 180.0)
+    gaps = np.diff(np.append(order, order[0] + 360.0))
+    k = int(np.argmax(gaps))  # the widest empty arc is left out of the map
+    west, east = order[(k + 1) % order.size], order[k]
+    if (east - west) % 360.0 + 2 * margin_deg >= 360.0:
+        return (-180.0, 180.0, south, north)
+    return (_wrap_deg(west - margin_deg), _wrap_deg(east + margin_deg), south, north)
+
+
+def _wrap_deg(lon):
+    return (lon + 180.0) % 360.0 - 180.0
+
+
+def _projection_for(extent_deg):
+    import cartopy.crs as ccrs
+
+    if extent_deg is None:
+        return ccrs.PlateCarree(), None
+    west, east, south, north = (float(v) for v in extent_deg)
+    if not (-90.0 <= south < north <= 90.0):
+        raise InputError("plot tracks", "extent_deg", "(west, east, south, north) with south < north in [-90, 90]",
+                         extent_deg)
+    if east <= west:
+        east += 360.0  # crosses the antimeridian
+    centre = 0.0 if west >= -180.0 and east <= 180.0 else 0.5 * (west + east)
+    return ccrs.PlateCarree(central_longitude=centre), (west, east, south, north)
+
+
+def plot_tracks(scenario, *, satellites=None, start_s: float = 0.0, end_s: float | None = None,
+                step_s: float = 20.0, footprints_at_s: float | None = None,
+                footprint_min_elevation_deg: float | None = None, night_at_s: float | None = None,
+                extent_deg=None, stations: bool = True, title: str | None = None, ax=None):
+    """Ground tracks of satellites on a PlateCarree map; returns the matplotlib Figure.
+
+    Parameters
+    ----------
+    scenario : Scenario
+    satellites : list of str or int, optional
+        Names or indices; default all.
+    start_s, end_s : float
+        Span in seconds since the scenario start. ``end_s`` defaults to one orbital period
+        of the slowest chosen satellite after ``start_s`` (capped at the scenario end).
+    step_s : float
+        Track sampling (20 s is ~150 km along a LEO track).
+    footprints_at_s : float, optional
+        Draw each satellite's position and footprint (the ground seeing it above
+        ``footprint_min_elevation_deg``, default the stations' lowest mask) at this instant.
+    night_at_s : float, optional
+        Shade the night side of the Earth at this instant.
+    extent_deg : (west, east, south, north), optional
+        Regional zoom in degrees; ``west > east`` crosses the antimeridian. See
+        :func:`stations_extent`. Default: the whole world.
+    stations : bool
+        Mark and label the scenario's stations.
+    ax : cartopy GeoAxes, optional
+        Draw into it instead of a new figure.
+
+    Tracks are cut at the antimeridian and at SGP4 failures (:func:`constellation.exports.split_antimeridian`),
+    so no line crosses the map. Each track line has gid ``track:NAME``; the station markers
+    ``stations``; footprints ``footprint:NAME``.
+    """
+    import cartopy.crs as ccrs
+    import cartopy.feature as cfeature
+    from matplotlib import patheffects
+
+    from ..output.exports import ground_tracks, satellite_footprints, select_satellites, split_antimeridian
+
+    use_shipped_maps()
+    chosen = select_satellites(scenario, satellites)
+    if end_s is None:
+        periods = [2 * np.pi / scenario.satellites[i].satrec.no_kozai * 60.0 for i in chosen]
+        end_s = min(start_s + max(periods), scenario.duration_s)
+    tracks = ground_tracks(scenario, chosen, start_s, end_s, step_s)
+    projection, extent = _projection_for(extent_deg)
+    if ax is None:
+        if extent is None:
+            size = (11.0, 6.0)
+        else:
+            aspect = (extent[1] - extent[0]) / max(extent[3] - extent[2], 1.0)
+            size = (9.0, float(np.clip(9.0 / aspect + 0.9, 4.0, 9.0)))
+        fig = new_figure(*size)
+        ax = fig.add_subplot(projection=projection)
+    fig = ax.figure
+    data_crs = ccrs.PlateCarree()
+    if extent is None:
+        ax.set_global()
+    else:
+        ax.set_extent(extent, crs=data_crs)
+    ax.set_facecolor(OCEAN_COLOUR)
+    ax.add_feature(cfeature.NaturalEarthFeature("physical", "land", "110m"), facecolor=LAND_COLOUR,
+                   edgecolor="none", zorder=0.5)
+    ax.coastlines(resolution="110m", color=COAST_COLOUR, linewidth=0.6, zorder=1)
+    grid = ax.gridlines(draw_labels=True, linewidth=0.4, color="#9AA5B1", alpha=0.6, linestyle=":")
+    grid.top_labels = grid.right_labels = False
+    grid.xlabel_style = grid.ylabel_style = {"size": 8, "color": "#444444"}
+    if night_at_s is not None:
+        from cartopy.feature.nightshade import Nightshade
+
+        ax.add_feature(Nightshade(utc_datetimes(scenario.timebase, night_at_s)[0].replace(tzinfo=None),
+                                  alpha=0.18, color=NIGHT_SHADE), zorder=1.5)
+    many = len(tracks.names) > LEGEND_MAX
+    for k, name in enumerate(tracks.names):
+        c = colour(k) if not many else "#0072B2"
+        pieces = split_antimeridian(tracks.longitude_deg[k], tracks.latitude_deg[k], tracks.valid[k])
+        for j, piece in enumerate(pieces):
+            (line,) = ax.plot(piece[:, 0], piece[:, 1], color=c, linewidth=0.5 if many else 1.4,
+                              alpha=0.35 if many else 0.95, transform=data_crs, zorder=3,
+                              label=name if (j == 0 and not many) else None)
+            line.set_gid(f"track:{name}")
+        if pieces and not many:
+            ax.plot(*pieces[0][0], marker="o", markersize=4, markerfacecolor="white", markeredgecolor=c,
+                    transform=data_crs, zorder=4)
+            _direction_arrow(ax, pieces, c, data_crs)
+    if footprints_at_s is not None:
+        feet = satellite_footprints(scenario, footprints_at_s, chosen, footprint_min_elevation_deg)
+        for k, name in enumerate(feet.names):
+            if not feet.valid[k]:
+                continue
+            c = colour(k) if not many else "#0072B2"
+            artist = ax.add_geometries([feet.geometries[k]], crs=data_crs, facecolor=c,
+                                       alpha=0.05 if many else 0.16, edgecolor="none", zorder=2)
+            artist.set_gid(f"footprint:{name}")
+            for edge in footprint_outline(feet.geometries[k]):
+                ax.plot(edge[:, 0], edge[:, 1], color=c, linewidth=0.4 if many else 0.9,
+                        alpha=0.5 if many else 1.0, transform=data_crs, zorder=2.1)
+            ax.plot(feet.longitude_deg[k], feet.latitude_deg[k], marker="o", markersize=3.5 if many else 6,
+                    color=c, markeredgecolor="white", markeredgewidth=0.6, transform=data_crs, zorder=5)
+    if stations:
+        _draw_stations(ax, scenario.stations, extent, data_crs, patheffects)
+    if not many and tracks.names:
+        ax.legend(loc="lower left", fontsize=8, framealpha=0.85)
+    ax.set_title(title or _title(scenario, tracks, footprints_at_s, feet_mask=footprint_min_elevation_deg,
+                                 night_at_s=night_at_s), fontsize=10)
+    return fig
+
+
+NIGHT_SHADE = "#102040"
+LEGEND_MAX = 10  # beyond this many satellites: one colour, no legend
+
+
+def footprint_outline(geometry, tol_deg: float = 1e-9) -> list:
+    """The boundary of a footprint as lines, without the cuts along +/-180 and the pole edges.
+
+    A footprint split at the antimeridian (or closed along a pole) has straight edges there
+    that are map seams, not part of the circle; drawing the polygons' outlines would show
+    them as lines across the map whenever the map is not centred on 0 deg.
+
+    Returns a list of ``(n, 2)`` arrays of (longitude_deg, latitude_deg).
+    """
+    lines = []
+    for polygon in getattr(geometry, "geoms", [geometry]):
+        if polygon.is_empty:
+            continue
+        ring = np.asarray(polygon.exterior.coords)
+        a, b = ring[:-1], ring[1:]
+        seam = ((np.abs(np.abs(a[:, 0]) - 180.0) < tol_deg) & (np.abs(a[:, 0] - b[:, 0]) < tol_deg)) | (
+            (np.abs(np.abs(a[:, 1]) - 90.0) < tol_deg) & (np.abs(a[:, 1] - b[:, 1]) < tol_deg))
+        if not seam.any():
+            lines.append(ring)
+            continue
+        start = int(np.flatnonzero(seam)[0]) + 1
+        order = (start + np.arange(seam.size)) % seam.size
+        run = []
+        for edge in order:
+            if seam[edge]:
+                if len(run) >= 2:
+                    lines.append(np.array(run))
+                run = []
+                continue
+            if not run:
+                run.append(a[edge])
+            run.append(b[edge])
+        if len(run) >= 2:
+            lines.append(np.array(run))
+    return lines
+
+
+def _direction_arrow(ax, pieces, c, crs):
+    """A small arrow head half way along the longest piece, pointing along the motion."""
+    piece = max(pieces, key=len)
+    if len(piece) < 3:
+        return
+    i = len(piece) // 2
+    ax.annotate("", xy=piece[i + 1], xytext=piece[i], xycoords=crs._as_mpl_transform(ax),
+                arrowprops={"arrowstyle": "-|>", "color": c, "lw": 0, "mutation_scale": 11}, zorder=4)
+
+
+# Label positions tried in turn (offset in points, horizontal and vertical alignment).
+_LABEL_SPOTS = [((5, 4), "left", "bottom"), ((5, -4), "left", "top"), ((-5, 4), "right", "bottom"),
+                ((-5, -4), "right", "top"), ((0, 7), "center", "bottom"), ((0, -8), "center", "top")]
+
+
+def _draw_stations(ax, stations, extent, crs, patheffects):
+    lon = np.array([s.longitude_deg for s in stations])
+    lat = np.array([s.latitude_deg for s in stations])
+    points = ax.scatter(lon, lat, marker="^", s=42, color="#111111", edgecolor="white", linewidth=0.8,
+                        transform=crs, zorder=6)
+    points.set_gid("stations")
+    halo = [patheffects.withStroke(linewidth=2.5, foreground="white")]
+    texts = []
+    for station in stations:
+        if extent is not None and not _inside(station, extent):
+            continue
+        text = ax.annotate(station.name, (station.longitude_deg, station.latitude_deg),
+                           xycoords=crs._as_mpl_transform(ax), xytext=_LABEL_SPOTS[0][0],
+                           textcoords="offset points", ha=_LABEL_SPOTS[0][1], va=_LABEL_SPOTS[0][2],
+                           fontsize=8, color="#111111", zorder=7, annotation_clip=True)
+        text.set_path_effects(halo)
+        text.set_gid(f"station:{station.name}")
+        texts.append(text)
+    _declutter(ax, texts, points)
+
+
+def _declutter(ax, texts, points):
+    """Move each label to the first spot where it overlaps no earlier label and no marker."""
+    fig = ax.figure
+    get_renderer = getattr(fig.canvas, "get_renderer", None)
+    if get_renderer is None or len(texts) < 2:
+        return
+    renderer = get_renderer()
+    engine = fig.get_layout_engine()
+    if engine is not None:
+        engine.execute(fig)
+    ax.apply_aspect()
+    markers = points.get_offset_transform().transform(points.get_offsets())
+    pad = 4.0
+    placed = []
+    for text in texts:
+        own = text.xycoords.transform(np.asarray(text.xy, dtype=float))
+        for offset, ha, va in _LABEL_SPOTS:
+            text.xyann = offset
+            text.set_horizontalalignment(ha)
+            text.set_verticalalignment(va)
+            box = text.get_window_extent(renderer).padded(1.0)
+            hits_label = any(box.overlaps(other) for other in placed)
+            hits_marker = any(box.x0 - pad < x < box.x1 + pad and box.y0 - pad < y < box.y1 + pad
+                              for x, y in markers if np.hypot(x - own[0], y - own[1]) > 1.0)
+            if not (hits_label or hits_marker):
+                break
+        else:
+            text.xyann, (ha, va) = _LABEL_SPOTS[0][0], _LABEL_SPOTS[0][1:]
+            text.set_horizontalalignment(ha)
+            text.set_verticalalignment(va)
+        placed.append(text.get_window_extent(renderer))
+
+
+def _inside(station, extent):
+    west, east, south, north = extent
+    lon = (station.longitude_deg - west) % 360.0 + west
+    return west <= lon <= east and south <= station.latitude_deg <= north
+
+
+def _title(scenario, tracks, footprints_at_s, feet_mask, night_at_s):
+    tb = scenario.timebase
+    a, b = utc_datetimes(tb, [tracks.t_s[0], tracks.t_s[-1]])
+    same_day = a.date() == b.date()
+    span = f"{a:%Y-%m-%d %H:%M}–{b:%H:%M} UTC" if same_day else f"{a:%Y-%m-%d %H:%M} – {b:%Y-%m-%d %H:%M} UTC"
+    names = ", ".join(tracks.names) if len(tracks.names) <= 4 else f"{len(tracks.names)} satellites"
+    parts = [f"Ground tracks of {names}, {span}"]
+    if footprints_at_s is not None:
+        mask = feet_mask if feet_mask is not None else min(s.min_elevation_deg for s in scenario.stations)
+        parts.append(f"footprints (elevation ≥ {mask:g}°) at {utc_datetimes(tb, footprints_at_s)[0]:%H:%M:%S} UTC")
+    if night_at_s is not None:
+        parts.append(f"night side at {utc_datetimes(tb, night_at_s)[0]:%H:%M} UTC")
+    return "\n".join([parts[0], "; ".join(parts[1:])]) if len(parts) > 1 else parts[0]

@@ -1,0 +1,85 @@
+"""User-supplied channels: a loss profile CSV (``t_s,loss_db``) and a ``[qkd]`` TOML file."""
+
+from __future__ import annotations
+
+import csv
+import math
+import tomllib
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import Described, InputError, decode_utf8, toml_error
+
+
+def read_loss_profile(path) -> tuple[np.ndarray, np.ndarray]:
+    """Read ``t_s,loss_db`` rows; return ``(loss_db, slot_s)`` arrays, one per row.
+
+    A slot lasts until the next row's ``t_s``; the last slot is as long as the one before
+    (1 s when there is a single row). Times must increase strictly, losses be >= 0 dB.
+    """
+    path = Path(path)
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise InputError(path, "file", "a readable UTF-8 CSV file with columns t_s,loss_db",
+                         exc.strerror or str(exc)) from None
+    text = decode_utf8(path, raw, "UTF-8 text")
+    # Blank and '#' lines are skipped, but messages count every line of the file.
+    numbered = [(n, line) for n, line in enumerate(text.splitlines(), start=1)
+                if line.strip() and not line.lstrip().startswith("#")]
+    rows = iter((n, next(csv.reader([line]), [])) for n, line in numbered)
+    _, header = next(rows, (None, None))
+    if header is None:
+        raise InputError(path, "rows", "a header t_s,loss_db and at least one row", "an empty file")
+    names = [h.strip() for h in header]
+    for column in ("t_s", "loss_db"):
+        if column not in names:
+            raise InputError(path, "header", "columns t_s and loss_db", ",".join(names))
+    i_t, i_loss = names.index("t_s"), names.index("loss_db")
+    times, losses = [], []
+    for line_number, row in rows:
+        values = []
+        for column, index in (("t_s", i_t), ("loss_db", i_loss)):
+            cell = row[index].strip() if index < len(row) else ""
+            try:
+                value = float(cell)
+            except ValueError:
+                found = cell or Described("an empty cell")
+                raise InputError(path, f"line {line_number} {column}", "a number", found) from None
+            if not math.isfinite(value):
+                raise InputError(path, f"line {line_number} {column}", "a finite number", cell)
+            values.append(value)
+        t, loss = values
+        if loss < 0.0:
+            raise InputError(path, f"line {line_number} loss_db", "a loss >= 0 dB", row[i_loss].strip())
+        if times and t <= times[-1]:
+            raise InputError(path, f"line {line_number} t_s", f"a time after {times[-1]:g} s (strictly increasing)",
+                             row[i_t].strip())
+        times.append(t)
+        losses.append(loss)
+    if not times:
+        raise InputError(path, "rows", "at least one t_s,loss_db row", "only a header")
+    t = np.array(times)
+    slot = np.diff(t)
+    slot = np.append(slot, slot[-1] if slot.size else 1.0)
+    return np.array(losses), slot
+
+
+def read_qkd_file(path):
+    """QkdParams from a TOML file holding a ``[qkd]`` table (``preset`` allowed)."""
+    from .terminals import qkd_params
+
+    path = Path(path)
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise InputError(path, "file", "a readable TOML file", exc.strerror or str(exc)) from None
+    try:
+        data = tomllib.loads(decode_utf8(path, raw))
+    except tomllib.TOMLDecodeError as exc:
+        raise toml_error(path, exc) from None
+    table = data.get("qkd")
+    if not isinstance(table, dict):
+        raise InputError(path, "qkd", "a [qkd] table", "none" if table is None else type(table).__name__)
+    return qkd_params(table, path, "qkd")

@@ -1,0 +1,127 @@
+"""Ground stations: the :class:`Station` record and the built-in catalogue.
+
+Coordinates are WGS84 geodetic. Each catalogue entry cites where its numbers come from
+(see also ``shared/reference/facts.md`` section 7). Entries marked *approximate* are
+town or campus coordinates for portable ground stations whose exact sites are not
+published; they are good to ~10 km, which moves pass times by ~1 s.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..core.geometry import enu_basis, geodetic_to_ecef
+
+
+@dataclass(frozen=True)
+class Station:
+    """An optical ground station.
+
+    ``horizon_mask`` is a sequence of ``(azimuth_deg, elevation_deg)`` points, linear in
+    azimuth and periodic; the station sees a satellite where its elevation is above both
+    ``min_elevation_deg`` and the mask.
+    """
+
+    name: str
+    latitude_deg: float
+    longitude_deg: float
+    elevation_m: float = 0.0
+    min_elevation_deg: float = 10.0
+    horizon_mask: tuple[tuple[float, float], ...] = ()
+    aperture_m: float | None = None
+    note: str = field(default="", compare=False)
+
+    @property
+    def position_km(self) -> np.ndarray:
+        """Earth-fixed position, shape (3,)."""
+        return geodetic_to_ecef(self.latitude_deg, self.longitude_deg, self.elevation_m)
+
+    @property
+    def enu(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """East, north, up unit vectors, each shape (3,)."""
+        return enu_basis(self.latitude_deg, self.longitude_deg)
+
+    def mask_arrays_deg(self) -> tuple[np.ndarray, np.ndarray] | None:
+        """The horizon mask as sorted ``(azimuth_deg, elevation_deg)`` arrays, or None."""
+        if not self.horizon_mask:
+            return None
+        points = np.array(sorted((az % 360.0, el) for az, el in self.horizon_mask), dtype=float)
+        return points[:, 0], points[:, 1]
+
+    def lowest_elevation_deg(self) -> float:
+        """The lowest elevation at which this station can see anything."""
+        mask = self.mask_arrays_deg()
+        if mask is None:
+            return self.min_elevation_deg
+        return max(self.min_elevation_deg, float(mask[1].min()))
+
+
+def _dms(degrees: float, minutes: float, seconds: float) -> float:
+    return degrees + minutes / 60.0 + seconds / 3600.0
+
+
+# name -> (latitude_deg, longitude_deg, elevation_m, aperture_m, source)
+_CATALOGUE: dict[str, tuple[float, float, float, float | None, str]] = {
+    # Liao et al. 2017 downlink station; coordinates as coded in matteoschiav/satScripts
+    # satMiciusNature.py; 1 m telescope per NAOC news, Sep 2016.
+    "Xinglong": (40.39587, 117.57746, 890.0, 1.0, "NAOC Xinglong; satScripts coordinates"),
+    # Xinjiang Astronomical Observatory, near Urumqi; satScripts satMiciusCompDelft.py.
+    "Nanshan": (_dms(43, 28, 31.66), _dms(87, 10, 36.07), 2028.0, 1.0, "XAO Nanshan; satScripts"),
+    # Qinghai; USTC release coordinates, altitude from satScripts.
+    "Delingha": (_dms(37, 22, 44.43), _dms(97, 43, 37.01), 3153.0, 1.0, "USTC release; satScripts"),
+    # Gaomeigu site, Yunnan; USTC release, Xinhua 2001 (3,193 m).
+    "Lijiang": (_dms(26, 41, 38.15), _dms(100, 1, 45.55), 3193.0, 1.0, "USTC release; Xinhua 2001"),
+    # Ali, Tibet: teleportation uplink site; USTC release, 5,100 m per kzwr.com.
+    "Ngari": (_dms(32, 19, 30.07), _dms(80, 1, 34.18), 5100.0, None, "USTC release"),
+    # Jinan-1 portable stations (Li et al. 2025): sites not published; approximate city
+    # coordinates, ~100 kg portable receiver.
+    "Jinan": (36.651, 117.120, 50.0, None, "approximate: city of Jinan"),
+    "Hefei": (31.839, 117.264, 30.0, None, "approximate: USTC campus, Hefei"),
+    "Beijing": (39.90, 116.40, 50.0, None, "approximate: Beijing centre (facts.md 6)"),
+    # ILRS site log 7839 GRZL, Graz Lustbuehel; 0.5 m receive telescope.
+    "Graz": (47.0671, 15.4933, 539.4, 0.5, "ILRS site log 7839 GRZL"),
+    # Videoconference endpoint of Liao 2018 (Austrian Academy of Sciences), not an OGS.
+    "Vienna": (48.2087, 16.3772, 180.0, None, "approximate: Austrian Academy of Sciences"),
+    # INASAN Zvenigorod observatory, Moscow region; station of the China-Russia link is
+    # recalled, not confirmed (facts.md 5).
+    "Zvenigorod": (55.70, 36.76, 200.0, None, "approximate: INASAN Zvenigorod"),
+    # Jinan-1 portable receiver on the Engineering building, Stellenbosch University.
+    "Stellenbosch": (-33.93, 18.86, 110.0, None, "approximate: Stellenbosch University"),
+    # ILRS MATM, Matera Laser Ranging Observatory; 1.5 m primary.
+    "Matera": (40.6486, 16.7046, 536.9, 1.5, "ILRS MATM station page"),
+    # ESA Optical Ground Station, Izana, Tenerife; 1 m Zeiss telescope (ESA, IAC).
+    "Tenerife": (28.30096, -16.51182, 2400.0, 1.0, "ESA OGS Izana; ESA and IAC pages"),
+}
+
+_ALIASES = {"tenerife ogs": "Tenerife", "esa ogs": "Tenerife", "graz lustbuehel": "Graz", "moscow": "Zvenigorod"}
+
+
+def catalogue_names() -> list[str]:
+    """Names of the built-in stations."""
+    return sorted(_CATALOGUE)
+
+
+def lookup(name: str) -> str | None:
+    """The catalogue key for ``name`` (case-insensitive, a few aliases), or None."""
+    key = name.strip().lower()
+    for known in _CATALOGUE:
+        if known.lower() == key:
+            return known
+    return _ALIASES.get(key)
+
+
+def builtin_station(name: str, **overrides) -> Station:
+    """A catalogue station; ``overrides`` replace fields (e.g. ``min_elevation_deg``).
+
+    Raises KeyError for an unknown name.
+    """
+    key = lookup(name)
+    if key is None:
+        raise KeyError(name)
+    lat, lon, elevation_m, aperture_m, source = _CATALOGUE[key]
+    fields = dict(name=key, latitude_deg=lat, longitude_deg=lon, elevation_m=elevation_m,
+                  aperture_m=aperture_m, note=source)
+    fields.update({k: v for k, v in overrides.items() if v is not None})
+    return Station(**fields)
