@@ -59,19 +59,19 @@ def cli():
 @_table_options
 def passes(scenario, fmt, output):
     """One row per pass, with its night-time QKD window."""
-    from .api import find_scenario_passes
+    from .api import find_passes
     from .output.tables import PASS_COLUMNS, emit, render_table
 
     scn = _load(scenario)
-    table = find_scenario_passes(scn)
+    table = find_passes(scn)
     emit(render_table(table.rows(scn.timebase), PASS_COLUMNS, fmt), output)
 
 
 def _scenario_keys(scn, table, rows):
-    from .api import scenario_pass_keys
+    from .api import compute_keys
     from .key.per_pass import key_rows
 
-    keys = scenario_pass_keys(scn, table)
+    keys = compute_keys(scn, table)
     return keys, key_rows(rows, keys)
 
 
@@ -115,11 +115,11 @@ def key(scenario, loss_profile, qkd_file, daylight, optimise, fmt, output):
                "qber": round(result.qber, 6), "sifted_bits": int(result.sifted_bits), **settings}
         emit(to_json(row) if fmt == "json" else render_table([row], list(row), "csv"), output)
         return
-    from .api import find_scenario_passes
+    from .api import find_passes
     from .key.per_pass import KEY_COLUMNS
 
     scn = _load(scenario)
-    table = find_scenario_passes(scn)
+    table = find_passes(scn)
     _, rows = _scenario_keys(scn, table, table.rows(scn.timebase))
     emit(render_table(rows, KEY_COLUMNS, fmt), output)
 
@@ -130,7 +130,7 @@ def key(scenario, loss_profile, qkd_file, daylight, optimise, fmt, output):
 @_table_options
 def network(scenario, timeline, fmt, output):
     """Key between station pairs through trusted-relay satellites ([[links]] of SCENARIO)."""
-    from .api import find_scenario_passes, plan_scenario_network
+    from .api import find_passes, plan_network
     from .errors import InputError
     from .network.plan import link_rows, timeline_rows
     from .output.tables import emit, render_table
@@ -138,9 +138,9 @@ def network(scenario, timeline, fmt, output):
     scn = _load(scenario)
     if not scn.links:
         raise InputError(scn.source, "links", "at least one [[links]] entry (a, b)", "none")
-    table = find_scenario_passes(scn)
+    table = find_passes(scn)
     keys, _ = _scenario_keys(scn, table, table.rows(scn.timebase))
-    plan = plan_scenario_network(scn, table, keys)
+    plan = plan_network(scn, table, keys)
     rows = timeline_rows(plan) if timeline else link_rows(plan)
     emit(render_table(rows, list(rows[0]) if rows else [], fmt), output)
 
@@ -156,18 +156,31 @@ def network(scenario, timeline, fmt, output):
 @_table_options
 def coverage(scenario, grid_deg, min_elevation_deg, night_only, stations_only, k, geojson, fmt, output):
     """Coverage fraction, revisit gaps and response time over a grid (CSV per point; JSON summary)."""
-    from .api import scenario_coverage
+    from .api import compute_coverage
     from .output.tables import emit, render_table, to_json, write_text_atomic
 
     scn = _load(scenario)
-    result, shapes = scenario_coverage(scn, grid_deg=grid_deg, min_elevation_deg=min_elevation_deg,
-                                       night_only=night_only, stations_only=stations_only, k=k)
+    result = compute_coverage(scn, grid_deg=grid_deg, min_elevation_deg=min_elevation_deg,
+                              night_only=night_only, stations_only=stations_only, k=k)
+    shapes = _start_footprints(scn, min_elevation_deg)
     if fmt == "json":
         emit(to_json({**result.summary(), "latitude_bands": result.latitude_bands()}), output)
     else:
         emit(render_table(_columns_to_rows(result.table()), list(result.table()), "csv"), output)
     if geojson:
         write_text_atomic(geojson, to_json(shapes))
+
+
+def _start_footprints(scn, min_elevation_deg):
+    from .coverage.footprints import footprints_from_positions, footprints_geojson
+    from .pipeline import propagator_for
+    from .scenario.build import CoverageSpec
+
+    min_el = (scn.coverage or CoverageSpec()).min_elevation_deg if min_elevation_deg is None else min_elevation_deg
+    first = propagator_for(scn).states([0.0])
+    shapes = footprints_from_positions(first.r_km[:, 0], min_elevation_deg=min_el)
+    return footprints_geojson(shapes, [{"satellite": s.name, "time_utc": scn.timebase.utc_iso(0.0)[0],
+                                        "min_elevation_deg": min_el} for s in scn.satellites])
 
 
 def _columns_to_rows(columns: dict) -> list[dict]:
@@ -218,7 +231,7 @@ def plot(kind, scenario, output, station, satellites, hours, region):
     """Draw KIND: ground tracks, a sky plot, the pass timeline, link and key along a pass, or coverage;
     or, from the output folder of `size` / `compare -o`, the Pareto front / the comparison."""
     from .plots import facade as plots
-    from .api import find_scenario_passes
+    from .api import find_passes
 
     path = output or f"{kind}.png"
     if kind in ("pareto", "compare"):
@@ -227,11 +240,11 @@ def plot(kind, scenario, output, station, satellites, hours, region):
         return
     scn = _load(scenario)
     if kind == "coverage":
-        from .api import scenario_coverage
+        from .api import compute_coverage
 
-        fig = plots.plot_coverage(scenario_coverage(scn)[0], stations=scn.stations)
+        fig = plots.plot_coverage(compute_coverage(scn), stations=scn.stations)
     else:
-        fig = _figure(plots, kind, scn, find_scenario_passes(scn), station, satellites, hours, region)
+        fig = _figure(plots, kind, scn, find_passes(scn), station, satellites, hours, region)
     plots.save_figure(fig, path)
     click.echo(f"wrote {path}")
 
@@ -287,7 +300,7 @@ def _figure(plots, kind, scn, passes, station=None, satellites=None, hours=None,
 def export(kind, scenario, output):
     """Export ground tracks or footprints (GeoJSON, RFC 7946) or a Cesium CZML document."""
     from .output import exports
-    from .api import find_scenario_passes
+    from .api import find_passes
     from .output.tables import emit, to_json
 
     scn = _load(scenario)
@@ -296,7 +309,7 @@ def export(kind, scenario, output):
     elif kind == "footprints":
         document = exports.footprints_geojson(exports.satellite_footprints(scn, 0.0), scn.timebase)
     else:
-        document = exports.czml_document(scn, find_scenario_passes(scn))
+        document = exports.czml_document(scn, find_passes(scn))
     emit(to_json(document), output)
 
 
@@ -308,14 +321,14 @@ def export(kind, scenario, output):
 @click.option("--force", is_flag=True, help="Write into a folder that holds another scenario's results.")
 def run(scenario, no_plots, outdir, force):
     """Run the whole job on SCENARIO and write its results to an output folder."""
-    from .api import find_scenario_passes
+    from .api import find_passes
     from .output.tables import PASS_COLUMNS, render_table, to_json, write_text_atomic
     from .output.summary import human_summary, summarise
 
     scn = _load(scenario)
     if not force:
         _check_output_folder(Path(outdir), scn)
-    table = find_scenario_passes(scn)
+    table = find_passes(scn)
     rows = table.rows(scn.timebase)
     outputs = {"passes.csv": render_table(rows, PASS_COLUMNS, "csv")}
     keys = None
@@ -326,18 +339,19 @@ def run(scenario, no_plots, outdir, force):
         outputs["key.csv"] = render_table(keys, KEY_COLUMNS, "csv")
     links = None
     if scn.links:
-        from .api import plan_scenario_network
+        from .api import plan_network
         from .network.plan import link_rows, timeline_rows
 
-        plan = plan_scenario_network(scn, table, pass_keys)
+        plan = plan_network(scn, table, pass_keys)
         links, days = link_rows(plan), timeline_rows(plan)
         outputs["network.csv"] = render_table(links, list(links[0]), "csv")
         outputs["network_timeline.csv"] = render_table(days, list(days[0]) if days else [], "csv")
     coverage_summary = None
     if scn.coverage is not None:
-        from .api import scenario_coverage
+        from .api import compute_coverage
 
-        coverage_result, shapes = scenario_coverage(scn)
+        coverage_result = compute_coverage(scn)
+        shapes = _start_footprints(scn, None)
         coverage_summary = {**coverage_result.summary(), "latitude_bands": coverage_result.latitude_bands()}
         columns = coverage_result.table()
         outputs["coverage_points.csv"] = render_table(_columns_to_rows(columns), list(columns), "csv")

@@ -13,8 +13,9 @@ WGS72_J2 = 0.001082616
 # Earth's mean rotation rate used with GMST-1982 (rad/s).
 EARTH_ROTATION_RAD_S = 7.292115146706979e-5
 
-# Mean solar radius, for the conical Earth-shadow model.
-SUN_RADIUS_KM = 696000.0
+# Mean Earth radius R1 = (2a + b) / 3 of WGS84 (IUGG), for spherical-Earth geometry:
+# great circles, footprint caps and the spherical estimates of the memory budget.
+EARTH_MEAN_RADIUS_KM = 6371.0088
 
 # Rate of the mean sun in right ascension: 360 deg per tropical year (for sun-synchronous orbits).
 SUN_SYNC_RAAN_RATE_RAD_S = 2.0 * 3.141592653589793 / (365.2421897 * 86400.0)

@@ -21,6 +21,18 @@ class InputError(ConstellationError):
         super().__init__(message)
 
 
+def did_you_mean(word: object, choices, *, fallback: bool = False) -> str:
+    """A hint for a misspelt name: `` (did you mean 'Graz'?)`` for the closest of ``choices``;
+    when none is close, `` (one of a, b, c)`` if ``fallback`` is set, else ``""``."""
+    import difflib
+
+    names = [str(c) for c in choices]
+    close = difflib.get_close_matches(str(word), names, n=1)
+    if close:
+        return f" (did you mean {close[0]!r}?)"
+    return f" (one of {', '.join(names)})" if fallback and names else ""
+
+
 class Described(str):
     """A ``found`` that describes what was found (a parser's words), shown without quotes."""
 

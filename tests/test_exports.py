@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from constellation.output import exports
-from constellation.api import find_scenario_passes, load_scenario, propagate, scenario_from_dict
+from constellation.api import find_passes, load_scenario, propagate, scenario_from_dict
 from constellation.errors import InputError
 from constellation.coverage.footprints import EARTH_MEAN_RADIUS_KM
 from constellation.core.timebase import parse_utc
@@ -42,7 +42,7 @@ min_elevation_deg = 10
 @pytest.fixture(scope="module")
 def micius():
     scenario = load_scenario(MICIUS)
-    return scenario, find_scenario_passes(scenario)
+    return scenario, find_passes(scenario)
 
 
 # --- an RFC 7946 checker (and a test that it catches what it should) ----------------------
@@ -284,7 +284,7 @@ def test_czml_positions_are_the_earth_fixed_sgp4_states_in_metres(micius):
 
 def test_czml_availability_stops_where_propagation_fails():
     scenario = scenario_from_dict(tomllib.loads(DECAYING))
-    passes = find_scenario_passes(scenario)
+    passes = find_passes(scenario)
     doc = exports.czml_document(scenario, passes, start_s=-100.0, end_s=1e9, step_s=60.0)
     by_id = {p["id"]: p for p in doc}
     first_bad = 60.0 * np.flatnonzero(~propagate(scenario, np.arange(0, scenario.duration_s, 60.0)).valid[0])[0]
@@ -302,7 +302,7 @@ def test_czml_availability_stops_where_propagation_fails():
 def test_czml_span_and_ids_with_hashes_are_escaped():
     text = DECAYING.replace('name = "HEALTHY"', 'name = "SAT#2"')
     scenario = scenario_from_dict(tomllib.loads(text))
-    passes = find_scenario_passes(scenario)
+    passes = find_passes(scenario)
     doc = exports.czml_document(scenario, passes, satellites=["SAT#2"], start_s=3600.0, end_s=7200.0)
     assert [p["id"] for p in doc if p["id"].startswith("satellite/")] == ["satellite/SAT#2"]
     assert doc[0]["clock"]["interval"] == "2024-01-01T01:00:00.000Z/2024-01-01T02:00:00.000Z"

@@ -13,9 +13,8 @@ import numpy as np
 import pytest
 
 from constellation.core.geodesy import site_distance_km
+from constellation.scenario.model import Fibre, Link
 from constellation.network.plan import (
-    Fibre,
-    Link,
     _waterfill,
     contacts_from_passes,
     expected_pair_relay_bits,

@@ -19,7 +19,8 @@ from sgp4.api import WGS72, Satrec
 from skyfield.api import EarthSatellite, wgs84
 
 from constellation.core import geometry
-from constellation.passes.finder import Constraints, find_passes
+from constellation.passes.finder import find_passes
+from constellation.scenario.model import Constraints
 from constellation.core.propagation import Propagator
 from constellation.scenario.stations import Station, builtin_station
 from constellation.core.timebase import TimeBase, ephemeris, parse_utc, timescale

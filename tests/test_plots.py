@@ -12,7 +12,7 @@ import pytest
 from pytest_socket import disable_socket, enable_socket
 
 from constellation.plots import facade as plots
-from constellation.api import find_scenario_passes, load_scenario, propagator_for, scenario_from_dict
+from constellation.api import find_passes, load_scenario, propagator_for, scenario_from_dict
 from constellation.errors import InputError
 from constellation.output.exports import ground_tracks
 from constellation.key.per_pass import pass_keys
@@ -30,7 +30,7 @@ HEADLINE_T_S = 60600.0  # 2016-12-19 16:50 UTC, the Liao et al. 2017 night pass 
 @pytest.fixture(scope="module")
 def micius():
     scenario = load_scenario(MICIUS)
-    return scenario, find_scenario_passes(scenario)
+    return scenario, find_passes(scenario)
 
 
 @pytest.fixture
@@ -214,7 +214,7 @@ def test_sky_plot_draws_a_horizon_mask_and_rejects_foreign_passes(micius, offlin
     data["stations"] = [{"name": "Xinglong", "min_elevation_deg": 10,
                          "horizon_mask": [[0, 5], [90, 30], [180, 15], [270, 20]]}]
     masked = scenario_from_dict(data)
-    fig = plots.plot_sky(masked, find_scenario_passes(masked), "Xinglong")
+    fig = plots.plot_sky(masked, find_passes(masked), "Xinglong")
     _render(fig, offline / "sky-mask.png")
     (edge,) = _lines(fig, "mask-edge")
     az = np.degrees(edge.get_xdata())

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from pytest_socket import disable_socket, enable_socket
 
-from constellation.api import load_scenario, scenario_coverage
+from constellation.api import load_scenario, compute_coverage
 from constellation.errors import InputError
 from constellation.plots.base import save_figure
 from constellation.plots.coverage import COVERAGE_QUANTITIES, coverage_cells, plot_coverage
@@ -25,7 +25,7 @@ UNITS = {"coverage_fraction": "(fraction", "night_coverage_fraction": "(fraction
 @pytest.fixture(scope="module")
 def walker():
     scenario = load_scenario(WALKER)
-    result, _ = scenario_coverage(scenario, grid_deg=10)
+    result = compute_coverage(scenario, grid_deg=10)
     return scenario, result
 
 
@@ -123,7 +123,7 @@ def test_cells_tile_the_globe(walker):
 
 def test_target_grid_is_drawn_as_points(walker, offline):
     scenario, _ = walker
-    result, _ = scenario_coverage(scenario, stations_only=True)
+    result = compute_coverage(scenario, stations_only=True)
     assert coverage_cells(result.grid) is None
     fig = plot_coverage(result, title="stations only")
     try:

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from shapely.geometry import Point
 
 from constellation.coverage import footprints as fp
-from constellation.api import find_scenario_passes, look_angles_deg, propagate, scenario_coverage, scenario_from_dict
+from constellation.api import find_passes, look_angles_deg, propagate, compute_coverage, scenario_from_dict
 from constellation.network.plan import make_contacts, relay_key, schedule
 from constellation.scenario.presets import PRESETS
 from constellation.key.decoy_bb84 import asymptotic_key_rate, key_for_profile
@@ -78,7 +78,7 @@ def test_pass_events_are_ordered_and_windows_lie_inside_their_pass(o, s, sun_max
     constraints = {k: v for k, v in (("station_sun_max_elevation_deg", sun_max), ("max_range_km", max_range))
                    if v is not None}
     scenario = scenario_of([o], [s], constraints)
-    t = find_scenario_passes(scenario)
+    t = find_passes(scenario)
     mask = s["min_elevation_deg"]
     full = ~t.aos_partial & ~t.los_partial
     assert np.all(t.aos_s[full] < t.culmination_s[full]) and np.all(t.culmination_s[full] < t.los_s[full])
@@ -262,8 +262,8 @@ def test_adding_a_satellite_never_lowers_coverage(orbits, extra, min_el, k, nigh
     base = scenario_of(orbits, [{"latitude_deg": 0.0, "longitude_deg": 0.0}], end="2024-03-20T06:00:00Z")
     more = scenario_of(orbits + [extra], [{"latitude_deg": 0.0, "longitude_deg": 0.0}], end="2024-03-20T06:00:00Z")
     options = {"grid_deg": 10.0, "min_elevation_deg": min_el, "step_s": 120.0, "k": k, "night_only": night_only}
-    a, _ = scenario_coverage(base, **options)
-    b, _ = scenario_coverage(more, **options)
+    a = compute_coverage(base, **options)
+    b = compute_coverage(more, **options)
     assert a.grid.size == b.grid.size and a.n_time == b.n_time
     assert np.all(b.coverage_fraction >= a.coverage_fraction)
     if night_only:

@@ -34,7 +34,7 @@ from __future__ import annotations
 import math
 import os
 
-from ..errors import InputError
+from ..constants import WGS72_MU_KM3_S2, WGS72_RE_KM
 
 GIB = 1024.0 ** 3
 FRACTION = 0.70
@@ -143,68 +143,37 @@ def describe_size(n_satellites: int, n_stations: int, n_time: int) -> str:
     return f"{n_satellites} satellites x {n_stations} stations x {n_time} steps"
 
 
-def check_memory(estimate_bytes: float, what: str, source: str, limit_bytes: float | None = None) -> float:
-    """Raise :class:`InputError` when ``estimate_bytes`` exceeds ``FRACTION`` of ``limit_bytes``
+class OverBudget(ValueError):
+    """An estimate over the memory budget; ``expected`` and ``found`` say it in words."""
+
+    def __init__(self, expected: str, found: str):
+        self.expected, self.found = expected, found
+        super().__init__(f"expected {expected}, found {found}")
+
+
+def check_memory(estimate_bytes: float, what: str, limit_bytes: float | None = None) -> float:
+    """Raise :class:`OverBudget` when ``estimate_bytes`` exceeds ``FRACTION`` of ``limit_bytes``
     (default: the memory available now). Returns the estimate.
 
-    ``what`` describes the size, e.g. ``describe_size(n_sat, n_st, n_time)``; ``source`` is
-    the scenario file. The message is one line::
-
-        scenario.toml: satellites: expected a scenario needing <= 15.4 GiB (this machine has
-        22.0 GiB available), found an estimated 40.1 GiB for 20000 satellites x 30 stations x 5041 steps
+    ``what`` describes the size, e.g. ``describe_size(n_sat, n_st, n_time)``. The words read
+    "expected a scenario needing <= 15.4 GiB (this machine has 22.0 GiB available), found an
+    estimated 40.1 GiB for 20000 satellites x 30 stations x 5041 steps".
     """
     limit = available_bytes() if limit_bytes is None else float(limit_bytes)
     if not math.isfinite(estimate_bytes) or estimate_bytes > FRACTION * limit:
-        from ..errors import Described
-
-        raise InputError(source, "satellites",
-                         f"a scenario needing <= {FRACTION * limit / GIB:.1f} GiB "
+        raise OverBudget(f"a scenario needing <= {FRACTION * limit / GIB:.1f} GiB "
                          f"(this machine has {limit / GIB:.1f} GiB available)",
-                         Described(f"an estimated {estimate_bytes / GIB:.1f} GiB for {what}"))
+                         f"an estimated {estimate_bytes / GIB:.1f} GiB for {what}")
     return estimate_bytes
 
 
-# ----------------------------------------------------------------------------- scenario checks
-
-
-def _mean_altitude_km(scenario) -> float:
-    """Mean altitude of the scenario's satellites from their SGP4 mean motion (200 km at least)."""
-    if not scenario.satellites:
+def mean_altitude_km(mean_motions_rad_min) -> float:
+    """Mean altitude of circular orbits with these SGP4 mean motions (rad/min; 200 km at
+    least; 550 km for none)."""
+    if not len(mean_motions_rad_min):
         return 550.0
-    a = [(398600.8 / (s.satrec.no_kozai / 60.0) ** 2) ** (1.0 / 3.0) for s in scenario.satellites]
-    return max(200.0, sum(a) / len(a) - 6378.135)
-
-
-def check_scenario_passes(scenario, limit_bytes: float | None = None) -> float:
-    """``check_memory`` for ``find_passes`` over the whole scenario; returns the estimate."""
-    from ..passes.finder import default_step_s
-
-    n_sat, n_st = len(scenario.satellites), len(scenario.stations)
-    step = default_step_s([s.satrec for s in scenario.satellites])
-    n_time = math.ceil(scenario.duration_s / step) + 1
-    estimate = estimate_passes_bytes(n_sat, n_st, scenario.duration_s, step, altitude_km=_mean_altitude_km(scenario))
-    return check_memory(estimate, describe_size(n_sat, n_st, n_time), str(scenario.source), limit_bytes)
-
-
-def check_scenario_keys(scenario, table, slot_s: float = 1.0, limit_bytes: float | None = None) -> float:
-    """``check_memory`` for ``pass_keys`` on a pass table (the windows are known by then)."""
-    w = table.window_s[table.has_window]
-    longest = float(w.max()) if w.size else 0.0
-    mean = float(w.mean()) if w.size else 0.0
-    estimate = estimate_key_bytes(w.size, longest, mean, slot_s) + len(table) * PASS_ROW_BYTES
-    slots = math.ceil(w.size * mean / slot_s) if w.size else 0
-    what = describe_size(len(scenario.satellites), len(scenario.stations), slots).replace("steps", "1-s key slots") \
-        if slot_s == 1.0 else describe_size(len(scenario.satellites), len(scenario.stations), slots) + " (key slots)"
-    return check_memory(estimate, what, str(scenario.source), limit_bytes)
-
-
-def check_scenario_coverage(scenario, n_points: int, step_s: float, limit_bytes: float | None = None) -> float:
-    """``check_memory`` for ``coverage`` of ``n_points`` grid points at ``step_s``."""
-    n_sat = len(scenario.satellites)
-    n_time = max(1, round(scenario.duration_s / step_s))
-    estimate = estimate_coverage_bytes(n_sat, n_points, n_time)
-    what = f"{n_sat} satellites x {n_points} grid points x {n_time} steps"
-    return check_memory(estimate, what, str(scenario.source), limit_bytes)
+    a = [(WGS72_MU_KM3_S2 / (n / 60.0) ** 2) ** (1.0 / 3.0) for n in mean_motions_rad_min]
+    return max(200.0, sum(a) / len(a) - WGS72_RE_KM)
 
 
 # ----------------------------------------------------------------------------- measuring

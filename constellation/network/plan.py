@@ -87,6 +87,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..constants import DAY_S
+from ..scenario.model import Fibre, Link
 
 # --- contacts ---------------------------------------------------------------------------
 
@@ -683,25 +684,6 @@ def expected_pair_relay_bits(key_a_bits, key_b_bits, p_a, p_b):
 
 
 # --- the whole network ------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Link:
-    """A station pair that wants key (names of stations or fibre-connected cities)."""
-
-    a: str
-    b: str
-    required_key_bits_per_day: float | None = None
-    max_latency_h: float | None = None
-
-
-@dataclass(frozen=True)
-class Fibre:
-    """A ground fibre QKD link between a city and a satellite station."""
-
-    a: str
-    b: str
-    key_rate_bps: float
 
 
 @dataclass

@@ -146,14 +146,15 @@ def ground_tracks(scenario, satellites=None, start_s: float = 0.0, end_s: float 
     The grid runs from ``start_s`` to ``end_s`` (default: the scenario end) every ``step_s``
     and always includes ``end_s``; the span is clipped to the scenario.
     """
-    from ..api import propagator_for, subsatellite_points
+    from ..core.geometry import ecef_to_geodetic as subsatellite_points_of
+    from ..pipeline import propagator_for
 
     chosen = select_satellites(scenario, satellites)
     start, end = _span(scenario, start_s, end_s)
     t = _grid(start, end, step_s)
     states = propagator_for(scenario).states(t, chosen)
     with np.errstate(divide="ignore", invalid="ignore"):  # masked samples are zeros
-        lat, lon, height = subsatellite_points(states)
+        lat, lon, height = subsatellite_points_of(states.r_km)
     valid = usable_samples(states)
     lat, lon, height = (np.where(valid, x, 0.0) for x in (lat, lon, height))
     lon = np.where(lon >= 180.0, lon - 360.0, lon)
@@ -372,7 +373,7 @@ def czml_document(scenario, passes=None, *, satellites=None, start_s: float = 0.
     start, end = _span(scenario, start_s, end_s)
     tb = scenario.timebase
     t = _grid(start, end, step_s)
-    from ..api import propagator_for
+    from ..pipeline import propagator_for
 
     states = propagator_for(scenario).states(t, chosen)
     usable = usable_samples(states)

@@ -34,6 +34,7 @@ import numpy as np
 from ..core import geometry
 from ..core.propagation import Propagator, Track
 from ..core.rootfind import illinois
+from ..scenario.model import Constraints
 from ..scenario.stations import Station
 
 # Root tolerances. Rise, set and window edges: 1 ms. Culmination and closest approach sit
@@ -46,19 +47,6 @@ DAY_S = 86400.0
 LONG_PASS_S = 43200.0
 _SUN_STEP_S = 20.0
 _BELOW = -2.0  # sin(elevation) assigned to samples SGP4 could not compute
-
-
-@dataclass(frozen=True)
-class Constraints:
-    """Conditions a QKD window must meet (None = not required)."""
-
-    station_sun_max_elevation_deg: float | None = None
-    satellite_sunlit: bool | None = None
-    max_range_km: float | None = None
-
-    @property
-    def any(self) -> bool:
-        return any(v is not None for v in (self.station_sun_max_elevation_deg, self.satellite_sunlit, self.max_range_km))
 
 
 @dataclass

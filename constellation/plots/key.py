@@ -65,7 +65,7 @@ def key_profile(scenario, passes, row: int, slot_s: float = 1.0) -> KeyProfile:
     from ``qkd.key_for_profile`` on the same slots as ``passkey.pass_keys`` uses, so they
     match the key table. Daylight (Sun above the horizon) selects the day background.
     """
-    from ..api import propagator_for
+    from ..pipeline import propagator_for
     from ..core.geometry import look_angles
     from ..key.link import link_loss, transmittance_from_db
     from ..key.per_pass import window_slots

@@ -18,7 +18,7 @@ def pass_track(scenario, passes, row: int, step_s: float = 2.0):
     Returns ``(t_s, azimuth_deg, elevation_deg, range_km, valid)``, each shape ``(n,)``;
     the samples are every ``step_s`` plus the AOS, culmination and LOS instants.
     """
-    from ..api import propagator_for
+    from ..pipeline import propagator_for
     from ..core.geometry import look_angles
 
     aos, los = float(passes.aos_s[row]), float(passes.los_s[row])

@@ -21,7 +21,7 @@ from . import omm, tle
 from ..core import orbits
 from ..sizing.designs import DesignSpec, SweepSpec, TargetsSpec
 from ..errors import InputError
-from ..passes.finder import Constraints
+from .model import Constraints, Fibre, Link
 from .stations import Station, builtin_station, catalogue_names, lookup
 from ..core.timebase import TimeBase, parse_utc
 
@@ -373,8 +373,6 @@ def _check_designs(model: ScenarioFile, source) -> None:
 
 def _attach_network(scenario: Scenario, model: ScenarioFile, source) -> None:
     """Links, fibre and cities, with every name checked against stations and cities."""
-    from ..network.plan import Fibre, Link
-
     scenario.telescopes = {st.name: spec.telescopes for st, spec in zip(scenario.stations, model.stations)}
     scenario.clear_sky_probability = {st.name: spec.clear_sky_probability
                                       for st, spec in zip(scenario.stations, model.stations)

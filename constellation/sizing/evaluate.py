@@ -8,7 +8,7 @@ one process or on a cluster.
 Station metrics come from the QKD windows of the pass table (every constraint of the
 scenario, the station's own elevation limit and horizon mask): the *night coverage
 fraction* is the share of the station's night (Sun below the scenario's
-``station_sun_max_elevation_deg``, else -12 deg) inside at least one window; the *revisit*
+``station_sun_max_elevation_deg``, else the default of ``Constraints.night_sun_max_elevation_deg``) inside at least one window; the *revisit*
 is the longest stretch of the span with no window at all, span edges included.
 """
 
@@ -19,47 +19,37 @@ import time
 
 import numpy as np
 
+from ..core.sun import SunTrack
+from ..pipeline import region_coverage, run_stages
 from .designs import TargetsSpec
 
 __all__ = ["check_targets", "evaluate_scenario", "station_metrics"]
 
 _NIGHT_STEP_S = 60.0
-DEFAULT_NIGHT_SUN_DEG = -12.0
 
 
 def evaluate_scenario(scenario, key_slot_s: float = 1.0, regions=None) -> dict:
     """Metrics of a scenario: per-link key and latency, per-station coverage and revisit,
     and night coverage and revisit of ``regions`` (default: the scenario's region targets).
 
-    ``key_slot_s``: slot length for the key integral along each window (see passkey).
+    ``key_slot_s``: slot length for the key integral along each window (see key.per_pass).
     """
-    from ..api import find_scenario_passes, plan_scenario_network, scenario_pass_keys
-
-    timings = {}
-    t0 = time.perf_counter()
-    table = find_scenario_passes(scenario)
-    timings["passes_s"] = time.perf_counter() - t0
+    stages = run_stages(scenario, key_slot_s=key_slot_s, coverage=False)
+    table = stages.passes
+    timings = {f"{name}_s": seconds for name, seconds in stages.timings_s.items()}
     out = {"n_satellites": len(scenario.satellites), "n_passes": len(table),
            "n_windows": int(table.has_window.sum())}
+    if stages.keys is not None:
+        out["key_bits_per_day"] = float(np.sum(stages.keys.key_bits)) / (scenario.duration_s / 86400.0)
     links = []
-    if scenario.has_key_model:
-        t0 = time.perf_counter()
-        keys = scenario_pass_keys(scenario, table, slot_s=key_slot_s)
-        timings["key_s"] = time.perf_counter() - t0
-        days = scenario.duration_s / 86400.0
-        out["key_bits_per_day"] = float(np.sum(keys.finite_key_bits)) / days
-        if scenario.links:
-            t0 = time.perf_counter()
-            plan = plan_scenario_network(scenario, table, keys)
-            timings["network_s"] = time.perf_counter() - t0
-            for r in plan.links:
-                links.append({"a": r.a, "b": r.b, "key_bits_per_day": float(r.key_bits_per_day),
-                              "key_bits_per_day_p10": float(r.key_bits_per_day_p10),
-                              "key_bits_per_day_stderr": float(r.key_bits_per_day_stderr),
-                              "clear_sky_key_bits_per_day": float(r.clear_sky_key_bits_per_day),
-                              "max_latency_h": r.max_latency_h, "median_latency_h": r.median_latency_h,
-                              "max_delivery_gap_h": r.max_delivery_gap_h,
-                              "limiting_station": r.limiting_station})
+    for r in stages.network.links if stages.network is not None else []:
+        links.append({"a": r.a, "b": r.b, "key_bits_per_day": float(r.key_bits_per_day),
+                      "key_bits_per_day_p10": float(r.key_bits_per_day_p10),
+                      "key_bits_per_day_stderr": float(r.key_bits_per_day_stderr),
+                      "clear_sky_key_bits_per_day": float(r.clear_sky_key_bits_per_day),
+                      "max_latency_h": r.max_latency_h, "median_latency_h": r.median_latency_h,
+                      "max_delivery_gap_h": r.max_delivery_gap_h,
+                      "limiting_station": r.limiting_station})
     t0 = time.perf_counter()
     out["stations"] = station_metrics(scenario, table)
     timings["stations_s"] = time.perf_counter() - t0
@@ -77,24 +67,14 @@ def evaluate_scenario(scenario, key_slot_s: float = 1.0, regions=None) -> dict:
 def region_metrics(scenario, regions) -> list[dict]:
     """Share of each region's night (area-weighted) with a satellite above the region's
     elevation cone, and the longest night-coverage gap at any of its grid points."""
-    from shapely.geometry import Polygon
-
-    from ..api import propagator_for
-    from ..coverage.kernels import coverage, region_grid
-
-    threshold = scenario.constraints.station_sun_max_elevation_deg
-    threshold = DEFAULT_NIGHT_SUN_DEG if threshold is None else threshold
-    propagator = propagator_for(scenario)
     out = []
-    for spec in regions:
-        grid = region_grid(Polygon(spec.region), spec.grid_deg)
-        result = coverage(propagator, grid, scenario.duration_s, spec.step_s,
-                          min_elevation_deg=spec.min_elevation_deg, night_sun_elevation_deg=threshold,
-                          night_only=True)
-        w = grid.weight
+    for index, spec in enumerate(regions):
+        result = region_coverage(scenario, spec.region, spec.grid_deg, spec.step_s, spec.min_elevation_deg,
+                                 f"targets.regions[{index}].region")
+        w = result.grid.weight
         night = float(np.dot(w, result.night_fraction))
         covered = float(np.dot(w, result.night_coverage_fraction))
-        out.append({"region": spec.name, "points": int(grid.size),
+        out.append({"region": spec.name, "points": int(result.grid.size),
                     "night_coverage_fraction": covered / night if night > 0 else 0.0,
                     "max_revisit_h": float(result.max_gap_s.max(initial=0.0)) / 3600.0})
     return out
@@ -102,13 +82,10 @@ def region_metrics(scenario, regions) -> list[dict]:
 
 def station_metrics(scenario, table) -> list[dict]:
     """Night coverage fraction and longest gap between QKD windows, per station."""
-    from ..core.sun import SunTrack
-
     duration_s = scenario.duration_s
     grid = np.arange(0.0, duration_s, _NIGHT_STEP_S) + _NIGHT_STEP_S / 2
     sun = SunTrack(scenario.timebase, 0.0, duration_s).unit_ecef(grid)
-    threshold = scenario.constraints.station_sun_max_elevation_deg
-    threshold = DEFAULT_NIGHT_SUN_DEG if threshold is None else threshold
+    threshold = scenario.constraints.night_sun_max_elevation_deg
     out = []
     for j, station in enumerate(scenario.stations):
         sel = (table.station == j) & table.has_window
