@@ -21,6 +21,23 @@ class InputError(ConstellationError):
         super().__init__(message)
 
 
+class ParameterError(ValueError):
+    """A bad value of a named parameter, raised by value types and kernels that know no file.
+
+    Carries ``field``, ``expected`` and ``found`` as :class:`InputError` does; the scenario
+    edge that knows the user's file turns it into one (``InputError(source, where, ...)``).
+    """
+
+    def __init__(self, field: str, expected: str, found: object | None = None):
+        self.field = field
+        self.expected = expected
+        self.found = found
+        message = f"{field}: expected {expected}"
+        if found is not None:
+            message += f", found {_short(found)}"
+        super().__init__(message)
+
+
 def did_you_mean(word: object, choices, *, fallback: bool = False) -> str:
     """A hint for a misspelt name: `` (did you mean 'Graz'?)`` for the closest of ``choices``;
     when none is close, `` (one of a, b, c)`` if ``fallback`` is set, else ``""``."""

@@ -15,171 +15,26 @@ Two key formulas use these:
 - :func:`key_for_profile`: one block made of a whole loss profile (a pass, or a user's
   channel), as in Lim et al. 2014 and SatQuMA: the finite key, and the asymptotic key of the
   same block (same counts, no fluctuation terms), so ``finite <= asymptotic`` always.
+
+The protocol settings, :class:`QkdParams`, are a value type of the scenario
+(:mod:`constellation.scenario.terminal_params`), imported here. Bad arrays raise
+:class:`~constellation.errors.ParameterError` (a ``ValueError``).
 """
 
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 
 import numpy as np
 
-from ..errors import InputError
+from ..errors import ParameterError
+from ..scenario.terminal_params import QkdParams
 from .finite_key import binary_entropy, block_key
 from .link import transmittance_from_db
 
 __all__ = ["DecoyEstimates", "KeyResult", "QkdParams",
            "asymptotic_key_rate", "decoy_estimates", "detection_probability",
            "error_probability", "key_for_profile"]
-
-
-@dataclass(frozen=True)
-class QkdParams:
-    """Decoy-state BB84 source, receiver and post-processing parameters.
-
-    Parameters
-    ----------
-    source_rate_hz : float
-        Pulse repetition rate.
-    intensities : (float, float, float)
-        Mean photon numbers ``(signal, decoy, vacuum)``: ``mu1 > mu2 + mu3``, ``mu2 > mu3 >= 0``.
-    probabilities : (float, float, float)
-        Probability of sending each intensity; each > 0, summing to 1.
-    basis_probability_x : float
-        Probability of the X basis at both ends (0.5: standard BB84).
-    detector_efficiency : float
-        Receiver detection efficiency in (0, 1] (applied on top of the link loss).
-    dark_count_probability : float
-        Dark click probability per pulse per detector.
-    background_probability_night, background_probability_day : float
-        Background (sky) click probability per pulse per detector.
-    background_cps_night, background_cps_day : float, optional
-        Background click rates per detector; with ``gate_width_s`` they replace the
-        per-pulse probabilities (``p = cps * gate_width_s``).
-    gate_width_s : float, optional
-        Detection gate width, needed with the cps form.
-    intrinsic_qber : float
-        Probability that a signal click lands in the wrong detector (misalignment).
-    afterpulse_probability : float
-    error_correction_efficiency : float
-        ``f_EC >= 1``.
-    epsilon_correct, epsilon_secret : float
-        Correctness and secrecy parameters of the final key.
-    finite_key : bool
-        Whether the key a pass delivers is the finite key (True) or the asymptotic one.
-    key_from_both_bases : bool
-        False: key from X only, Z tests the phase error (Lim et al. 2014). True: symmetric
-        BB84, the X and Z keys are distilled separately (each with half of the epsilons,
-        the other basis estimating its phase error) and added.
-    """
-
-    source_rate_hz: float = 1e8
-    intensities: tuple = (0.8, 0.1, 0.0)
-    probabilities: tuple = (0.5, 0.25, 0.25)
-    basis_probability_x: float = 0.5
-    detector_efficiency: float = 0.5
-    dark_count_probability: float = 1e-7
-    background_probability_night: float = 0.0
-    background_probability_day: float = 0.0
-    background_cps_night: float | None = None
-    background_cps_day: float | None = None
-    gate_width_s: float | None = None
-    intrinsic_qber: float = 0.01
-    afterpulse_probability: float = 1e-3
-    error_correction_efficiency: float = 1.16
-    epsilon_correct: float = 1e-15
-    epsilon_secret: float = 1e-9
-    finite_key: bool = True
-    key_from_both_bases: bool = False
-
-    def __post_init__(self):
-        object.__setattr__(self, "intensities", tuple(float(x) for x in self.intensities))
-        object.__setattr__(self, "probabilities", tuple(float(x) for x in self.probabilities))
-        _check_params(self)
-
-    def extraneous_probability(self, daylight=False):
-        """Dark + background click probability per pulse per detector, shaped like ``daylight``."""
-        day = np.asarray(daylight, dtype=bool)
-        if self.background_cps_night is not None or self.background_cps_day is not None:
-            night_p = (self.background_cps_night or 0.0) * self.gate_width_s
-            day_p = (self.background_cps_day or 0.0) * self.gate_width_s
-        else:
-            night_p, day_p = self.background_probability_night, self.background_probability_day
-        return self.dark_count_probability + np.where(day, day_p, night_p)
-
-    @property
-    def sifting_fraction(self) -> float:
-        """Fraction of detections whose bases match: ``P_X**2 + (1 - P_X)**2``."""
-        px = self.basis_probability_x
-        return px ** 2 + (1.0 - px) ** 2
-
-    @classmethod
-    def from_mapping(cls, mapping, source: str = "qkd") -> "QkdParams":
-        """Build from a ``[qkd]`` table (``protocol = "decoy-bb84"`` optional).
-
-        Raises :class:`~constellation.errors.InputError` naming ``source`` and the key.
-        """
-        values = dict(mapping)
-        protocol = values.pop("protocol", "decoy-bb84")
-        if protocol != "decoy-bb84":
-            raise InputError(source, "protocol", '"decoy-bb84"', protocol)
-        known = {f.name for f in fields(cls)}
-        for key, value in values.items():
-            if key not in known:
-                raise InputError(source, key, "one of " + ", ".join(sorted(known)), key)
-            if key in ("finite_key", "key_from_both_bases"):
-                if not isinstance(value, bool):
-                    raise InputError(source, key, "true or false", value)
-            elif key in ("intensities", "probabilities"):
-                if (not isinstance(value, (list, tuple)) or len(value) != 3
-                        or not all(_is_number(x) for x in value)):
-                    raise InputError(source, key, "a list of 3 numbers [signal, decoy, vacuum]",
-                                     value)
-            elif value is not None and not _is_number(value):
-                raise InputError(source, key, "a number", value)
-        try:
-            return cls(**values)
-        except InputError as error:
-            raise InputError(source, error.field, error.expected, error.found) from None
-
-
-def _is_number(value) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
-
-
-def _check_params(q: QkdParams) -> None:
-    def fail(field, expected, found):
-        raise InputError("qkd", field, expected, found)
-
-    mu1, mu2, mu3 = q.intensities
-    if not (len(q.intensities) == 3 and mu3 >= 0.0 and mu2 > mu3 and mu1 > mu2 + mu3):
-        fail("intensities", "[signal, decoy, vacuum] with signal > decoy + vacuum, "
-             "decoy > vacuum >= 0", list(q.intensities))
-    if len(q.probabilities) != 3 or min(q.probabilities) <= 0.0:
-        fail("probabilities", "3 probabilities, each > 0", list(q.probabilities))
-    if abs(sum(q.probabilities) - 1.0) > 1e-9:
-        fail("probabilities", "probabilities summing to 1", list(q.probabilities))
-    for field, low, high in [("source_rate_hz", 0.0, math.inf),
-                             ("basis_probability_x", 0.0, 1.0),
-                             ("detector_efficiency", 0.0, 1.0),
-                             ("epsilon_correct", 0.0, 1.0), ("epsilon_secret", 0.0, 1.0)]:
-        value = getattr(q, field)
-        if not (_is_number(value) and low < value and (value <= high)):
-            fail(field, f"a number in ({low:g}, {high:g}]", value)
-    for field in ["dark_count_probability", "background_probability_night",
-                  "background_probability_day", "intrinsic_qber", "afterpulse_probability"]:
-        value = getattr(q, field)
-        if not (_is_number(value) and 0.0 <= value < 0.5):
-            fail(field, "a probability in [0, 0.5)", value)
-    if not (_is_number(q.error_correction_efficiency) and q.error_correction_efficiency >= 1.0):
-        fail("error_correction_efficiency", "a number >= 1", q.error_correction_efficiency)
-    for field in ["background_cps_night", "background_cps_day"]:
-        value = getattr(q, field)
-        if value is not None:
-            if not (_is_number(value) and value >= 0.0):
-                fail(field, "a rate >= 0 (counts per second)", value)
-            if q.gate_width_s is None or not (_is_number(q.gate_width_s) and q.gate_width_s > 0):
-                fail("gate_width_s", f"a gate width > 0 (s) to go with {field}", q.gate_width_s)
 
 
 def detection_probability(eta, intensity, p_ec, p_ap):
@@ -326,15 +181,15 @@ def _counts(loss_db, slot_s, params, daylight):
 
 
 def _check_profile(loss_db, slot_s):
+    """``loss_db`` as a float array; ParameterError for a scalar, a negative loss or slot."""
     loss = np.asarray(loss_db, dtype=float)
     if loss.ndim == 0:
-        raise InputError("loss profile", "loss_db", "an array of slots, shape (n_slots,)",
-                         float(loss))
+        raise ParameterError("loss_db", "an array of slots, shape (n_slots,)", float(loss))
     if np.any(loss < 0.0):
-        raise InputError("loss profile", "loss_db", "losses >= 0 dB", float(np.nanmin(loss)))
+        raise ParameterError("loss_db", "losses >= 0 dB", float(np.nanmin(loss)))
     slots = np.asarray(slot_s, dtype=float)
     if slots.size and not np.all(np.isfinite(slots) & (slots >= 0.0)):
-        raise InputError("loss profile", "slot_s", "slot lengths >= 0 s", slots.min())
+        raise ParameterError("slot_s", "slot lengths >= 0 s", slots.min())
     return loss
 
 

@@ -2,7 +2,7 @@
 
 The channel from a satellite telescope to a ground receiver, as a product of efficiencies,
 each reported in dB (Bourgoin et al., NJP 15:023006 (2013); SatQuMA, Sidhu et al., npj QI
-8:18 (2022); facts.md section 10a):
+8:18 (2022); docs/references.md §10a):
 
 - **diffraction**: a Gaussian beam of waist ``w0`` spreads to
   ``w(L) = sqrt(w0**2 + (theta L)**2)``, which is ``w0 sqrt(1 + (L/zR)**2)`` with
@@ -18,7 +18,9 @@ each reported in dB (Bourgoin et al., NJP 15:023006 (2013); SatQuMA, Sidhu et al
 - **fixed**: optics, coupling and filter efficiencies as one dB term.
 
 The detector efficiency is not a link term here: it belongs to the QKD receiver
-(:class:`constellation.qkd.QkdParams`), as in the Liao 2017 loss curves digitised by QNET.
+(:class:`constellation.scenario.terminal_params.QkdParams`), as in the Liao 2017 loss curves
+digitised by QNET. The terminal description, :class:`LinkParams`, is a value type of the
+scenario (:mod:`constellation.scenario.terminal_params`), imported here.
 Not modelled: truncation of the Gaussian by the transmit aperture (SatQuMA integrates it
 numerically), scintillation statistics, beam wander distributions, clouds.
 """
@@ -29,7 +31,7 @@ from dataclasses import dataclass, fields
 
 import numpy as np
 
-from ..errors import InputError
+from ..scenario.terminal_params import LinkParams
 
 __all__ = ["LinkLoss", "LinkParams", "airmass_kasten_young", "capture_fraction",
            "link_loss", "transmittance_from_db"]
@@ -39,110 +41,6 @@ _KY_A = 0.50572
 _KY_B_DEG = 96.07995
 _KY_C = 1.6364
 _KY_ZENITH_DENOMINATOR = 1.0 + _KY_A * _KY_B_DEG ** -_KY_C   # raw zenith air mass 0.99971
-
-
-@dataclass(frozen=True)
-class LinkParams:
-    """Optical terminal and channel description (units in the names).
-
-    Parameters
-    ----------
-    wavelength_nm : float
-        Quantum signal wavelength.
-    rx_aperture_m : float
-        Receiver telescope clear aperture (diameter); normally the station's ``aperture_m``.
-    tx_aperture_m : float, optional
-        Transmit telescope aperture (diameter). The beam waist is half of it unless
-        ``beam_waist_m`` is given.
-    beam_waist_m : float, optional
-        Gaussian 1/e**2 intensity radius at the transmitter.
-    beam_divergence_urad : float, optional
-        Far-field 1/e**2 half-angle divergence; default: diffraction limited,
-        ``lambda / (pi w0)``.
-    pointing_jitter_urad : float
-        Rms pointing error per axis.
-    zenith_transmittance : float
-        Atmospheric transmittance towards the zenith, in (0, 1].
-    turbulence_urad : float, optional
-        Long-term beam-spread angle from turbulence (1/e**2 half-angle), added in quadrature;
-        ``None`` switches turbulence broadening off.
-    extra_loss_db : float
-        Fixed optics losses (both terminals, coupling, filters), >= 0.
-    """
-
-    wavelength_nm: float
-    rx_aperture_m: float
-    tx_aperture_m: float | None = None
-    beam_waist_m: float | None = None
-    beam_divergence_urad: float | None = None
-    pointing_jitter_urad: float = 0.0
-    zenith_transmittance: float = 1.0
-    turbulence_urad: float | None = None
-    extra_loss_db: float = 0.0
-
-    def __post_init__(self):
-        for name, value, low, low_ok in [
-                ("wavelength_nm", self.wavelength_nm, 0.0, False),
-                ("rx_aperture_m", self.rx_aperture_m, 0.0, False),
-                ("tx_aperture_m", self.tx_aperture_m, 0.0, False),
-                ("beam_waist_m", self.beam_waist_m, 0.0, False),
-                ("beam_divergence_urad", self.beam_divergence_urad, 0.0, False),
-                ("pointing_jitter_urad", self.pointing_jitter_urad, 0.0, True),
-                ("turbulence_urad", self.turbulence_urad, 0.0, True),
-                ("extra_loss_db", self.extra_loss_db, 0.0, True)]:
-            if value is None:
-                continue
-            if not np.isfinite(value) or value < low or (value == low and not low_ok):
-                relation = ">= 0" if low_ok else "> 0"
-                raise InputError("link", name, f"a finite number {relation}", value)
-        if not 0.0 < self.zenith_transmittance <= 1.0:
-            raise InputError("link", "zenith_transmittance", "a number in (0, 1]",
-                             self.zenith_transmittance)
-        if self.tx_aperture_m is None and self.beam_waist_m is None:
-            raise InputError("link", "tx_aperture_m", "tx_aperture_m or beam_waist_m to be set",
-                             "neither")
-
-    @property
-    def waist_m(self) -> float:
-        """Beam waist ``w0`` (m): ``beam_waist_m``, else half the transmit aperture."""
-        return self.beam_waist_m if self.beam_waist_m is not None else 0.5 * self.tx_aperture_m
-
-    @property
-    def divergence_rad(self) -> float:
-        """Far-field 1/e**2 half-angle (rad): the given divergence or ``lambda / (pi w0)``."""
-        if self.beam_divergence_urad is not None:
-            return self.beam_divergence_urad * 1e-6
-        return self.wavelength_nm * 1e-9 / (np.pi * self.waist_m)
-
-    @classmethod
-    def from_mapping(cls, mapping, source: str = "link") -> "LinkParams":
-        """Build from a ``[link]`` table; ``turbulence = "off"`` or a number (urad) is accepted.
-
-        Raises :class:`~constellation.errors.InputError` naming ``source`` and the key.
-        """
-        known = {f.name for f in fields(cls)}
-        values = dict(mapping)
-        if "turbulence" in values:
-            turbulence = values.pop("turbulence")
-            if isinstance(turbulence, str) and turbulence.lower() in ("off", "none"):
-                turbulence = None
-            elif isinstance(turbulence, bool) or not isinstance(turbulence, (int, float)):
-                raise InputError(source, "turbulence", '"off" or a broadening angle in urad',
-                                 turbulence)
-            values["turbulence_urad"] = turbulence
-        for key, value in values.items():
-            if key not in known:
-                raise InputError(source, key, "one of " + ", ".join(sorted(known)), key)
-            if value is not None and (isinstance(value, bool)
-                                      or not isinstance(value, (int, float))):
-                raise InputError(source, key, "a number", value)
-        try:
-            return cls(**values)
-        except InputError as error:
-            raise InputError(source, error.field, error.expected, error.found) from None
-        except TypeError:
-            missing = [k for k in ("wavelength_nm", "rx_aperture_m") if values.get(k) is None]
-            raise InputError(source, missing[0], "a number (required, missing)") from None
 
 
 @dataclass(frozen=True)

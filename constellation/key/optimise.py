@@ -2,7 +2,7 @@
 
 Searched: signal and decoy intensities, the probabilities of signal and decoy (vacuum gets
 the rest) and the X-basis probability; the vacuum intensity, source and receiver stay as
-given. Bounds default to SatQuMA's optimiser ranges (facts.md 10c), widened for the decoy:
+given. Bounds default to SatQuMA's optimiser ranges (docs/references.md §10c), widened for the decoy:
 
     mu_signal in [0.3, 1.0], mu_decoy in [0.02, 0.5] (and below mu_signal - mu_vacuum),
     p_signal in [0.3, 0.95], p_decoy in [0.02, 0.6], p_vacuum >= 0.02,
@@ -20,7 +20,8 @@ import dataclasses
 
 import numpy as np
 
-from .decoy_bb84 import QkdParams, key_for_profile
+from ..scenario.terminal_params import QkdParams
+from .decoy_bb84 import key_for_profile
 
 DEFAULT_BOUNDS = {
     "mu_signal": (0.3, 1.0),
@@ -65,7 +66,7 @@ def optimise_protocol(loss_db, slot_s, params: QkdParams, bounds=None, *, sample
 
     Parameters
     ----------
-    loss_db, slot_s, daylight : as :func:`constellation.qkd.key_for_profile` (one block)
+    loss_db, slot_s, daylight : as :func:`constellation.key.decoy_bb84.key_for_profile` (one block)
     params : QkdParams
         Starting point; everything not searched is kept.
     bounds : dict, optional

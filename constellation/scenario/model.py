@@ -1,13 +1,32 @@
-"""Value types of a validated scenario that later stages consume: the conditions of a QKD
-window, the station pairs that want key, and the fibre tails of cities.
+"""The validated scenario and the value types later stages consume: :class:`Scenario` and
+its :class:`Satellite` records, the conditions of a QKD window, the station pairs that want
+key, and the fibre tails of cities.
 
 They live with the scenario so that every stage imports them from here, never the other
-way round.
+way round. All are frozen: :mod:`constellation.scenario.build` makes a Scenario in one go
+(use ``dataclasses.replace`` for a variant).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any
+
+from sgp4.api import Satrec
+
+from ..core.timebase import TimeBase, parse_utc
+from .schema import CoverageSpec, DesignSpec, NetworkSpec, SweepSpec, TargetsSpec
+from .stations import Station
+from .terminal_params import LinkParams, QkdParams
+
+
+def _empty() -> Mapping:
+    """A read-only empty mapping (the default of the mapping fields)."""
+    return MappingProxyType({})
+
 
 # The end of nautical twilight (Sun 12 deg below the horizon): the night threshold of the
 # shipped scenarios and the example in the design notes. Night statistics use it when a
@@ -52,3 +71,97 @@ class Fibre:
     a: str
     b: str
     key_rate_bps: float
+
+
+@dataclass(frozen=True)
+class Satellite:
+    """One satellite of a scenario, ready to propagate.
+
+    ``kind`` is how its elements were given (``tle``, ``tle_file``, ``omm_file``,
+    ``walker``, ``ltan``, ``geo`` or ``elements``); ``spec_index`` the ``[[satellites]]``
+    entry it comes from (a Walker entry gives many satellites); ``link`` and ``qkd`` that
+    entry's overrides of the scenario's tables (read-only, empty when none).
+    """
+
+    name: str
+    satrec: Satrec
+    kind: str
+    link: Mapping[str, Any] = field(default_factory=_empty)
+    qkd: Mapping[str, Any] = field(default_factory=_empty)
+    spec_index: int = 0
+    unit_cost: float | None = None
+
+    @property
+    def epoch_jd(self) -> float:
+        """Epoch of the element set as a Julian date (UTC)."""
+        return self.satrec.jdsatepoch + self.satrec.jdsatepochF
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """A validated scenario: the time span, satellites, stations and constraints, and the
+    tables of the later stages. Immutable; built by :func:`constellation.scenario.build.load_scenario`
+    or :func:`~constellation.scenario.build.scenario_from_dict`.
+
+    ``source`` is the scenario file (``"<memory>"`` for a mapping) and ``sha256`` the hash of
+    its bytes (empty for a mapping); ``warnings`` are lines to show the user (stale element
+    sets). ``link`` and ``qkd`` are the scenario's ``[link]``/``[qkd]`` tables as written
+    (None when absent); ``terminals`` maps ``(spec_index, station_index)`` to the checked
+    ``(LinkParams, QkdParams)`` of that pair (empty without a key model): see :meth:`terminal`.
+    ``telescopes`` and ``clear_sky_probability`` are keyed by station name. ``raw`` is the
+    parsed file, read-only, from which sizing writes design scenarios.
+    """
+
+    name: str
+    start: dt.datetime
+    end: dt.datetime
+    satellites: tuple[Satellite, ...]
+    stations: tuple[Station, ...]
+    constraints: Constraints
+    source: str = "<memory>"
+    sha256: str = ""
+    warnings: tuple[str, ...] = ()
+    link: Mapping[str, Any] | None = None
+    qkd: Mapping[str, Any] | None = None
+    links: tuple[Link, ...] = ()
+    fibre: tuple[Fibre, ...] = ()
+    cities: tuple[Station, ...] = ()
+    network: NetworkSpec = field(default_factory=NetworkSpec)
+    coverage: CoverageSpec | None = None
+    telescopes: Mapping[str, int] = field(default_factory=_empty)
+    clear_sky_probability: Mapping[str, Any] = field(default_factory=_empty)
+    designs: tuple[DesignSpec, ...] = ()
+    targets: TargetsSpec | None = None
+    sweep: SweepSpec = field(default_factory=SweepSpec)
+    raw: Mapping[str, Any] = field(default_factory=_empty, repr=False)
+    terminals: Mapping[tuple[int, int], tuple[LinkParams, QkdParams]] = field(default_factory=_empty, repr=False)
+
+    @property
+    def has_key_model(self) -> bool:
+        """True when the scenario describes the optical link and the protocol."""
+        return self.link is not None and self.qkd is not None
+
+    def terminal(self, satellite: int, station: int) -> tuple[LinkParams, QkdParams]:
+        """``(LinkParams, QkdParams)`` of a satellite-station pair, by their indices.
+
+        Checked when the scenario was built; raises ValueError when the scenario has no
+        ``[link]`` and ``[qkd]`` tables."""
+        if not self.has_key_model:
+            raise ValueError(f"{self.source}: no [link] and [qkd] tables, so no terminal parameters")
+        return self.terminals[self.satellites[satellite].spec_index, station]
+
+    @property
+    def cost(self) -> float | None:
+        """Sum of the satellites' ``unit_cost`` (None when no satellite states one)."""
+        costs = [s.unit_cost for s in self.satellites if s.unit_cost is not None]
+        return float(sum(costs)) if costs else None
+
+    @property
+    def timebase(self) -> TimeBase:
+        """The scenario's time base, starting at ``start``."""
+        return TimeBase(parse_utc(self.start))
+
+    @property
+    def duration_s(self) -> float:
+        """Length of the span, ``end - start``, in seconds."""
+        return self.timebase.t_s(parse_utc(self.end)).item()

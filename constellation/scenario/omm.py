@@ -6,11 +6,13 @@ the file, the record and the key.
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import io
 import json
 import math
 import re
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
 from sgp4 import omm
@@ -94,8 +96,6 @@ def _json_records(text: str, path: Path):
 
 
 def _csv_records(text: str, path: Path):
-    import csv
-
     reader = omm.parse_csv(io.StringIO(text))
     try:
         return [(f"line {reader.line_num}", row) for row in reader]
@@ -104,8 +104,6 @@ def _csv_records(text: str, path: Path):
 
 
 def _xml_records(text: str, path: Path):
-    import xml.etree.ElementTree as ET
-
     try:
         return [(f"segment {i}", fields)
                 for i, fields in enumerate(omm.parse_xml(io.StringIO(text)), start=1)]

@@ -1,4 +1,8 @@
-"""User-supplied channels: a loss profile CSV (``t_s,loss_db``) and a ``[qkd]`` TOML file."""
+"""User-supplied channels: a loss profile CSV (``t_s,loss_db``) and a ``[qkd]`` TOML file.
+
+Both are checked here, at the edge, into InputError lines naming the file: the key kernel
+(:func:`constellation.key.decoy_bb84.key_for_profile`) gets only valid arrays and settings.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +14,8 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import Described, InputError, decode_utf8, toml_error
+from .terminal_params import QkdParams
+from .terminals import qkd_params
 
 
 def read_loss_profile(path) -> tuple[np.ndarray, np.ndarray]:
@@ -66,10 +72,10 @@ def read_loss_profile(path) -> tuple[np.ndarray, np.ndarray]:
     return np.array(losses), slot
 
 
-def read_qkd_file(path):
-    """QkdParams from a TOML file holding a ``[qkd]`` table (``preset`` allowed)."""
-    from .terminals import qkd_params
+def read_qkd_file(path) -> QkdParams:
+    """QkdParams from a TOML file holding a ``[qkd]`` table (``preset`` allowed).
 
+    Every problem, a bad parameter included, is an InputError naming the file."""
     path = Path(path)
     try:
         raw = path.read_bytes()

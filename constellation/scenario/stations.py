@@ -1,7 +1,7 @@
 """Ground stations: the :class:`Station` record and the built-in catalogue.
 
 Coordinates are WGS84 geodetic. Each catalogue entry cites where its numbers come from
-(see also ``shared/reference/facts.md`` section 7). Entries marked *approximate* are
+(see also ``docs/references.md`` §7). Entries marked *approximate* are
 town or campus coordinates for portable ground stations whose exact sites are not
 published; they are good to ~10 km, which moves pass times by ~1 s.
 """
@@ -79,13 +79,13 @@ _CATALOGUE: dict[str, tuple[float, float, float, float | None, str]] = {
     # coordinates, ~100 kg portable receiver.
     "Jinan": (36.651, 117.120, 50.0, None, "approximate: city of Jinan"),
     "Hefei": (31.839, 117.264, 30.0, None, "approximate: USTC campus, Hefei"),
-    "Beijing": (39.90, 116.40, 50.0, None, "approximate: Beijing centre (facts.md 6)"),
+    "Beijing": (39.90, 116.40, 50.0, None, "approximate: Beijing centre (docs/references.md §6)"),
     # ILRS site log 7839 GRZL, Graz Lustbuehel; 0.5 m receive telescope.
     "Graz": (47.0671, 15.4933, 539.4, 0.5, "ILRS site log 7839 GRZL"),
     # Videoconference endpoint of Liao 2018 (Austrian Academy of Sciences), not an OGS.
     "Vienna": (48.2087, 16.3772, 180.0, None, "approximate: Austrian Academy of Sciences"),
     # INASAN Zvenigorod observatory, Moscow region; station of the China-Russia link is
-    # recalled, not confirmed (facts.md 5).
+    # recalled, not confirmed (docs/references.md §5).
     "Zvenigorod": (55.70, 36.76, 200.0, None, "approximate: INASAN Zvenigorod"),
     # Jinan-1 portable receiver on the Engineering building, Stellenbosch University.
     "Stellenbosch": (-33.93, 18.86, 110.0, None, "approximate: Stellenbosch University"),

@@ -1,0 +1,370 @@
+"""The scenario file's schema: pydantic models of every TOML table, with their types and ranges.
+
+:class:`ScenarioFile` is the whole file; each ``*Spec`` is one table (``[scenario]``,
+``[[satellites]]``, ``[[stations]]``, ``[constraints]``, ``[[links]]``, ``[[fibre]]``,
+``[[cities]]``, ``[network]``, ``[coverage]``) and the sizing tables (``[[designs]]``,
+``[targets]``, ``[sweep]``; what a design family means is told in
+:mod:`constellation.sizing.designs`, which expands them). Models are strict (an unknown key
+is an error) and frozen. A validator's ``ValueError`` says what was expected;
+:mod:`constellation.scenario.messages` turns a ``ValidationError`` into the one-line
+InputError, and :mod:`constellation.scenario.build` checks what spans tables (names,
+references, files). ``[link]`` and ``[qkd]`` stay plain tables here: presets and overrides
+merge before :mod:`constellation.scenario.terminal_params` checks them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from ..core import orbits
+
+__all__ = ["CitySpec", "ConstraintsSpec", "CoverageSpec", "DesignSpec", "FAMILY_KEYS", "FibreSpec", "LinkSpec",
+           "NetworkSpec", "RegionTarget", "SatelliteSpec", "ScenarioFile", "ScenarioSection", "StationSpec",
+           "StationTarget", "SweepSpec", "TargetsSpec", "grid_choices"]
+
+Latitude = Annotated[float, Field(ge=-90.0, le=90.0)]
+Longitude = Annotated[float, Field(ge=-180.0, le=360.0)]
+Probability = Annotated[float, Field(ge=0.0, le=1.0)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ScenarioSection(_Strict):
+    """``[scenario]``: name and time span (UTC, ``end`` after ``start``)."""
+
+    name: str = Field(min_length=1)
+    start: dt.datetime
+    end: dt.datetime
+    description: str = ""
+
+    @field_validator("start", "end")
+    @classmethod
+    def _utc(cls, value: dt.datetime) -> dt.datetime:
+        if value.tzinfo is None:
+            raise ValueError("an RFC 3339 UTC datetime such as 2016-12-19T00:00:00Z (zone missing)")
+        return value.astimezone(dt.timezone.utc)
+
+    @model_validator(mode="after")
+    def _ordered(self):
+        if self.end <= self.start:
+            raise ValueError(f"end after start ({self.start.isoformat()})")
+        return self
+
+
+class SatelliteSpec(_Strict):
+    """One ``[[satellites]]`` entry: exactly one source of elements, and optional terminal overrides."""
+
+    name: str | None = None
+    tle: list[str] | None = None
+    tle_file: str | None = None
+    omm_file: str | None = None
+    altitude_km: Annotated[float, Field(gt=100.0, lt=400000.0)] | None = None
+    semi_major_axis_km: Annotated[float, Field(gt=6478.0, lt=500000.0)] | None = None
+    eccentricity: Annotated[float, Field(ge=0.0, lt=1.0)] = 0.0
+    inclination_deg: Annotated[float, Field(ge=0.0, le=180.0)] | None = None
+    raan_deg: float = 0.0
+    argp_deg: float = 0.0
+    mean_anomaly_deg: float = 0.0
+    epoch: dt.datetime | None = None
+    bstar: float = 0.0
+    ltan: str | None = None
+    walker: Literal["delta", "star"] | None = None
+    total: Annotated[int, Field(ge=1, le=100000)] | None = None
+    planes: Annotated[int, Field(ge=1)] | None = None
+    phasing: Annotated[int, Field(ge=0)] = 0
+    geo_longitude_deg: Annotated[float, Field(ge=-180.0, le=360.0)] | None = None
+    unit_cost: Annotated[float, Field(ge=0.0)] | None = None
+    link: dict[str, Any] | None = None
+    qkd: dict[str, Any] | None = None
+
+    @field_validator("epoch")
+    @classmethod
+    def _utc(cls, value):
+        if value is not None and value.tzinfo is None:
+            raise ValueError("an RFC 3339 UTC datetime such as 2016-12-19T00:00:00Z (zone missing)")
+        return value.astimezone(dt.timezone.utc) if value is not None else None
+
+    @property
+    def kind(self) -> str:
+        kinds = [k for k, present in (
+            ("tle", self.tle is not None), ("tle_file", self.tle_file is not None),
+            ("omm_file", self.omm_file is not None), ("walker", self.walker is not None),
+            ("ltan", self.ltan is not None), ("geo", self.geo_longitude_deg is not None)) if present]
+        if not kinds and (self.altitude_km is not None or self.semi_major_axis_km is not None):
+            kinds = ["elements"]
+        if len(kinds) != 1:
+            raise ValueError(
+                "exactly one of tle, tle_file, omm_file, walker, ltan, geo_longitude_deg or classical elements "
+                f"(altitude_km/semi_major_axis_km + inclination_deg); found {kinds or 'none'}")
+        return kinds[0]
+
+    @model_validator(mode="after")
+    def _complete(self):
+        kind = self.kind
+        if kind in ("elements", "walker") and self.inclination_deg is None:
+            raise ValueError(f"inclination_deg for a {kind} satellite")
+        if kind in ("elements", "walker", "ltan") and (self.altitude_km is None) == (self.semi_major_axis_km is None) and kind != "walker":
+            raise ValueError("exactly one of altitude_km or semi_major_axis_km")
+        if kind in ("walker", "ltan") and self.altitude_km is None:
+            raise ValueError(f"altitude_km for a {kind} satellite")
+        if kind == "walker":
+            if self.total is None or self.planes is None:
+                raise ValueError("total and planes for a walker pattern")
+            if self.total % self.planes:
+                raise ValueError(f"total divisible by planes, found total={self.total}, planes={self.planes}")
+            if self.phasing >= self.planes:
+                raise ValueError(f"phasing in 0..{self.planes - 1}, found {self.phasing}")
+        if kind == "tle" and len(self.tle) not in (2, 3):
+            raise ValueError(f"tle = [line1, line2] (or [name, line1, line2]), found {len(self.tle)} lines")
+        if kind == "ltan":
+            orbits.parse_local_time_hours(self.ltan)
+        return self
+
+
+class StationSpec(_Strict):
+    """One ``[[stations]]`` entry: a built-in site by name, or a position; mask and receiver."""
+
+    name: str = Field(min_length=1)
+    latitude_deg: Latitude | None = None
+    longitude_deg: Longitude | None = None
+    elevation_m: Annotated[float, Field(ge=-500.0, le=9000.0)] | None = None
+    min_elevation_deg: Annotated[float, Field(ge=0.0, lt=90.0)] | None = None
+    horizon_mask: list[tuple[float, Annotated[float, Field(ge=-5.0, lt=90.0)]]] | None = None
+    aperture_m: Annotated[float, Field(gt=0.0, le=50.0)] | None = None
+    telescopes: Annotated[int, Field(ge=0, le=100)] = 1
+    clear_sky_probability: Probability | Annotated[list[Probability], Field(min_length=12, max_length=12)] | None = None
+
+    @model_validator(mode="after")
+    def _position(self):
+        if (self.latitude_deg is None) != (self.longitude_deg is None):
+            raise ValueError("both latitude_deg and longitude_deg (or neither, for a built-in station)")
+        return self
+
+
+class ConstraintsSpec(_Strict):
+    """``[constraints]``: conditions of a QKD window."""
+
+    station_sun_max_elevation_deg: Annotated[float, Field(ge=-90.0, le=90.0)] | None = None
+    satellite_sunlit: bool | None = None
+    max_range_km: Annotated[float, Field(gt=0.0)] | None = None
+
+
+class LinkSpec(_Strict):
+    """One ``[[links]]`` entry: a station (or city) pair that wants key."""
+
+    a: str = Field(min_length=1)
+    b: str = Field(min_length=1)
+    required_key_bits_per_day: Annotated[float, Field(ge=0.0)] | None = None
+    max_latency_h: Annotated[float, Field(gt=0.0)] | None = None
+
+    @model_validator(mode="after")
+    def _distinct(self):
+        if self.a == self.b:
+            raise ValueError(f"two different ends, found {self.a!r} twice")
+        return self
+
+
+class FibreSpec(_Strict):
+    """One ``[[fibre]]`` entry: a ground QKD link between a city and a station."""
+
+    a: str = Field(min_length=1)
+    b: str = Field(min_length=1)
+    key_rate_bps: Annotated[float, Field(gt=0.0)]
+
+
+class CitySpec(_Strict):
+    """One ``[[cities]]`` entry: a built-in site by name, or a position."""
+
+    name: str = Field(min_length=1)
+    latitude_deg: Latitude | None = None
+    longitude_deg: Longitude | None = None
+
+
+class NetworkSpec(_Strict):
+    """``[network]``: satellite terminals, key store and weather runs."""
+
+    satellite_terminals: Annotated[int, Field(ge=1)] | None = None
+    key_store_bits: Annotated[float, Field(gt=0.0)] | None = None
+    weather_runs: Annotated[int, Field(ge=1, le=100000)] = 1000
+    seed: int = 0
+
+
+class CoverageSpec(_Strict):
+    """``[coverage]``: the grid (global, stations or a region) and how coverage is sampled."""
+
+    grid: Literal["global", "stations", "region"] = "global"
+    region: list[tuple[Longitude, Latitude]] | None = None
+    grid_deg: Annotated[float, Field(ge=0.1, le=30.0)] = 2.0
+    min_elevation_deg: Annotated[float, Field(ge=0.0, lt=90.0)] = 20.0
+    step_s: Annotated[float, Field(ge=1.0, le=3600.0)] = 60.0
+    k: Annotated[int, Field(ge=1, le=100)] = 1
+    night_only: bool = False
+
+    @model_validator(mode="after")
+    def _region(self):
+        if (self.grid == "region") != (self.region is not None):
+            raise ValueError('grid = "region" together with region = [[lon_deg, lat_deg], ...] (3 points at least)')
+        if self.region is not None and len(self.region) < 3:
+            raise ValueError(f"a region of 3 points at least, found {len(self.region)}")
+        return self
+
+
+# --- sizing: [[designs]], [targets], [sweep] --------------------------------------------
+
+Count = Annotated[int, Field(ge=1, le=10000)]
+Altitude = Annotated[float, Field(gt=150.0, lt=400000.0)]
+Inclination = Annotated[float, Field(ge=0.0, le=180.0)]
+
+# The parameters each family takes (beyond name, family, costs, link and qkd).
+FAMILY_KEYS = {
+    "sso": {"altitude_km", "planes", "sats_per_plane", "ltan"},
+    "walker": {"altitude_km", "inclination_deg", "planes", "sats_per_plane", "phasing"},
+    "meo": {"altitude_km", "inclination_deg", "planes", "sats_per_plane", "phasing"},
+    "geo": {"longitudes_deg", "count", "inclination_deg"},
+    "hybrid": {"parts"},
+}
+_REQUIRED = {
+    "sso": {"altitude_km", "planes", "sats_per_plane", "ltan"},
+    "walker": {"altitude_km", "inclination_deg", "planes", "sats_per_plane"},
+    "meo": {"altitude_km", "inclination_deg", "planes", "sats_per_plane"},
+    "geo": {"longitudes_deg", "count"},
+    "hybrid": {"parts"},
+}
+
+
+def grid_choices(value) -> list:
+    """The choices of a design grid parameter: a scalar as ``[value]``, a list as itself, None as ``[None]``."""
+    if value is None:
+        return [None]
+    return list(value) if isinstance(value, list) else [value]
+
+
+class DesignSpec(_Strict):
+    """One ``[[designs]]`` family."""
+
+    name: str = Field(min_length=1)
+    family: Literal["sso", "walker", "meo", "geo", "hybrid"]
+    altitude_km: Altitude | list[Altitude] | None = None
+    inclination_deg: Inclination | list[Inclination] | None = None
+    planes: Count | list[Count] | None = None
+    sats_per_plane: Count | list[Count] | None = None
+    phasing: Annotated[int, Field(ge=0)] | list[Annotated[int, Field(ge=0)]] | None = None
+    ltan: list[str] | None = None
+    longitudes_deg: list[Annotated[float, Field(ge=-180.0, le=360.0)]] | None = None
+    count: Count | list[Count] | None = None
+    parts: list[str] | None = None
+    unit_cost: Annotated[float, Field(ge=0.0)] = 1.0
+    plane_cost: Annotated[float, Field(ge=0.0)] = 0.0
+    link: dict[str, Any] | None = None
+    qkd: dict[str, Any] | None = None
+
+    @model_validator(mode="after")
+    def _family_keys(self):
+        given = {k for k in FAMILY_KEYS["sso"] | FAMILY_KEYS["walker"] | FAMILY_KEYS["geo"] | {"parts"}
+                 if getattr(self, k) is not None}
+        allowed, required = FAMILY_KEYS[self.family], _REQUIRED[self.family]
+        extra = sorted(given - allowed)
+        if extra:
+            raise ValueError(f"only {', '.join(sorted(allowed))} for a {self.family} family "
+                             f"(found {', '.join(extra)})")
+        missing = sorted(required - given)
+        if missing:
+            raise ValueError(f"{', '.join(missing)} for a {self.family} family")
+        if self.family == "sso":
+            for text in self.ltan:
+                orbits.parse_local_time_hours(text)
+            if len(self.ltan) < max(grid_choices(self.planes)):
+                raise ValueError(f"one ltan per plane: {max(grid_choices(self.planes))} planes need "
+                                 f"{max(grid_choices(self.planes))} ltan values, found {len(self.ltan)}")
+        if self.family == "meo" and not all(2000.0 <= h <= 30000.0 for h in grid_choices(self.altitude_km)):
+            raise ValueError("altitude_km between 2,000 and 30,000 km for a meo family")
+        if self.family == "geo" and len(self.longitudes_deg) < max(grid_choices(self.count)):
+            raise ValueError(f"count <= the number of longitudes_deg ({len(self.longitudes_deg)})")
+        if self.family == "hybrid" and self.link is not None or self.family == "hybrid" and self.qkd is not None:
+            raise ValueError("link and qkd on the parts of a hybrid, not on the hybrid")
+        return self
+
+
+class StationTarget(_Strict):
+    """One ``[[targets.stations]]`` entry: coverage and revisit targets of one station."""
+
+    name: str = Field(min_length=1)
+    min_night_coverage_fraction: Annotated[float, Field(ge=0.0, le=1.0)] | None = None
+    max_revisit_h: Annotated[float, Field(gt=0.0)] | None = None
+
+
+class RegionTarget(_Strict):
+    """``[[targets.regions]]``: night coverage and revisit over a lon/lat polygon.
+
+    Evaluated on the equal-area grid inside the polygon (``grid_deg``), sampled every
+    ``step_s``, with a cone of ``min_elevation_deg`` (geometric coverage, as ``constellation
+    coverage``; stations use their QKD windows instead). Night: the scenario's
+    ``station_sun_max_elevation_deg`` (else -12 deg).
+    """
+
+    name: str = Field(min_length=1)
+    region: list[tuple[Annotated[float, Field(ge=-180.0, le=360.0)], Annotated[float, Field(ge=-90.0, le=90.0)]]] \
+        = Field(min_length=3)
+    grid_deg: Annotated[float, Field(ge=0.25, le=10.0)] = 2.0
+    step_s: Annotated[float, Field(ge=10.0, le=3600.0)] = 120.0
+    min_elevation_deg: Annotated[float, Field(ge=0.0, lt=90.0)] = 20.0
+    min_night_coverage_fraction: Annotated[float, Field(ge=0.0, le=1.0)] | None = None
+    max_revisit_h: Annotated[float, Field(gt=0.0)] | None = None
+
+
+class TargetsSpec(_Strict):
+    """``[targets]``: what a feasible design must reach.
+
+    Key and latency targets apply to every ``[[links]]`` entry (a link's own
+    ``required_key_bits_per_day`` / ``max_latency_h`` take precedence); coverage and
+    revisit targets to every station (``[[targets.stations]]`` entries take precedence).
+
+    Two latencies: ``max_latency_h`` bounds the age of the key a delivery uses (as in
+    ``network.csv``: delivery time minus the oldest key spent, which grows with the span
+    when one end gets more key than the other), ``max_delivery_gap_h`` the longest a link
+    waits for fresh key (gap between deliveries, span edges included).
+    """
+
+    min_key_bits_per_day: Annotated[float, Field(ge=0.0)] | None = None
+    min_key_bits_per_day_p10: Annotated[float, Field(ge=0.0)] | None = None
+    max_latency_h: Annotated[float, Field(gt=0.0)] | None = None
+    max_delivery_gap_h: Annotated[float, Field(gt=0.0)] | None = None
+    min_night_coverage_fraction: Annotated[float, Field(ge=0.0, le=1.0)] | None = None
+    max_revisit_h: Annotated[float, Field(gt=0.0)] | None = None
+    stations: list[StationTarget] = []
+    regions: list[RegionTarget] = []
+
+
+class SweepSpec(_Strict):
+    """``[sweep]``: how the design space is searched."""
+
+    prune: bool = True
+    prune_margin: Annotated[float, Field(ge=0.0)] = 0.5
+    # Key integrated over 5 s slots: per-pass key within 0.35 % of 1 s slots, totals within
+    # 2e-5 (64-satellite Walker, 7 stations, 7 days), 6x faster.
+    key_slot_s: Annotated[float, Field(ge=0.1, le=60.0)] = 5.0
+    batch: Annotated[int, Field(ge=1, le=10000)] | None = None
+
+
+class ScenarioFile(_Strict):
+    """A whole scenario file, every table checked for its keys, types and ranges."""
+
+    scenario: ScenarioSection
+    satellites: list[SatelliteSpec] = []
+    stations: list[StationSpec] = Field(min_length=1)
+    constraints: ConstraintsSpec = ConstraintsSpec()
+    link: dict[str, Any] | None = None
+    qkd: dict[str, Any] | None = None
+    links: list[LinkSpec] = []
+    fibre: list[FibreSpec] = []
+    cities: list[CitySpec] = []
+    network: NetworkSpec = NetworkSpec()
+    coverage: CoverageSpec | None = None
+    designs: list[DesignSpec] = []
+    targets: TargetsSpec | None = None
+    sweep: SweepSpec = SweepSpec()
