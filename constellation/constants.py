@@ -21,3 +21,9 @@ EARTH_MEAN_RADIUS_KM = 6371.0088
 SUN_SYNC_RAAN_RATE_RAD_S = 2.0 * 3.141592653589793 / (365.2421897 * 86400.0)
 
 DAY_S = 86400.0
+
+# Work sizes that bound memory (the budget in core/budget.py estimates with the same numbers).
+# Pass finding propagates at most this many coarse states (satellite x sample) at once.
+PASS_CHUNK_STATES = 2_000_000
+# Coverage propagates and tests at most this many satellite states at once.
+COVERAGE_CHUNK_STATES = 60_000

@@ -9,11 +9,11 @@ API
 ``site_distance_km(a, b)``
     The same for two objects with ``latitude_deg`` / ``longitude_deg`` (e.g. ``Station``).
 ``great_circle_distance_km(...)``
-    Haversine on a sphere of the IUGG mean radius (6,371.0088 km): an independent,
-    cruder cross-check (within ~0.5 % of the geodesic).
+    Haversine on a sphere of the IUGG mean radius (``constants.EARTH_MEAN_RADIUS_KM``,
+    6,371.0088 km): an independent, cruder cross-check (within ~0.5 % of the geodesic).
 
 Heights are ignored: the distance is measured on the ellipsoid surface, as published
-link lengths are (Xinglong-Graz 7,641 km geodesic, 7,621 km on a sphere; facts.md 3).
+link lengths are (Xinglong-Graz 7,641 km geodesic, 7,621 km on a sphere; docs/references.md §3).
 
 >>> round(geodesic_distance_km(40.39587, 117.57746, 47.0671, 15.4933), 1)
 7641.3
@@ -23,9 +23,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..constants import WGS84_A_KM, WGS84_F
-
-MEAN_EARTH_RADIUS_KM = 6371.0088  # IUGG R1 = (2a + b) / 3 for WGS84
+from ..constants import EARTH_MEAN_RADIUS_KM, WGS84_A_KM, WGS84_F
 
 
 def _geodesic():
@@ -66,7 +64,7 @@ def site_distance_km(a, b) -> float:
     return float(geodesic_distance_km(a.latitude_deg, a.longitude_deg, b.latitude_deg, b.longitude_deg))
 
 
-def great_circle_distance_km(lat1_deg, lon1_deg, lat2_deg, lon2_deg, radius_km: float = MEAN_EARTH_RADIUS_KM):
+def great_circle_distance_km(lat1_deg, lon1_deg, lat2_deg, lon2_deg, radius_km: float = EARTH_MEAN_RADIUS_KM):
     """Haversine distance (km) on a sphere of ``radius_km``; arrays broadcast."""
     p1, l1, p2, l2 = (np.radians(np.asarray(v, dtype=float)) for v in (lat1_deg, lon1_deg, lat2_deg, lon2_deg))
     h = np.sin((p2 - p1) / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin((l2 - l1) / 2) ** 2

@@ -1,0 +1,80 @@
+"""Key network: station scheduling, trusted-relay key between station pairs, fibre tails, weather.
+
+Times are ``t_s`` (seconds since the scenario start), key in bits. Stations and satellites
+are indices (the PassTable's); links, cities and fibre are named in :mod:`.plan`. This
+docstring states the model once; the modules below point here.
+
+Modules, in the order data flows through them
+----------------------------------------------
+``contacts``
+    ``contacts_from_passes(table, key_bits) -> Contacts``: the passes with a QKD window
+    and positive key (``key_bits`` aligned with the table, e.g. ``PassKeys.key_bits``).
+    ``make_contacts(satellite, station, start_s, end_s, key_bits, pass_index=None)``.
+``schedule``
+    ``schedule(contacts, telescopes=1, satellite_terminals=None) -> Schedule``.
+    ``schedule_fcfs(...) -> ndarray``: the baseline (earliest window start first).
+    ``max_concurrency(start_s, end_s, group, n_groups) -> ndarray``: for checks.
+``relay``
+    ``relay_key(contacts, chosen, link_pairs, duration_s, ...) -> RelayResult``: clear sky,
+    with every delivery, its latency, the limiting side and the per-satellite ledger.
+``weather``
+    ``station_nights(contacts, longitude_deg, clear_sky_probability, start_utc)``:
+    the station-night of every contact and each night's clear-sky probability.
+    ``relay_weather(..., night_id, night_probability, runs=1000, seed=0) -> WeatherResult``.
+    ``expected_pair_relay_bits(key_a_bits, key_b_bits, p_a, p_b)``: analytic mean.
+``plan``
+    ``plan_network(contacts, stations, links, duration_s, ...) -> NetworkPlan``: everything
+    at once, then ``link_rows(plan)`` and ``timeline_rows(plan)`` for tables.
+
+Rules (the model, stated once)
+------------------------------
+Scheduling. A contact occupies its station's telescope and (optionally) the satellite's
+terminal over its QKD window ``[start_s, end_s)``; windows that only touch do not
+conflict. The objective is the total key of the chosen contacts. With one telescope per
+station and no satellite limit the stations are independent and each is solved exactly
+by weighted interval scheduling (sort by end, O(n log n) dynamic programme). Otherwise
+(several telescopes, or ``satellite_terminals``) three feasible schedules are built by
+accepting contacts in a priority order when every resource still has room, and the best
+is kept: (1) the per-station exact optimum, in key order, then the rest in key order;
+(2) all contacts in key order; (3) first-come-first-served. So the result is never
+worse than the FCFS baseline.
+
+Relay (Liao et al. 2018 PRL 120:030501). Each satellite keeps one pool per station of
+unspent key shared with it. Events are the scheduled contacts at link stations, in order
+of window end (key is ready when the window closes). At a contact of satellite S with
+station X, the new key joins pool X, and every link (X, Y) takes
+``d = min(pool X share, pool Y)`` bits: the satellite announces the XOR of d bits from
+each pool, so d bits leave pool X and d leave pool Y. Links at X compete for pool X by
+weighted water-filling (max-min fair in proportion to their weights, each capped by
+its own partner pool); delivering at every contact is chronological, first come first
+served between contacts, with no look-ahead. Pools are spent oldest key first. Key left
+over stays in the pool; with a finite ``key_store_bits`` the satellite keeps only what
+fits (its total over pools is capped) and the rest of the new key is discarded
+(``overflow_bits``). Ledger per satellite, exact up to rounding:
+``acquired = 2 * relayed + remaining + overflow``. No key is created, spent twice or
+negative. Latency of a delivery = its time minus the window end of the oldest
+contributing contact. The limiting station of a link is the end whose shared key ran
+out: the one with less key left unspent at the end on the satellites that delivered to
+the link (ties: the end whose share was emptied at more of the delivered bits; no
+delivery: the end that acquired less key).
+
+Links and weights (``plan_network``). A link weighs its ``required_key_bits_per_day``;
+links without a demand weigh as the mean stated demand (all 1 when none is stated).
+Links whose ends reach the same two gateway stations form one relay channel of the
+summed weight, and split its key in proportion to their weights.
+
+Fibre. A link endpoint that is a city (not a satellite station) reaches the network
+through one ``Fibre(city, station, key_rate_bps)`` tail (the fastest if several; one
+hop; fibre between two satellite stations is not used). The end-to-end key by time t
+is ``min(R(t), rate * t)`` over the link's relayed key R and each of its tails (key is
+storable at the trusted gateway), evaluated at day boundaries. A link whose two ends
+share a gateway is fibre only. Stations in no link take no part in the relay.
+
+Weather. One Bernoulli cloud state per station per local night (noon to noon in local
+mean solar time); a cloudy night loses the key of all that station's contacts that
+night. The schedule is fixed in advance (clouds are not forecast). ``runs`` seeded
+realisations give the expected key per day, its standard error and the 10th percentile
+(P10) over runs; latency and limiting station come from the clear-sky relay.
+
+Errors: every function here raises ``ValueError`` (the scenario has checked user input).
+"""

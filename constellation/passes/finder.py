@@ -3,16 +3,17 @@
 Algorithm (state kept as numpy arrays throughout):
 
 1. Propagate every satellite on a coarse grid (``step_s``, default 120 s) with one
-   ``SatrecArray`` call per chunk of satellites.
+   ``SatrecArray`` call per chunk of satellites (at most ``PASS_CHUNK_STATES`` coarse
+   states at once, :mod:`constellation.constants`).
 2. For each station, take ``h = sin(elevation)``. Every visibility interval contains a
    maximum of ``h``; samples that are local maxima are candidates. A candidate whose
    ``h`` could not reach the mask within one step is pruned: ``|dh/dt| <= |v| / range``.
 3. Between samples, states come from quintic Hermite interpolation of the SGP4 positions
    and velocities and J2 accelerations (< 0.5 m at 120 s for LEO; see
-   ``propagation.Track``), so refinement
-   costs no more SGP4 calls. Culminations are refined with a batched bracketed root
-   search on ``dh/dt``, then AOS/LOS on ``h - sin(mask)`` inside
-   brackets taken from the coarse samples, and the closest approach on the range rate.
+   ``core.propagation.Track``), so refinement costs no more SGP4 calls. Culminations are
+   refined with a batched bracketed root search on ``dh/dt``, then AOS/LOS on
+   ``h - sin(mask)`` inside brackets taken from the coarse samples, and the closest
+   approach on the range rate.
    A pass already in progress at the start or end of the span is cut there and flagged.
 4. Horizon masks (elevation varying with azimuth) are resolved by sampling each pass at
    ``mask_step_s`` and refining every crossing.
@@ -22,93 +23,32 @@ Algorithm (state kept as numpy arrays throughout):
    than 12 h (a geostationary satellite never sets) is first cut at each local mean solar
    noon of its station, so every night has its own row and window.
 
-All times are ``t_s``: seconds since the TimeBase start (TAI scale).
+All times are ``t_s``: seconds since the TimeBase start (TAI scale). The result is a
+:class:`~constellation.passes.table.PassTable`.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 import numpy as np
 
+from ..constants import DAY_S, PASS_CHUNK_STATES
 from ..core import geometry
 from ..core.propagation import Propagator, Track
 from ..core.rootfind import illinois
+from ..core.sun import SunTrack
 from ..scenario.model import Constraints
 from ..scenario.stations import Station
+from .table import PassTable
 
 # Root tolerances. Rise, set and window edges: 1 ms. Culmination and closest approach sit
 # where the function is flat: 10 ms there moves range by < 1 cm and elevation by < 1e-5 deg
 # except within a degree of the zenith (up to ~0.01 deg there).
 _XTOL_S = 1e-3
 _XTOL_EXTREMUM_S = 1e-2
-DAY_S = 86400.0
 # Passes longer than this are cut at local noon, one row (and QKD window) per night.
 LONG_PASS_S = 43200.0
 _SUN_STEP_S = 20.0
 _BELOW = -2.0  # sin(elevation) assigned to samples SGP4 could not compute
-
-
-@dataclass
-class PassTable:
-    """One row per pass; every column is an ndarray of length ``n_pass``.
-
-    Times are seconds since the time base start; ``window_*`` are NaN-free: a pass with
-    no window has ``has_window`` False and ``window_start_s == window_end_s == aos_s``.
-    """
-
-    satellite: np.ndarray
-    station: np.ndarray
-    aos_s: np.ndarray
-    culmination_s: np.ndarray
-    tca_s: np.ndarray
-    los_s: np.ndarray
-    max_elevation_deg: np.ndarray
-    min_range_km: np.ndarray
-    aos_partial: np.ndarray
-    los_partial: np.ndarray
-    window_start_s: np.ndarray
-    window_end_s: np.ndarray
-    has_window: np.ndarray
-    satellite_names: list[str] = field(default_factory=list)
-    station_names: list[str] = field(default_factory=list)
-    sgp4_error_samples: np.ndarray | None = None
-
-    def __len__(self) -> int:
-        return int(self.aos_s.size)
-
-    @property
-    def duration_s(self) -> np.ndarray:
-        return self.los_s - self.aos_s
-
-    @property
-    def window_s(self) -> np.ndarray:
-        return np.where(self.has_window, self.window_end_s - self.window_start_s, 0.0)
-
-    def rows(self, timebase) -> list[dict]:
-        """Rows for tables: UTC text with ``Z``, no NaN (missing window -> None)."""
-        iso = {name: timebase.utc_iso(getattr(self, name)) for name in
-               ("aos_s", "culmination_s", "tca_s", "los_s", "window_start_s", "window_end_s")}
-        rows = []
-        for k in range(len(self)):
-            window = bool(self.has_window[k])
-            rows.append({
-                "satellite": self.satellite_names[self.satellite[k]],
-                "station": self.station_names[self.station[k]],
-                "aos_utc": iso["aos_s"][k],
-                "culmination_utc": iso["culmination_s"][k],
-                "tca_utc": iso["tca_s"][k],
-                "los_utc": iso["los_s"][k],
-                "duration_s": round(float(self.duration_s[k]), 3),
-                "max_elevation_deg": round(float(self.max_elevation_deg[k]), 4),
-                "min_range_km": round(float(self.min_range_km[k]), 3),
-                "aos_partial": bool(self.aos_partial[k]),
-                "los_partial": bool(self.los_partial[k]),
-                "window_start_utc": iso["window_start_s"][k] if window else None,
-                "window_end_utc": iso["window_end_s"][k] if window else None,
-                "window_s": round(float(self.window_s[k]), 3),
-            })
-        return rows
 
 
 def default_step_s(satrecs) -> float:
@@ -131,7 +71,7 @@ def default_step_s(satrecs) -> float:
 
 def find_passes(propagator: Propagator, stations: list[Station], duration_s: float,
                 constraints: Constraints = Constraints(), *, satellite_names=None,
-                step_s: float | None = None, sun=None, chunk_states: int = 2_000_000,
+                step_s: float | None = None, sun=None, chunk_states: int = PASS_CHUNK_STATES,
                 mask_step_s: float = 1.0, window_step_s: float = 30.0) -> PassTable:
     """Find every pass of every satellite over every station in ``[0, duration_s]``.
 
@@ -156,8 +96,6 @@ def find_passes(propagator: Propagator, stations: list[Station], duration_s: flo
     grid = np.append(grid, duration_s) if grid.size == 0 or grid[-1] < duration_s else grid
     needs_sun = constraints.station_sun_max_elevation_deg is not None or constraints.satellite_sunlit is not None
     if needs_sun and sun is None:
-        from ..core.sun import SunTrack
-
         sun = SunTrack(propagator.timebase, 0.0, duration_s)
     geo = _StationGeometry(stations)
     if needs_sun:
@@ -287,23 +225,45 @@ def _coarse_candidates(states, geo):
 
 
 def _passes_in_chunk(track, geo, states, duration_s):
-    grid = states.t_s
-    n_t = grid.size
+    """Passes of the chunk's satellites over every station: a dict of columns, or None.
+
+    Sampled maxima of the elevation are refined into culminations; those above the mask are
+    kept, several culminations of one pass merged into the highest, then the rise and set
+    are found between the coarse samples around them.
+    """
     found = _coarse_candidates(states, geo)
     if not found:
         return None
-    station, sat_local, i_max, lb, nb = (np.concatenate(parts) for parts in zip(*found))
-    sat = sat_local
-    up, pos = geo.up[station], geo.position_km[station]
+    station, sat, i_max, lb, nb = (np.concatenate(parts) for parts in zip(*found))
+    culm, h_max, ok = _culminations(track, geo, states, sat, station, i_max)
+    keep = ok & (h_max > geo.sin_lowest[station])
+    sat, station, culm, h_max, i_max, lb, nb = (a[keep] for a in (sat, station, culm, h_max, i_max, lb, nb))
+    if sat.size == 0:
+        return None
+    j, k = _rise_set_samples(states.t_s, culm, i_max, lb, nb)
+    best = _highest_culmination(sat, station, j, h_max)
+    sat, station, culm, h_max, j, k = (a[best] for a in (sat, station, culm, h_max, j, k))
+    aos, los = _rise_and_set(track, geo, states.t_s, sat, station, culm, j, k, duration_s)
+    return dict(satellite=sat, station=station, aos_s=aos, culmination_s=culm, los_s=los,
+                h_max=h_max, aos_partial=j < 0, los_partial=k >= states.t_s.size)
 
-    # Culmination: root of dh/dt in [t_{i-1}, t_{i+1}], or a span edge.
-    # The sampled derivative at i_max says on which side of the sample the maximum lies.
-    rate_mid = _rate_from(states, sat_local, i_max, pos, up)
+
+def _culminations(track, geo, states, sat, station, i_max):
+    """Culmination near each sampled maximum ``i_max``: ``(t_s, sin(elevation), ok)``.
+
+    The root of dh/dt in [t_{i-1}, t_{i+1}], or a span edge; the sampled derivative at
+    ``i_max`` says on which side of the sample the maximum lies. ``ok`` is False where the
+    track could not be evaluated.
+    """
+    grid = states.t_s
+    n_t = grid.size
+    up, pos = geo.up[station], geo.position_km[station]
+    rate_mid = _rate_from(states, sat, i_max, pos, up)
     lo_i = np.where(rate_mid > 0.0, i_max, np.maximum(i_max - 1, 0))
     hi_i = np.where(rate_mid > 0.0, np.minimum(i_max + 1, n_t - 1), i_max)
     t_lo, t_hi = grid[lo_i], grid[hi_i]
-    rate_lo = _rate_from(states, sat_local, lo_i, pos, up)
-    rate_hi = _rate_from(states, sat_local, hi_i, pos, up)
+    rate_lo = _rate_from(states, sat, lo_i, pos, up)
+    rate_hi = _rate_from(states, sat, hi_i, pos, up)
     culm = grid[i_max].copy()
     at_start = rate_lo <= 0.0
     at_end = (rate_hi >= 0.0) & ~at_start
@@ -323,23 +283,39 @@ def _passes_in_chunk(track, geo, states, duration_s):
                                rate_lo[inner], rate_hi[inner], _XTOL_EXTREMUM_S)
     rr, vv, ok = seg.at(np.arange(sat.size), culm)
     h_max, _ = geometry.sin_elevation_and_rate(rr, vv, pos, up)
-    keep = ok & (h_max > geo.sin_lowest[station])
-    sat, station, culm, h_max, i_max, lb, nb = (a[keep] for a in (sat, station, culm, h_max, i_max, lb, nb))
-    if sat.size == 0:
-        return None
-    # AOS/LOS brackets from the coarse samples around the culmination.
-    rows = np.arange(sat.size)
+    return culm, h_max, ok
+
+
+def _rise_set_samples(grid, culm, i_max, lb, nb):
+    """The AOS/LOS brackets from the coarse samples around each culmination: ``(j, k)``, the
+    last sample below the mask before it and the first after it (-1 / n_t: none)."""
+    rows = np.arange(culm.size)
     j = lb[rows, (np.searchsorted(grid, culm, side="right") - 1 >= i_max).astype(int)].astype(np.int64)
     k = nb[rows, (np.searchsorted(grid, culm, side="left") > i_max).astype(int)].astype(np.int64)
-    # One pass can have several culminations (the elevation dips without setting): merge.
+    return j, k
+
+
+def _highest_culmination(sat, station, j, h_max):
+    """Index of the highest culmination of each pass, passes in (satellite, station, j) order.
+
+    One pass can have several culminations (the elevation dips without setting); they share
+    the pass's last sample below the mask before it, ``j``.
+    """
     key = np.stack([sat, station, j], axis=1)
     _, first_of, inverse = np.unique(key, axis=0, return_index=True, return_inverse=True)
     inverse = inverse.ravel()
     best = np.full(first_of.size, -1)
     order = np.lexsort((-h_max, inverse))
     best[inverse[order[::-1]]] = order[::-1]
-    sel = best
-    sat, station, culm, h_max, j, k = (a[sel] for a in (sat, station, culm, h_max, j, k))
+    return best
+
+
+def _rise_and_set(track, geo, grid, sat, station, culm, j, k, duration_s):
+    """AOS and LOS (s) of each pass: roots of ``sin(el) - sin(mask)`` between the coarse
+    samples ``j``, ``j + 1`` (or the culmination) and ``k - 1`` (or the culmination), ``k``.
+    A pass in progress at the start (``j < 0``) rises at 0, one at the end (``k >= n_t``)
+    sets at ``duration_s``."""
+    n_t = grid.size
     up, pos = geo.up[station], geo.position_km[station]
     sin_thr = geo.sin_lowest[station]
 
@@ -349,20 +325,17 @@ def _passes_in_chunk(track, geo, states, duration_s):
         hh, _ = geometry.sin_elevation_and_rate(rr, rr, pos[w], up[w])
         return np.where(ok, hh - sin_thr[w], -1.0)
 
-    aos_partial = j < 0
-    los_partial = k >= n_t
     aos = np.zeros(sat.size)
     los = np.full(sat.size, float(duration_s))
-    rise = np.flatnonzero(~aos_partial)
+    rise = np.flatnonzero(j >= 0)
     if rise.size:
-        # The last sample below the mask and the next one (or the culmination) bracket the AOS.
         lo = grid[j[rise]]
         hi = np.minimum(grid[np.minimum(j[rise] + 1, n_t - 1)], culm[rise])
         seg_rise = track.segments(sat[rise], np.minimum(j[rise], max(n_t - 2, 0)))
         every = np.arange(rise.size)
         aos[rise] = illinois(lambda q, t: f_visible(seg_rise, rise, q, t), lo, hi,
                              f_visible(seg_rise, rise, every, lo), f_visible(seg_rise, rise, every, hi), _XTOL_S)
-    fall = np.flatnonzero(~los_partial)
+    fall = np.flatnonzero(k < n_t)
     if fall.size:
         hi = grid[k[fall]]
         lo = np.maximum(grid[np.maximum(k[fall] - 1, 0)], culm[fall])
@@ -370,8 +343,7 @@ def _passes_in_chunk(track, geo, states, duration_s):
         every = np.arange(fall.size)
         los[fall] = illinois(lambda q, t: f_visible(seg_fall, fall, q, t), lo, hi,
                              f_visible(seg_fall, fall, every, lo), f_visible(seg_fall, fall, every, hi), _XTOL_S)
-    return dict(satellite=sat, station=station, aos_s=aos, culmination_s=culm, los_s=los,
-                h_max=h_max, aos_partial=aos_partial, los_partial=los_partial)
+    return aos, los
 
 
 def _seconds_of_day(utc_text: str) -> float:
