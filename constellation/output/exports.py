@@ -2,13 +2,13 @@
 
 Functions
 ---------
-ground_tracks(scenario, satellites, start_s, end_s, step_s)    sampled sub-satellite tracks
-split_antimeridian(longitude_deg, latitude_deg, valid)          track pieces that never cross +/-180
-satellite_footprints(scenario, at_s, satellites, min_elevation_deg)   caps seen above a mask
-tracks_geojson(tracks)                                          FeatureCollection of MultiLineStrings
-footprints_geojson(footprints)                                  FeatureCollection of (Multi)Polygons
+tracks_geojson(tracks, timebase)                                FeatureCollection of MultiLineStrings
+footprints_geojson(footprints, timebase)                        FeatureCollection of (Multi)Polygons
+footprints_document(scenario, at_s, min_elevation_deg, satellites)   the footprint GeoJSON of a scenario
 czml_document(scenario, passes, ...)                            list of CZML packets
 write_json(document, path)                                      atomic write
+
+What is drawn (ground tracks, footprints) is computed in :mod:`constellation.coverage.tracks`.
 
 GeoJSON follows RFC 7946: positions are ``[longitude, latitude]`` in degrees (WGS84) within
 [-180, 180] x [-90, 90], rounded to 6 decimals (0.1 m); a track crossing the antimeridian
@@ -24,251 +24,33 @@ draws a position the propagation could not give. Each satellite-station pair wit
 packet (a line of sight during each pass, AOS to LOS) and, where there are QKD windows, a
 ``qkd-window`` packet; their ``availability`` intervals are the pass table's times.
 
-Times: ``t_s`` are TAI seconds since the scenario start (see :mod:`constellation.timebase`);
+Times: ``t_s`` are TAI seconds since the scenario start (see :mod:`constellation.core.timebase`);
 CZML sample offsets are the same seconds, as Cesium's ``JulianDate`` counts them.
 """
 
 from __future__ import annotations
 
-import difflib
 import json
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from ..errors import InputError
+from ..coverage.tracks import (Footprints, GroundTracks, sample_times_s, satellite_footprints, scenario_span_s,
+                               select_satellites, split_antimeridian, usable_samples)
+from ..pipeline import propagator_for
+from .files import atomic_path
 
 __all__ = [
-    "Footprints",
-    "GroundTracks",
     "czml_document",
+    "footprints_document",
     "footprints_geojson",
-    "ground_tracks",
-    "satellite_footprints",
-    "select_satellites",
-    "split_antimeridian",
     "tracks_geojson",
-    "usable_samples",
     "write_json",
 ]
 
 _DECIMALS = 6
 _PALETTE = [(31, 119, 180), (255, 127, 14), (44, 160, 44), (214, 39, 40), (148, 103, 189),
             (140, 86, 75), (227, 119, 194), (127, 127, 127), (188, 189, 34), (23, 190, 207)]
-
-
-@dataclass
-class GroundTracks:
-    """Sub-satellite points of ``n_sat`` satellites at ``n_time`` times.
-
-    Attributes
-    ----------
-    names : list of str, length n_sat
-    t_s : ndarray, shape (n_time,)
-        Seconds since the scenario start.
-    latitude_deg, longitude_deg, height_km : ndarray, shape (n_sat, n_time)
-        WGS84 geodetic; longitude in [-180, 180). Zero where ``valid`` is False.
-    valid : ndarray of bool, shape (n_sat, n_time)
-        False where SGP4 could not compute the sample, or after the satellite decayed.
-    r_km : ndarray, shape (n_sat, n_time, 3)
-        Earth-fixed positions.
-    """
-
-    names: list
-    t_s: np.ndarray
-    latitude_deg: np.ndarray
-    longitude_deg: np.ndarray
-    height_km: np.ndarray
-    valid: np.ndarray
-    r_km: np.ndarray
-
-
-def select_satellites(scenario, satellites=None, field: str = "satellites") -> list[int]:
-    """Indices of the named (or indexed) satellites of ``scenario``; all of them for None.
-
-    Raises InputError naming the unknown satellite and the closest known name.
-    """
-    names = [s.name for s in scenario.satellites]
-    if satellites is None:
-        return list(range(len(names)))
-    if isinstance(satellites, (str, int, np.integer)):
-        satellites = [satellites]
-    chosen = []
-    for item in satellites:
-        if isinstance(item, (int, np.integer)) and 0 <= item < len(names):
-            chosen.append(int(item))
-        elif item in names:
-            chosen.append(names.index(item))
-        else:
-            close = difflib.get_close_matches(str(item), names, n=1)
-            hint = f" (did you mean {close[0]!r}?)" if close else ""
-            raise InputError(scenario.source, field, f"a satellite of the scenario{hint}", item)
-    return chosen
-
-
-_SGP4_DECAYED = 6
-
-
-def usable_samples(states) -> np.ndarray:
-    """Samples fit to show, shape ``(n_sat, n_time)``: valid, and not after a decay.
-
-    Once SGP4 reports decay (error 6) the satellite is gone, but later calls of the
-    vectorised SGP4 can again return error 0 with positions millions of km away; every
-    sample after the first decay is therefore dropped as well.
-    """
-    decayed = np.logical_or.accumulate(states.error == _SGP4_DECAYED, axis=-1)
-    return states.valid & ~decayed
-
-
-def _span(scenario, start_s, end_s, field="span"):
-    """``[start_s, end_s]`` clipped to the scenario, or InputError when empty."""
-    duration = scenario.duration_s
-    start = 0.0 if start_s is None else max(float(start_s), 0.0)
-    end = duration if end_s is None else min(float(end_s), duration)
-    if not end > start:
-        raise InputError(scenario.source, field,
-                         f"a span inside the scenario's 0..{duration:.0f} s", (start_s, end_s))
-    return start, end
-
-
-def _grid(start, end, step_s):
-    if not step_s > 0:
-        raise ValueError(f"step_s must be > 0, found {step_s}")
-    grid = np.arange(start, end, float(step_s))
-    return np.append(grid, end) if grid.size == 0 or grid[-1] < end else grid
-
-
-def ground_tracks(scenario, satellites=None, start_s: float = 0.0, end_s: float | None = None,
-                  step_s: float = 30.0) -> GroundTracks:
-    """Sample the ground tracks of ``satellites`` (names or indices; None = all).
-
-    The grid runs from ``start_s`` to ``end_s`` (default: the scenario end) every ``step_s``
-    and always includes ``end_s``; the span is clipped to the scenario.
-    """
-    from ..core.geometry import ecef_to_geodetic as subsatellite_points_of
-    from ..pipeline import propagator_for
-
-    chosen = select_satellites(scenario, satellites)
-    start, end = _span(scenario, start_s, end_s)
-    t = _grid(start, end, step_s)
-    states = propagator_for(scenario).states(t, chosen)
-    with np.errstate(divide="ignore", invalid="ignore"):  # masked samples are zeros
-        lat, lon, height = subsatellite_points_of(states.r_km)
-    valid = usable_samples(states)
-    lat, lon, height = (np.where(valid, x, 0.0) for x in (lat, lon, height))
-    lon = np.where(lon >= 180.0, lon - 360.0, lon)
-    return GroundTracks([scenario.satellites[i].name for i in chosen], t, lat, lon, height, valid,
-                        states.r_km)
-
-
-def split_antimeridian(longitude_deg, latitude_deg, valid=None) -> list[np.ndarray]:
-    """Cut a track into pieces that never cross the antimeridian nor a gap of invalid samples.
-
-    Where consecutive samples are more than 180 deg apart in longitude the track crosses
-    +/-180: the piece ends on the antimeridian at the latitude interpolated linearly in
-    (unwrapped longitude, latitude), and the next piece starts there on the other side.
-
-    Parameters
-    ----------
-    longitude_deg, latitude_deg : array_like, shape (n,)
-    valid : array_like of bool, shape (n,), optional
-        Samples to leave out (a gap ends a piece); NaN samples are left out too.
-
-    Returns
-    -------
-    list of ndarray, each shape (m, 2) with columns (longitude_deg, latitude_deg), m >= 2
-
-    Examples
-    --------
-    >>> [p.tolist() for p in split_antimeridian([170.0, -170.0], [0.0, 10.0])]
-    [[[170.0, 0.0], [180.0, 5.0]], [[-180.0, 5.0], [-170.0, 10.0]]]
-    """
-    lon = np.asarray(longitude_deg, dtype=float)
-    lat = np.asarray(latitude_deg, dtype=float)
-    ok = np.isfinite(lon) & np.isfinite(lat)
-    if valid is not None:
-        ok &= np.asarray(valid, dtype=bool)
-    lon = np.where(ok, (lon + 180.0) % 360.0 - 180.0, 0.0)
-    pieces = []
-    idx = np.flatnonzero(ok)
-    runs = np.split(idx, np.flatnonzero(np.diff(idx) > 1) + 1) if idx.size else []
-    for run in runs:
-        x, y = lon[run], lat[run]
-        dx = np.diff(x)
-        cross = np.flatnonzero(np.abs(dx) > 180.0)
-        if cross.size == 0:
-            pieces.append(np.column_stack([x, y]))
-            continue
-        # Moving east over +180 the longitude drops (dx < 0): the piece ends at +180.
-        edge = np.where(dx[cross] < 0.0, 180.0, -180.0)
-        x_next = x[cross + 1] + np.where(dx[cross] < 0.0, 360.0, -360.0)
-        f = (edge - x[cross]) / (x_next - x[cross])
-        y_edge = y[cross] + f * (y[cross + 1] - y[cross])
-        bounds = np.concatenate([[0], cross + 1, [x.size]])
-        for k in range(bounds.size - 1):
-            part = np.column_stack([x[bounds[k]:bounds[k + 1]], y[bounds[k]:bounds[k + 1]]])
-            if k > 0:
-                part = np.vstack([[-edge[k - 1], y_edge[k - 1]], part])
-            if k < cross.size:
-                part = np.vstack([part, [edge[k], y_edge[k]]])
-            pieces.append(part)
-    return [p for p in pieces if len(p) >= 2]
-
-
-@dataclass
-class Footprints:
-    """Footprints of ``n_sat`` satellites at one instant ``at_s``.
-
-    ``geometries`` are shapely (Multi)Polygons in (longitude, latitude) degrees, split at the
-    antimeridian, counter-clockwise (see :mod:`constellation.footprints`); an empty Polygon
-    for a satellite SGP4 could not compute. Sub-satellite points are geocentric, as the caps.
-    """
-
-    names: list
-    at_s: float
-    latitude_deg: np.ndarray
-    longitude_deg: np.ndarray
-    cap_angle_deg: np.ndarray
-    min_elevation_deg: float
-    geometries: list
-    valid: np.ndarray
-
-
-def satellite_footprints(scenario, at_s: float, satellites=None,
-                         min_elevation_deg: float | None = None) -> Footprints:
-    """The ground region seeing each satellite above ``min_elevation_deg`` at ``at_s``.
-
-    The cap's Earth central angle is ``arccos(R cos(el) / (R + h)) - el`` (spherical Earth,
-    :mod:`constellation.footprints`). ``min_elevation_deg`` defaults to the lowest
-    ``min_elevation_deg`` of the scenario's stations.
-    """
-    from shapely.geometry import Polygon
-
-    from ..coverage.footprints import cap_angle_rad, check_min_elevation_deg, footprints_from_positions
-
-    if min_elevation_deg is None:
-        min_elevation_deg = min(s.min_elevation_deg for s in scenario.stations)
-    el = float(check_min_elevation_deg(min_elevation_deg, scenario.source))
-    at_s = float(at_s)
-    if not 0.0 <= at_s <= scenario.duration_s:
-        raise InputError(scenario.source, "at_s", f"an instant in 0..{scenario.duration_s:.0f} s", at_s)
-    # Sampled from the start (every 5 min) so that a satellite that decayed earlier is caught.
-    grid_end = at_s if at_s > 0.0 else min(1.0, scenario.duration_s)
-    tracks = ground_tracks(scenario, satellites, 0.0, grid_end, step_s=300.0)
-    last = int(np.searchsorted(tracks.t_s, at_s))
-    r = tracks.r_km[:, last]
-    valid = tracks.valid[:, last]
-    geometries = footprints_from_positions(r[valid], el) if valid.any() else []
-    out = [Polygon()] * len(tracks.names)
-    for k, geometry in zip(np.flatnonzero(valid), geometries):
-        out[k] = geometry
-    radius = np.linalg.norm(r, axis=-1)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        lat = np.where(valid, np.degrees(np.arcsin(np.clip(r[:, 2] / radius, -1.0, 1.0))), 0.0)
-    lon = np.degrees(np.arctan2(r[:, 1], r[:, 0]))
-    cap = np.where(valid, np.degrees(cap_angle_rad(np.where(valid, radius, 1.0), np.radians(el))), 0.0)
-    return Footprints(tracks.names, at_s, lat, lon, cap, el, out, valid)
 
 
 def _round(coords):
@@ -298,7 +80,10 @@ def tracks_geojson(tracks: GroundTracks, timebase=None) -> dict:
 def footprints_geojson(footprints: Footprints, timebase=None) -> dict:
     """GeoJSON FeatureCollection with one footprint (Polygon or MultiPolygon) per satellite.
 
-    Satellites SGP4 could not compute at that instant get a feature with a ``null`` geometry.
+    Properties: ``satellite``, ``at_s`` (s since the scenario start; and ``at_utc`` with a
+    ``timebase``), ``min_elevation_deg``, ``cap_angle_deg`` (Earth central angle of the cap)
+    and ``subsatellite_lon_lat_deg`` (geocentric ``[lon, lat]``). Satellites SGP4 could not
+    compute at that instant (or that had decayed) get a feature with a ``null`` geometry.
     """
     import shapely
 
@@ -318,6 +103,21 @@ def footprints_geojson(footprints: Footprints, timebase=None) -> dict:
             body["coordinates"] = _round_nested(body["coordinates"])
         features.append({"type": "Feature", "properties": props, "geometry": body})
     return {"type": "FeatureCollection", "features": features}
+
+
+def footprints_document(scenario, at_s: float = 0.0, min_elevation_deg: float | None = None,
+                        satellites=None) -> dict:
+    """The footprints of a scenario's satellites at ``at_s`` as one GeoJSON FeatureCollection.
+
+    The one footprint schema of every command (``export footprints``, ``coverage --geojson``,
+    ``run``'s ``footprints.geojson``); see :func:`footprints_geojson` for its properties.
+    ``min_elevation_deg`` defaults to the scenario's ``[coverage] min_elevation_deg`` and,
+    without a ``[coverage]`` table, to the lowest mask of its stations.
+    """
+    if min_elevation_deg is None and scenario.coverage is not None:
+        min_elevation_deg = scenario.coverage.min_elevation_deg
+    feet = satellite_footprints(scenario, at_s, satellites, min_elevation_deg)
+    return footprints_geojson(feet, scenario.timebase)
 
 
 def _round_nested(value):
@@ -370,11 +170,9 @@ def czml_document(scenario, passes=None, *, satellites=None, start_s: float = 0.
         ``access/SAT/STATION`` and ``qkd-window/SAT/STATION`` packets.
     """
     chosen = select_satellites(scenario, satellites)
-    start, end = _span(scenario, start_s, end_s)
+    start, end = scenario_span_s(scenario, start_s, end_s)
     tb = scenario.timebase
-    t = _grid(start, end, step_s)
-    from ..pipeline import propagator_for
-
+    t = sample_times_s(start, end, step_s)
     states = propagator_for(scenario).states(t, chosen)
     usable = usable_samples(states)
 
@@ -465,19 +263,11 @@ def _access_packets(scenario, passes, available, iso):
 def write_json(document, path: str | Path) -> Path:
     """Write a GeoJSON dict or CZML packet list to ``path`` (compact JSON, no NaN); returns the path.
 
-    Written to a temporary name in the same folder, then renamed, so a reader never sees
-    half a file.
+    Written atomically (:func:`constellation.output.files.atomic_path`), so a reader never
+    sees half a file.
     """
-    import os
-
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     text = json.dumps(document, separators=(",", ":"), allow_nan=False) + "\n"
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
+    with atomic_path(path) as tmp:
         tmp.write_text(text, encoding="utf-8")
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
     return path

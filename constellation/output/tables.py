@@ -1,4 +1,4 @@
-"""Tables and summaries: CSV or JSON, written atomically (temp file + rename)."""
+"""Tables and summaries as text: CSV or JSON, sent to stdout or written atomically to a file."""
 
 from __future__ import annotations
 
@@ -6,10 +6,10 @@ import csv
 import io
 import json
 import math
-import os
 import sys
-import tempfile
 from pathlib import Path
+
+from .files import atomic_path
 
 PASS_COLUMNS = [
     "satellite", "station", "aos_utc", "culmination_utc", "tca_utc", "los_utc", "duration_s",
@@ -51,24 +51,10 @@ def render_table(rows: list[dict], columns: list[str], fmt: str) -> str:
 
 
 def write_text_atomic(path: str | Path, text: str) -> None:
-    """Write ``text`` to ``path`` via a temporary file in the same folder and a rename."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+    """Write ``text`` (UTF-8, line ends as given) to ``path`` atomically (see :mod:`.files`)."""
+    with atomic_path(path) as tmp:
+        with open(tmp, "w", encoding="utf-8", newline="") as handle:
             handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        # mkstemp makes the file private (0600); give it the usual permissions instead.
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
 
 
 def emit(text: str, output: str | None) -> None:

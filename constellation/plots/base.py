@@ -1,15 +1,23 @@
-"""Shared pieces of the plots: offline map data for cartopy, colours, UTC time axes.
+"""Shared pieces of the plots: offline map data for cartopy, colours, UTC time axes, saving.
 
 matplotlib and cartopy are imported inside functions, so importing this module stays
-cheap and works without them.
+cheap and works without them. Cartopy is pointed at the shipped Natural Earth data only
+inside :func:`shipped_maps` (a context manager), never for the whole process.
 """
 
 from __future__ import annotations
 
+import contextlib
+import functools
+from collections.abc import Iterator
 from importlib import resources
 from pathlib import Path
 
 import numpy as np
+
+from ..core.sun import SunTrack
+from ..errors import InputError, did_you_mean
+from ..output.files import atomic_path
 
 # Colour-blind-safe qualitative palette (Okabe & Ito 2008), then matplotlib's tab10.
 PALETTE = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#8C564B",
@@ -21,7 +29,8 @@ LAND_COLOUR = "#EFEBE3"
 OCEAN_COLOUR = "#DCE8F2"
 COAST_COLOUR = "#5A5A5A"
 
-_MAPS_READY = False
+MAP_RESOLUTION = "110m"  # the only Natural Earth scale shipped
+_NE_KEY = ("shapefiles", "natural_earth")
 
 
 class OfflineMapError(RuntimeError):
@@ -33,26 +42,44 @@ def map_data_dir() -> Path:
     return Path(str(resources.files("constellation") / "data" / "naturalearth"))
 
 
-def use_shipped_maps() -> None:
-    """Point cartopy at the shipped Natural Earth 110 m data and forbid downloads.
+@contextlib.contextmanager
+def shipped_maps() -> Iterator[Path]:
+    """Inside the block, cartopy reads the shipped Natural Earth 110 m data and never downloads.
 
-    Sets ``cartopy.config['pre_existing_data_dir']`` to :func:`map_data_dir` and replaces
-    cartopy's Natural Earth downloader with one that raises :class:`OfflineMapError`
-    instead of going to the network, so asking for a layer or scale we do not ship (say
-    ``resolution="50m"``) fails at once with advice rather than hanging on a socket.
-    Idempotent.
+    Sets ``cartopy.config['pre_existing_data_dir']`` to :func:`map_data_dir` and installs a
+    Natural Earth downloader that raises :class:`OfflineMapError` instead of going to the
+    network, so asking for a layer or scale we do not ship (say ``resolution="50m"``) fails
+    at once with advice rather than hanging on a socket. Both are restored on leaving the
+    block; nesting is safe. Yields the data folder.
+
+    Cartopy's own layers (``ax.coastlines()``) are read when the figure is drawn, so draw
+    or save inside the block (:func:`save_figure` enters it); the layers of
+    :func:`shipped_layer` are read at once and need no block afterwards.
     """
-    global _MAPS_READY
-    if _MAPS_READY:
-        return
     import cartopy
-    from cartopy.io.shapereader import NEShpDownloader
 
     root = map_data_dir()
     if not (root / "shapefiles" / "natural_earth" / "physical" / "ne_110m_coastline.shp").exists():
         raise OfflineMapError(f"the shipped coastlines are missing from {root}; reinstall constellation "
                               "or run tools/make_naturalearth.py")
-    cartopy.config["pre_existing_data_dir"] = str(root)
+    config, downloaders = cartopy.config, cartopy.config["downloaders"]
+    saved_dir = config.get("pre_existing_data_dir")
+    saved_downloader = downloaders.get(_NE_KEY)
+    config["pre_existing_data_dir"] = str(root)
+    downloaders[_NE_KEY] = _no_download(root)
+    try:
+        yield root
+    finally:
+        config["pre_existing_data_dir"] = saved_dir
+        if saved_downloader is None:
+            downloaders.pop(_NE_KEY, None)
+        else:
+            downloaders[_NE_KEY] = saved_downloader
+
+
+def _no_download(root: Path):
+    """A Natural Earth downloader that finds the shipped files and refuses to download others."""
+    from cartopy.io.shapereader import NEShpDownloader
 
     class _NoDownload(NEShpDownloader):
         def acquire_resource(self, target_path, format_dict):
@@ -62,10 +89,35 @@ def use_shipped_maps() -> None:
                 "use resolution='110m'")
 
     template = NEShpDownloader.default_downloader()
-    cartopy.config["downloaders"][("shapefiles", "natural_earth")] = _NoDownload(
-        target_path_template=template.target_path_template,
-        pre_downloaded_path_template=template.pre_downloaded_path_template)
-    _MAPS_READY = True
+    return _NoDownload(target_path_template=template.target_path_template,
+                       pre_downloaded_path_template=template.pre_downloaded_path_template)
+
+
+def shipped_layer(name: str):
+    """The shipped Natural Earth 110 m physical layer ``name`` (``"land"`` or ``"coastline"``)
+    as a cartopy feature holding its shapes, so a figure drawing it reads no file later.
+
+    The shapes are in PlateCarree (edges straight in longitude/latitude, as Natural Earth
+    draws them). Read once per process; another layer raises :class:`OfflineMapError`.
+    """
+    import cartopy.crs as ccrs
+    import cartopy.feature as cfeature
+
+    return cfeature.ShapelyFeature(_read_shipped_layer(name), ccrs.PlateCarree())
+
+
+@functools.lru_cache(maxsize=None)
+def _read_shipped_layer(name: str) -> tuple:
+    """The geometries of a shipped Natural Earth 110 m physical layer."""
+    from cartopy.io import shapereader
+
+    with shipped_maps():
+        path = shapereader.natural_earth(resolution=MAP_RESOLUTION, category="physical", name=name)
+    reader = shapereader.Reader(path)
+    try:
+        return tuple(reader.geometries())
+    finally:
+        reader.close()
 
 
 def new_figure(width_in: float, height_in: float):
@@ -112,24 +164,17 @@ def utc_axis(axis, span_s: float) -> None:
 
 def station_index(scenario, station) -> int:
     """Index of a station given by name or index; InputError naming the known ones."""
-    import difflib
-
-    from ..errors import InputError
-
     names = [s.name for s in scenario.stations]
     if isinstance(station, (int, np.integer)) and 0 <= station < len(names):
         return int(station)
     if station in names:
         return names.index(station)
-    close = difflib.get_close_matches(str(station), names, n=1)
-    hint = f" (did you mean {close[0]!r}?)" if close else f" (one of {', '.join(names)})"
+    hint = did_you_mean(station, names, fallback=True)
     raise InputError(scenario.source, "station", f"a station of the scenario{hint}", station)
 
 
 def sun_elevation_deg(scenario, station_indices, t_s) -> np.ndarray:
     """Geometric Sun elevation (deg) at each station, shape ``(n_station, n_time)``."""
-    from ..core.sun import SunTrack
-
     t_s = np.atleast_1d(np.asarray(t_s, dtype=float))
     sun = SunTrack(scenario.timebase, float(t_s.min()), float(t_s.max()))
     up = np.array([scenario.stations[i].enu[2] for i in station_indices]).reshape(-1, 3)
@@ -139,17 +184,16 @@ def sun_elevation_deg(scenario, station_indices, t_s) -> np.ndarray:
 def save_figure(fig, path, dpi: int = 150) -> Path:
     """Write ``fig`` to ``path`` (PNG, SVG or PDF by suffix); returns the path.
 
-    The file is written next to its final name and renamed, so a reader never sees half a PNG.
+    Written atomically (:func:`constellation.output.files.atomic_path`), so a reader never
+    sees half a PNG. A figure with maps is drawn inside :func:`shipped_maps`.
     """
-    import os
-
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.stem}.{os.getpid()}.tmp{path.suffix}")
-    try:
+    maps = shipped_maps() if _has_maps(fig) else contextlib.nullcontext()
+    with maps, atomic_path(path) as tmp:
         fig.savefig(tmp, dpi=dpi, bbox_inches="tight", format=path.suffix.lstrip(".").lower() or "png")
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
     return path
+
+
+def _has_maps(fig) -> bool:
+    """True when ``fig`` has a cartopy map (which may read map data when drawn)."""
+    return any(type(ax).__module__.startswith("cartopy.") for ax in fig.axes)

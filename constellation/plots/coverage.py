@@ -1,8 +1,8 @@
 """Coverage on a world map, offline: one coloured cell per grid point, plus a latitude profile.
 
-Draws a :class:`~constellation.coverage.CoverageResult` (``scenario_coverage`` returns one)
+Draws a :class:`~constellation.coverage.statistics.CoverageResult` (``compute_coverage`` returns one)
 over the shipped Natural Earth 110 m coastlines (see
-:func:`constellation.plots_base.use_shipped_maps`); nothing is downloaded.
+:func:`constellation.plots.base.shipped_maps`); nothing is downloaded.
 """
 
 from __future__ import annotations
@@ -11,8 +11,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..errors import InputError
-from .base import COAST_COLOUR, LAND_COLOUR, OCEAN_COLOUR, new_figure, use_shipped_maps
+from ..coverage.grid import equal_area_rows
+from ..errors import InputError, did_you_mean
+from .base import (COAST_COLOUR, LAND_COLOUR, OCEAN_COLOUR, new_figure, shipped_layer,
+                   shipped_maps)
+from .maps import draw_stations
 
 __all__ = ["COVERAGE_QUANTITIES", "coverage_cells", "plot_coverage"]
 
@@ -49,13 +52,10 @@ COVERAGE_QUANTITIES = {
 
 
 def _quantity(result, quantity) -> _Quantity:
-    import difflib
-
     spec = COVERAGE_QUANTITIES.get(quantity)
     if spec is None:
         names = list(COVERAGE_QUANTITIES)
-        close = difflib.get_close_matches(str(quantity), names, n=1)
-        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        hint = did_you_mean(quantity, names)
         raise InputError(_SOURCE, "quantity", f"one of {', '.join(names)}{hint}", quantity)
     if getattr(result, spec.attribute) is None:
         raise InputError(_SOURCE, "quantity", "a quantity the coverage result holds (this one was run "
@@ -71,11 +71,9 @@ def coverage_cells(grid):
     ``180 / round(180 / resolution_deg)`` deg holding equally spaced points, so each point's
     cell is exact. Returns None for a grid without a resolution (a list of targets).
     """
-    from ..coverage.kernels import _equal_area_rows
-
     if grid.resolution_deg is None:
         return None
-    row_lat, counts, _ = _equal_area_rows(float(grid.resolution_deg))
+    row_lat, counts, _ = equal_area_rows(float(grid.resolution_deg))
     row_lat = np.degrees(row_lat)
     half_h = 90.0 / row_lat.size
     row = np.clip(np.rint((grid.lat_deg + 90.0) / (2 * half_h) - 0.5).astype(int), 0, row_lat.size - 1)
@@ -99,7 +97,7 @@ def plot_coverage(result, *, quantity: str = "coverage_fraction", title: str | N
     Parameters
     ----------
     result : CoverageResult
-        From :func:`constellation.coverage.coverage` or ``scenario_coverage(...)[0]``.
+        From :func:`constellation.pipeline.compute_coverage` (or ``coverage.statistics.coverage``).
     quantity : str
         ``"coverage_fraction"`` (fraction of the time with >= k satellites in view),
         ``"night_coverage_fraction"`` (fraction of all the time that is night and covered; its
@@ -119,22 +117,27 @@ def plot_coverage(result, *, quantity: str = "coverage_fraction", title: str | N
     y = band centre) and the global figure as the dashed line ``coverage:global``.
     Station markers have gid ``stations``.
     """
-    import cartopy.crs as ccrs
-    import cartopy.feature as cfeature
-    from matplotlib import colormaps, colors, patheffects
-    from matplotlib.collections import PolyCollection
-
-    from .maps import _draw_stations
-
     spec = _quantity(result, quantity)
-    use_shipped_maps()
-    grid = result.grid
     values = np.asarray(getattr(result, spec.attribute), dtype=float) / spec.scale
     width = _band_width(result) if band_width_deg is None else float(band_width_deg)
-    bands = result.latitude_bands(width)
-    band_lat = np.array([0.5 * (b["lat_min_deg"] + b["lat_max_deg"]) for b in bands])
-    band_val = np.array([b[spec.band_key] for b in bands], dtype=float) / spec.scale
-    overall = float(result.summary()[spec.summary_key]) / spec.scale
+    cmap, norm = _colour_scale(result, spec, values)
+    fig = new_figure(12.0, 5.4)
+    outer = fig.add_gridspec(1, 2, width_ratios=[4.0, 1.05])
+    with shipped_maps():
+        ax, mesh = _draw_map(fig, outer[0], result.grid, values, cmap, norm, stations)
+    bar = fig.colorbar(mesh, ax=ax, orientation="horizontal", shrink=0.55, aspect=40, pad=0.03,
+                       extend="neither")
+    bar.set_label(spec.label, fontsize=9)
+    bar.ax.tick_params(labelsize=8)
+    _draw_latitude_panel(fig.add_subplot(outer[1]), result, spec, width, norm)
+    ax.set_title(title or _title(result, spec), fontsize=10)
+    return fig
+
+
+def _colour_scale(result, spec: _Quantity, values):
+    """``(cmap, norm)``: grey for no data; fractions on 0..1 (night: up to the darkest place's
+    night fraction, rounded up to 0.1), gaps on 0..a round number above the largest."""
+    from matplotlib import colormaps, colors
 
     cmap = colormaps[spec.cmap].with_extremes(bad="#BBBBBB")  # NaN (no data) in grey
     if spec.attribute == "night_coverage_fraction":  # at most the night fraction: scale to the darkest place
@@ -145,30 +148,29 @@ def plot_coverage(result, *, quantity: str = "coverage_fraction", title: str | N
     else:
         top = float(np.nanmax(values, initial=0.0))
         norm = colors.Normalize(0.0, _nice_ceiling(top) if top > 0 else 1.0)
+    return cmap, norm
 
-    fig = new_figure(12.0, 5.4)
-    outer = fig.add_gridspec(1, 2, width_ratios=[4.0, 1.05])
+
+def _draw_map(fig, slot, grid, values, cmap, norm, stations):
+    """The world map in gridspec ``slot``: cells (or target markers), coastlines, gridlines and
+    stations; returns ``(ax, mappable)``. Call inside :func:`shipped_maps`."""
+    import cartopy.crs as ccrs
+    from matplotlib import patheffects
+
     data_crs = ccrs.PlateCarree()
-    ax = fig.add_subplot(outer[0], projection=ccrs.PlateCarree())
+    ax = fig.add_subplot(slot, projection=ccrs.PlateCarree())
     ax.set_global()
     ax.set_facecolor(OCEAN_COLOUR)
     cells = coverage_cells(grid)
     if cells is not None:
-        west, east, south, north = cells
-        quads = np.stack([np.stack([west, south], -1), np.stack([east, south], -1),
-                          np.stack([east, north], -1), np.stack([west, north], -1)], axis=1)
-        mesh = PolyCollection(quads, array=np.ma.masked_invalid(values), cmap=cmap, norm=norm,
-                              edgecolors="face", linewidths=0.2, transform=data_crs, zorder=1)
-        ax.add_collection(mesh)
-        mesh.set_gid("coverage:cells")
+        mesh = _draw_cells(ax, cells, values, cmap, norm, data_crs)
     else:
         mesh = ax.scatter(grid.lon_deg, grid.lat_deg, c=np.ma.masked_invalid(values), cmap=cmap, norm=norm, s=70,
                           edgecolors="#333333", linewidths=0.6, transform=data_crs, zorder=3)
         mesh.set_gid("coverage:points")
-        ax.add_feature(cfeature.NaturalEarthFeature("physical", "land", "110m"), facecolor=LAND_COLOUR,
-                       edgecolor="none", zorder=0.5)
-    coast = ax.coastlines(resolution="110m", color="#1A1A1A" if cells is not None else COAST_COLOUR,
-                          linewidth=0.6, zorder=2)
+        ax.add_feature(shipped_layer("land"), facecolor=LAND_COLOUR, edgecolor="none", zorder=0.5)
+    coast = ax.add_feature(shipped_layer("coastline"), edgecolor="#1A1A1A" if cells is not None else COAST_COLOUR,
+                           facecolor="none", linewidth=0.6, zorder=2)
     if cells is not None:  # a pale halo keeps the dark coast legible on dark cells too
         coast.set_path_effects([patheffects.withStroke(linewidth=1.4, foreground="#FFFFFF", alpha=0.4)])
     lines = ax.gridlines(draw_labels=True, linewidth=0.4, color="#FFFFFF", alpha=0.5, linestyle=":",
@@ -176,13 +178,31 @@ def plot_coverage(result, *, quantity: str = "coverage_fraction", title: str | N
     lines.top_labels = lines.right_labels = False
     lines.xlabel_style = lines.ylabel_style = {"size": 8, "color": "#444444"}
     if stations:
-        _draw_stations(ax, list(stations), None, data_crs, patheffects)
-    bar = fig.colorbar(mesh, ax=ax, orientation="horizontal", shrink=0.55, aspect=40, pad=0.03,
-                       extend="neither")
-    bar.set_label(spec.label, fontsize=9)
-    bar.ax.tick_params(labelsize=8)
+        draw_stations(ax, list(stations), None, data_crs)
+    return ax, mesh
 
-    side = fig.add_subplot(outer[1])
+
+def _draw_cells(ax, cells, values, cmap, norm, data_crs):
+    """One quadrilateral per grid point (a PolyCollection, gid ``coverage:cells``)."""
+    from matplotlib.collections import PolyCollection
+
+    west, east, south, north = cells
+    quads = np.stack([np.stack([west, south], -1), np.stack([east, south], -1),
+                      np.stack([east, north], -1), np.stack([west, north], -1)], axis=1)
+    mesh = PolyCollection(quads, array=np.ma.masked_invalid(values), cmap=cmap, norm=norm,
+                          edgecolors="face", linewidths=0.2, transform=data_crs, zorder=1)
+    ax.add_collection(mesh)
+    mesh.set_gid("coverage:cells")
+    return mesh
+
+
+def _draw_latitude_panel(side, result, spec: _Quantity, width: float, norm) -> None:
+    """The area-weighted figure of each latitude band (``coverage:bands``) beside the global
+    one (``coverage:global``), on the colour scale's range."""
+    bands = result.latitude_bands(width)
+    band_lat = np.array([0.5 * (b["lat_min_deg"] + b["lat_max_deg"]) for b in bands])
+    band_val = np.array([b[spec.band_key] for b in bands], dtype=float) / spec.scale
+    overall = float(result.summary()[spec.summary_key]) / spec.scale
     side.set_box_aspect(2.0)
     side.axvline(overall, color="#7F7F7F", linestyle="--", linewidth=1.0, zorder=1,
                  label=f"global {_fmt(overall, spec)}").set_gid("coverage:global")
@@ -202,8 +222,6 @@ def plot_coverage(result, *, quantity: str = "coverage_fraction", title: str | N
         side.set_xlim(-0.03 * norm.vmax if spec.fraction else 0.0, norm.vmax * 1.04)
     side.tick_params(labelsize=8)
     side.grid(True, linewidth=0.4, alpha=0.5)
-    ax.set_title(title or _title(result, spec), fontsize=10)
-    return fig
 
 
 def _nice_ceiling(x: float) -> float:

@@ -6,6 +6,7 @@ import math
 
 import numpy as np
 
+from ..sizing.search import design_rows
 from .base import colour, new_figure
 
 __all__ = ["plot_compare", "plot_pareto", "plot_pareto_rows"]
@@ -13,8 +14,6 @@ __all__ = ["plot_compare", "plot_pareto", "plot_pareto_rows"]
 
 def plot_pareto(result, title: str = "", target_key_bits_per_day: float | None = None):
     """Cost against worst-link key per day and worst latency for every evaluated design."""
-    from ..sizing.search import design_rows
-
     return plot_pareto_rows(design_rows(result), title=title, target_key_bits_per_day=target_key_bits_per_day)
 
 

@@ -6,7 +6,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..core.geometry import look_angles
+from ..core.sun import SunTrack
 from ..errors import InputError
+from ..key.decoy_bb84 import asymptotic_key_rate, decoy_estimates, key_for_profile
+from ..key.link import link_loss, transmittance_from_db
+from ..key.per_pass import window_slots
+from ..pipeline import propagator_for
 from .base import WINDOW_COLOUR, colour, date_numbers, new_figure, utc_axis, utc_datetimes
 
 __all__ = ["KeyProfile", "key_profile", "longest_window_pass", "plot_key", "plot_key_profile"]
@@ -65,13 +71,6 @@ def key_profile(scenario, passes, row: int, slot_s: float = 1.0) -> KeyProfile:
     from ``qkd.key_for_profile`` on the same slots as ``passkey.pass_keys`` uses, so they
     match the key table. Daylight (Sun above the horizon) selects the day background.
     """
-    from ..pipeline import propagator_for
-    from ..core.geometry import look_angles
-    from ..key.link import link_loss, transmittance_from_db
-    from ..key.per_pass import window_slots
-    from ..key.decoy_bb84 import decoy_estimates, key_for_profile
-    from ..core.sun import SunTrack
-
     if not scenario.has_key_model:
         raise InputError(scenario.source, "link/qkd", "[link] and [qkd] tables to compute key along a pass")
     if not 0 <= row < len(passes):
@@ -103,8 +102,6 @@ def key_profile(scenario, passes, row: int, slot_s: float = 1.0) -> KeyProfile:
     block = key_for_profile(win_loss, width_win, qkd_params, daylight=daylight[n:])
     in_window = has_window & (t >= w0) & (t <= w1)
     eta = transmittance_from_db(np.where(np.isfinite(terms["loss_db"]), terms["loss_db"], np.inf))
-    from ..key.decoy_bb84 import asymptotic_key_rate
-
     rate = asymptotic_key_rate(eta, qkd_params, daylight[:n]) * qkd_params.source_rate_hz
     with np.errstate(divide="ignore", invalid="ignore"):
         qber = decoy_estimates(eta, qkd_params, daylight[:n]).qber_signal

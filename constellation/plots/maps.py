@@ -1,17 +1,20 @@
 """Ground tracks on a world (or regional) map, offline, with cartopy.
 
 The map draws the shipped Natural Earth 110 m land and coastlines (see
-:func:`constellation.plots_base.use_shipped_maps`); nothing is downloaded.
+:func:`constellation.plots.base.shipped_maps`); nothing is downloaded. The tracks and
+footprints come from :mod:`constellation.coverage.tracks`.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from ..coverage.tracks import ground_tracks, satellite_footprints, select_satellites, split_antimeridian
 from ..errors import InputError
-from .base import COAST_COLOUR, LAND_COLOUR, OCEAN_COLOUR, colour, new_figure, use_shipped_maps, utc_datetimes
+from .base import (COAST_COLOUR, LAND_COLOUR, OCEAN_COLOUR, colour, new_figure, shipped_layer,
+                   shipped_maps, utc_datetimes)
 
-__all__ = ["plot_tracks", "stations_extent"]
+__all__ = ["draw_stations", "footprint_outline", "plot_tracks", "stations_extent"]
 
 
 def stations_extent(stations, margin_deg: float = 12.0) -> tuple:
@@ -52,6 +55,11 @@ def _projection_for(extent_deg):
     return ccrs.PlateCarree(central_longitude=centre), (west, east, south, north)
 
 
+NIGHT_SHADE = "#102040"
+LEGEND_MAX = 10  # beyond this many satellites: one colour, no legend
+MANY_COLOUR = "#0072B2"
+
+
 def plot_tracks(scenario, *, satellites=None, start_s: float = 0.0, end_s: float | None = None,
                 step_s: float = 20.0, footprints_at_s: float | None = None,
                 footprint_min_elevation_deg: float | None = None, night_at_s: float | None = None,
@@ -81,52 +89,79 @@ def plot_tracks(scenario, *, satellites=None, start_s: float = 0.0, end_s: float
     ax : cartopy GeoAxes, optional
         Draw into it instead of a new figure.
 
-    Tracks are cut at the antimeridian and at SGP4 failures (:func:`constellation.exports.split_antimeridian`),
-    so no line crosses the map. Each track line has gid ``track:NAME``; the station markers
-    ``stations``; footprints ``footprint:NAME``.
+    Tracks are cut at the antimeridian and at SGP4 failures
+    (:func:`constellation.coverage.tracks.split_antimeridian`), so no line crosses the map.
+    Each track line has gid ``track:NAME``; the station markers ``stations``; footprints
+    ``footprint:NAME``. The map layers are read from the shipped data (:func:`shipped_maps`).
     """
     import cartopy.crs as ccrs
-    import cartopy.feature as cfeature
-    from matplotlib import patheffects
 
-    from ..output.exports import ground_tracks, satellite_footprints, select_satellites, split_antimeridian
-
-    use_shipped_maps()
     chosen = select_satellites(scenario, satellites)
     if end_s is None:
-        periods = [2 * np.pi / scenario.satellites[i].satrec.no_kozai * 60.0 for i in chosen]
-        end_s = min(start_s + max(periods), scenario.duration_s)
+        end_s = _one_orbit_end_s(scenario, chosen, start_s)
     tracks = ground_tracks(scenario, chosen, start_s, end_s, step_s)
     projection, extent = _projection_for(extent_deg)
-    if ax is None:
-        if extent is None:
-            size = (11.0, 6.0)
-        else:
-            aspect = (extent[1] - extent[0]) / max(extent[3] - extent[2], 1.0)
-            size = (9.0, float(np.clip(9.0 / aspect + 0.9, 4.0, 9.0)))
-        fig = new_figure(*size)
-        ax = fig.add_subplot(projection=projection)
-    fig = ax.figure
+    many = len(tracks.names) > LEGEND_MAX
     data_crs = ccrs.PlateCarree()
+    with shipped_maps():
+        if ax is None:
+            ax = new_figure(*_map_size_in(extent)).add_subplot(projection=projection)
+        _draw_base_map(ax, extent, data_crs)
+        if night_at_s is not None:
+            _draw_night(ax, scenario.timebase, night_at_s)
+        _draw_tracks(ax, tracks, many, data_crs)
+        if footprints_at_s is not None:
+            feet = satellite_footprints(scenario, footprints_at_s, chosen, footprint_min_elevation_deg)
+            _draw_footprints(ax, feet, many, data_crs)
+        if stations:
+            draw_stations(ax, scenario.stations, extent, data_crs)
+    if not many and tracks.names:
+        ax.legend(loc="lower left", fontsize=8, framealpha=0.85)
+    ax.set_title(title or _title(scenario, tracks, footprints_at_s, feet_mask=footprint_min_elevation_deg,
+                                 night_at_s=night_at_s), fontsize=10)
+    return ax.figure
+
+
+def _one_orbit_end_s(scenario, chosen, start_s) -> float:
+    """``start_s`` plus the orbital period of the slowest chosen satellite, capped at the scenario end."""
+    periods = [2 * np.pi / scenario.satellites[i].satrec.no_kozai * 60.0 for i in chosen]
+    return min(start_s + max(periods), scenario.duration_s)
+
+
+def _map_size_in(extent) -> tuple[float, float]:
+    """Figure size (in) for the world, or for a regional ``extent`` by its aspect."""
+    if extent is None:
+        return (11.0, 6.0)
+    aspect = (extent[1] - extent[0]) / max(extent[3] - extent[2], 1.0)
+    return (9.0, float(np.clip(9.0 / aspect + 0.9, 4.0, 9.0)))
+
+
+def _draw_base_map(ax, extent, data_crs) -> None:
+    """Extent, ocean, land, coastlines and labelled gridlines."""
     if extent is None:
         ax.set_global()
     else:
         ax.set_extent(extent, crs=data_crs)
     ax.set_facecolor(OCEAN_COLOUR)
-    ax.add_feature(cfeature.NaturalEarthFeature("physical", "land", "110m"), facecolor=LAND_COLOUR,
-                   edgecolor="none", zorder=0.5)
-    ax.coastlines(resolution="110m", color=COAST_COLOUR, linewidth=0.6, zorder=1)
+    ax.add_feature(shipped_layer("land"), facecolor=LAND_COLOUR, edgecolor="none", zorder=0.5)
+    ax.add_feature(shipped_layer("coastline"), edgecolor=COAST_COLOUR, facecolor="none", linewidth=0.6, zorder=1)
     grid = ax.gridlines(draw_labels=True, linewidth=0.4, color="#9AA5B1", alpha=0.6, linestyle=":")
     grid.top_labels = grid.right_labels = False
     grid.xlabel_style = grid.ylabel_style = {"size": 8, "color": "#444444"}
-    if night_at_s is not None:
-        from cartopy.feature.nightshade import Nightshade
 
-        ax.add_feature(Nightshade(utc_datetimes(scenario.timebase, night_at_s)[0].replace(tzinfo=None),
-                                  alpha=0.18, color=NIGHT_SHADE), zorder=1.5)
-    many = len(tracks.names) > LEGEND_MAX
+
+def _draw_night(ax, timebase, night_at_s) -> None:
+    """Shade the side of the Earth where the Sun has set at ``night_at_s``."""
+    from cartopy.feature.nightshade import Nightshade
+
+    ax.add_feature(Nightshade(utc_datetimes(timebase, night_at_s)[0].replace(tzinfo=None),
+                              alpha=0.18, color=NIGHT_SHADE), zorder=1.5)
+
+
+def _draw_tracks(ax, tracks, many: bool, data_crs) -> None:
+    """One line per track piece (gid ``track:NAME``); with few satellites a start dot and an arrow."""
     for k, name in enumerate(tracks.names):
-        c = colour(k) if not many else "#0072B2"
+        c = MANY_COLOUR if many else colour(k)
         pieces = split_antimeridian(tracks.longitude_deg[k], tracks.latitude_deg[k], tracks.valid[k])
         for j, piece in enumerate(pieces):
             (line,) = ax.plot(piece[:, 0], piece[:, 1], color=c, linewidth=0.5 if many else 1.4,
@@ -137,31 +172,22 @@ def plot_tracks(scenario, *, satellites=None, start_s: float = 0.0, end_s: float
             ax.plot(*pieces[0][0], marker="o", markersize=4, markerfacecolor="white", markeredgecolor=c,
                     transform=data_crs, zorder=4)
             _direction_arrow(ax, pieces, c, data_crs)
-    if footprints_at_s is not None:
-        feet = satellite_footprints(scenario, footprints_at_s, chosen, footprint_min_elevation_deg)
-        for k, name in enumerate(feet.names):
-            if not feet.valid[k]:
-                continue
-            c = colour(k) if not many else "#0072B2"
-            artist = ax.add_geometries([feet.geometries[k]], crs=data_crs, facecolor=c,
-                                       alpha=0.05 if many else 0.16, edgecolor="none", zorder=2)
-            artist.set_gid(f"footprint:{name}")
-            for edge in footprint_outline(feet.geometries[k]):
-                ax.plot(edge[:, 0], edge[:, 1], color=c, linewidth=0.4 if many else 0.9,
-                        alpha=0.5 if many else 1.0, transform=data_crs, zorder=2.1)
-            ax.plot(feet.longitude_deg[k], feet.latitude_deg[k], marker="o", markersize=3.5 if many else 6,
-                    color=c, markeredgecolor="white", markeredgewidth=0.6, transform=data_crs, zorder=5)
-    if stations:
-        _draw_stations(ax, scenario.stations, extent, data_crs, patheffects)
-    if not many and tracks.names:
-        ax.legend(loc="lower left", fontsize=8, framealpha=0.85)
-    ax.set_title(title or _title(scenario, tracks, footprints_at_s, feet_mask=footprint_min_elevation_deg,
-                                 night_at_s=night_at_s), fontsize=10)
-    return fig
 
 
-NIGHT_SHADE = "#102040"
-LEGEND_MAX = 10  # beyond this many satellites: one colour, no legend
+def _draw_footprints(ax, feet, many: bool, data_crs) -> None:
+    """Each valid footprint filled (gid ``footprint:NAME``), outlined, with its satellite's dot."""
+    for k, name in enumerate(feet.names):
+        if not feet.valid[k]:
+            continue
+        c = MANY_COLOUR if many else colour(k)
+        artist = ax.add_geometries([feet.geometries[k]], crs=data_crs, facecolor=c,
+                                   alpha=0.05 if many else 0.16, edgecolor="none", zorder=2)
+        artist.set_gid(f"footprint:{name}")
+        for edge in footprint_outline(feet.geometries[k]):
+            ax.plot(edge[:, 0], edge[:, 1], color=c, linewidth=0.4 if many else 0.9,
+                    alpha=0.5 if many else 1.0, transform=data_crs, zorder=2.1)
+        ax.plot(feet.longitude_deg[k], feet.latitude_deg[k], marker="o", markersize=3.5 if many else 6,
+                color=c, markeredgecolor="white", markeredgewidth=0.6, transform=data_crs, zorder=5)
 
 
 def footprint_outline(geometry, tol_deg: float = 1e-9) -> list:
@@ -216,7 +242,13 @@ _LABEL_SPOTS = [((5, 4), "left", "bottom"), ((5, -4), "left", "top"), ((-5, 4), 
                 ((-5, -4), "right", "top"), ((0, 7), "center", "bottom"), ((0, -8), "center", "top")]
 
 
-def _draw_stations(ax, stations, extent, crs, patheffects):
+def draw_stations(ax, stations, extent, crs) -> None:
+    """Station markers (gid ``stations``) and labels (gid ``station:NAME``) placed clear of each other.
+
+    Labels of stations outside ``extent`` (west, east, south, north; None: the world) are left out.
+    """
+    from matplotlib import patheffects
+
     lon = np.array([s.longitude_deg for s in stations])
     lat = np.array([s.latitude_deg for s in stations])
     points = ax.scatter(lon, lat, marker="^", s=42, color="#111111", edgecolor="white", linewidth=0.8,

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..core.geometry import interpolate_mask_deg, look_angles
 from ..errors import InputError
-from .base import NIGHT_COLOUR, PASS_COLOUR, WINDOW_COLOUR, colour, date_numbers, new_figure, station_index, sun_elevation_deg, utc_axis, utc_datetimes
+from ..pipeline import propagator_for
+from .base import (NIGHT_COLOUR, PASS_COLOUR, WINDOW_COLOUR, colour, date_numbers, new_figure, station_index,
+                   sun_elevation_deg, utc_axis, utc_datetimes)
 
 __all__ = ["pass_track", "plot_sky", "plot_timeline"]
 
@@ -18,9 +21,6 @@ def pass_track(scenario, passes, row: int, step_s: float = 2.0):
     Returns ``(t_s, azimuth_deg, elevation_deg, range_km, valid)``, each shape ``(n,)``;
     the samples are every ``step_s`` plus the AOS, culmination and LOS instants.
     """
-    from ..pipeline import propagator_for
-    from ..core.geometry import look_angles
-
     aos, los = float(passes.aos_s[row]), float(passes.los_s[row])
     t = np.union1d(np.append(np.arange(aos, los, step_s), los), [passes.culmination_s[row]])
     station = scenario.stations[int(passes.station[row])]
@@ -66,8 +66,6 @@ def plot_sky(scenario, passes, station, rows=None, *, step_s: float = 2.0, title
 
     Lines have gid ``pass:ROW`` (whole pass) and ``window:ROW`` (QKD window).
     """
-    from matplotlib import patheffects
-
     st = station_index(scenario, station)
     rows = (np.flatnonzero(passes.station == st) if rows is None else _check_rows(scenario, passes, rows, st))
     if ax is None:
@@ -83,36 +81,9 @@ def plot_sky(scenario, passes, station, rows=None, *, step_s: float = 2.0, title
     ax.set_thetagrids(np.arange(0, 360, 45), ["N", "NE", "E", "SE", "S", "SW", "W", "NW"])
     ax.grid(color="#BBBBBB", linewidth=0.6, linestyle=":")
     _draw_mask(ax, scenario.stations[st])
-    halo = [patheffects.withStroke(linewidth=2.5, foreground="white")]
-    tb = scenario.timebase
     busy = len(rows) > SKY_LEGEND_MAX  # many passes: one colour, no per-pass marks
     for n, row in enumerate(rows):
-        c = "#4C72B0" if busy else colour(n)
-        t, az, el, _, valid = pass_track(scenario, passes, row, step_s)
-        theta = np.unwrap(np.radians(az))  # the short way round through north
-        r = np.where(valid, 90.0 - el, np.nan)
-        aos = utc_datetimes(tb, passes.aos_s[row])[0]
-        label = (f"{aos:%m-%d %H:%M} UTC  {scenario.satellites[passes.satellite[row]].name}  "
-                 f"max {passes.max_elevation_deg[row]:.0f}°")
-        if passes.has_window[row]:
-            label += f", QKD {passes.window_s[row]:.0f} s"
-        (line,) = ax.plot(theta, r, color=c, linewidth=0.5 if busy else 1.1, alpha=0.45 if busy else 0.9,
-                          label=None if busy else label)
-        line.set_gid(f"pass:{row}")
-        if passes.has_window[row]:
-            inside = (t >= passes.window_start_s[row]) & (t <= passes.window_end_s[row])
-            (thick,) = ax.plot(theta[inside], r[inside], color=WINDOW_COLOUR if busy else c,
-                               linewidth=1.2 if busy else 3.2, alpha=0.6 if busy else 1.0,
-                               solid_capstyle="round")
-            thick.set_gid(f"window:{row}")
-        if busy:
-            continue
-        ax.plot(theta[0], r[0], marker="o", markersize=5, markerfacecolor="white", markeredgecolor=c)
-        if len(t) >= 2:
-            ax.annotate("", xy=(theta[-1], r[-1]), xytext=(theta[-2], r[-2]),
-                        arrowprops={"arrowstyle": "-|>", "color": c, "lw": 0, "mutation_scale": 12})
-        ax.annotate(f"{aos:%H:%M}", (theta[0], r[0]), xytext=(4, 4), textcoords="offset points",
-                    fontsize=7, color=c, path_effects=halo, annotation_clip=False)
+        _draw_sky_pass(ax, scenario, passes, row, "#4C72B0" if busy else colour(n), busy, step_s)
     if 0 < len(rows) <= SKY_LEGEND_MAX:
         ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.06), fontsize=8, frameon=False,
                   ncol=1 if len(rows) <= 6 else 2)
@@ -124,13 +95,44 @@ def plot_sky(scenario, passes, station, rows=None, *, step_s: float = 2.0, title
     return fig
 
 
+def _draw_sky_pass(ax, scenario, passes, row: int, c: str, busy: bool, step_s: float) -> None:
+    """Pass ``row`` on the sky plot: a thin line (gid ``pass:ROW``), thick in its QKD window
+    (``window:ROW``); unless ``busy``, a labelled AOS circle and an arrow head at LOS."""
+    from matplotlib import patheffects
+
+    t, az, el, _, valid = pass_track(scenario, passes, row, step_s)
+    theta = np.unwrap(np.radians(az))  # the short way round through north
+    r = np.where(valid, 90.0 - el, np.nan)
+    aos = utc_datetimes(scenario.timebase, passes.aos_s[row])[0]
+    label = (f"{aos:%m-%d %H:%M} UTC  {scenario.satellites[passes.satellite[row]].name}  "
+             f"max {passes.max_elevation_deg[row]:.0f}°")
+    if passes.has_window[row]:
+        label += f", QKD {passes.window_s[row]:.0f} s"
+    (line,) = ax.plot(theta, r, color=c, linewidth=0.5 if busy else 1.1, alpha=0.45 if busy else 0.9,
+                      label=None if busy else label)
+    line.set_gid(f"pass:{row}")
+    if passes.has_window[row]:
+        inside = (t >= passes.window_start_s[row]) & (t <= passes.window_end_s[row])
+        (thick,) = ax.plot(theta[inside], r[inside], color=WINDOW_COLOUR if busy else c,
+                           linewidth=1.2 if busy else 3.2, alpha=0.6 if busy else 1.0,
+                           solid_capstyle="round")
+        thick.set_gid(f"window:{row}")
+    if busy:
+        return
+    ax.plot(theta[0], r[0], marker="o", markersize=5, markerfacecolor="white", markeredgecolor=c)
+    if len(t) >= 2:
+        ax.annotate("", xy=(theta[-1], r[-1]), xytext=(theta[-2], r[-2]),
+                    arrowprops={"arrowstyle": "-|>", "color": c, "lw": 0, "mutation_scale": 12})
+    ax.annotate(f"{aos:%H:%M}", (theta[0], r[0]), xytext=(4, 4), textcoords="offset points",
+                fontsize=7, color=c, path_effects=[patheffects.withStroke(linewidth=2.5, foreground="white")],
+                annotation_clip=False)
+
+
 def _draw_mask(ax, station):
     az = np.arange(0.0, 360.5, 1.0)
     floor = np.full(az.size, station.min_elevation_deg)
     mask = station.mask_arrays_deg()
     if mask is not None:
-        from ..core.geometry import interpolate_mask_deg
-
         floor = np.maximum(floor, interpolate_mask_deg(az, *mask))
     theta = np.radians(az)
     band = ax.fill_between(theta, 90.0 - floor, 90.0, color="#9E9E9E", alpha=0.35, linewidth=0, zorder=0.5)
@@ -160,66 +162,91 @@ def plot_timeline(scenario, passes, *, start_s: float = 0.0, end_s: float | None
     Bars are ``BrokenBarHCollection``-like PolyCollections with gids ``passes:STATION``,
     ``windows:STATION`` and ``night:STATION``; their x extents are matplotlib date numbers.
     """
-    from matplotlib.patches import Patch
-
-    end_s = scenario.duration_s if end_s is None else min(float(end_s), scenario.duration_s)
-    start_s = max(float(start_s), 0.0)
-    if not end_s > start_s:
-        raise InputError(scenario.source, "span", "end after start inside the scenario", (start_s, end_s))
+    start_s, end_s = _timeline_span_s(scenario, start_s, end_s)
     chosen = (list(range(len(scenario.stations))) if stations is None
               else [station_index(scenario, s) for s in stations])
     if ax is None:
         fig = new_figure(11.0, 1.6 + 0.55 * len(chosen))
         ax = fig.add_subplot()
-    fig = ax.figure
     tb = scenario.timebase
     threshold = scenario.constraints.station_sun_max_elevation_deg
     threshold = 0.0 if threshold is None else threshold
     grid = np.linspace(start_s, end_s, int(np.ceil((end_s - start_s) / 60.0)) + 1)
-    sun = sun_elevation_deg(scenario, chosen, grid)
+    dark = sun_elevation_deg(scenario, chosen, grid) < threshold
     x_grid = date_numbers(tb, grid)
-    n_sat = len(scenario.satellites)
     for y, st in enumerate(chosen):
         name = scenario.stations[st].name
-        dark = sun[y] < threshold
-        edges = np.flatnonzero(np.diff(np.concatenate([[0], dark.astype(int), [0]])))
-        spans = [(x_grid[a], x_grid[min(b, x_grid.size - 1)] - x_grid[a]) for a, b in edges.reshape(-1, 2)]
-        ax.broken_barh(spans, (y - 0.45, 0.9), facecolor=NIGHT_COLOUR, alpha=0.12, linewidth=0).set_gid(f"night:{name}")
+        _draw_night_row(ax, y, name, x_grid, dark[y])
         here = np.flatnonzero((passes.station == st) & (passes.los_s >= start_s) & (passes.aos_s <= end_s))
-        aos = np.clip(passes.aos_s[here], start_s, end_s)
-        los = np.clip(passes.los_s[here], start_s, end_s)
-        xa, xl = date_numbers(tb, aos), date_numbers(tb, los)
-        colours = [colour(int(s)) if 1 < n_sat <= 10 else PASS_COLOUR for s in passes.satellite[here]]
-        bars = ax.broken_barh(list(zip(xa, xl - xa)), (y - 0.3, 0.6), facecolors=colours,
-                              edgecolor=colours, linewidth=0.6, alpha=0.75 if n_sat > 1 else 1.0)
-        bars.set_gid(f"passes:{name}")
-        win = here[passes.has_window[here]]
-        ws = np.clip(passes.window_start_s[win], start_s, end_s)
-        we = np.clip(passes.window_end_s[win], start_s, end_s)
-        xs, xe = date_numbers(tb, ws), date_numbers(tb, we)
-        ax.broken_barh(list(zip(xs, xe - xs)), (y - 0.2, 0.4), facecolor=WINDOW_COLOUR,
-                       edgecolor="#00573F", linewidth=0.6).set_gid(f"windows:{name}")
-        total = float(np.sum(we - ws))
-        counts = (f"{here.size} pass{'es' if here.size != 1 else ''}, "
-                  f"{win.size} window{'s' if win.size != 1 else ''}, {total / 60:.1f} min")
-        ax.annotate(counts, (1.0, y),
-                    xycoords=("axes fraction", "data"), xytext=(6, 0), textcoords="offset points",
-                    va="center", fontsize=8, color="#333333")
+        _draw_pass_row(ax, y, name, scenario, passes, here, start_s, end_s)
+    _timeline_axes(ax, scenario, chosen, start_s, end_s)
+    _timeline_legend(ax, threshold)
+    a, b = utc_datetimes(tb, [start_s, end_s])
+    ax.set_title(title or f"{scenario.name}\n{a:%Y-%m-%d %H:%M} – {b:%Y-%m-%d %H:%M} UTC", fontsize=10, loc="left",
+                 pad=22)
+    return ax.figure
+
+
+def _timeline_span_s(scenario, start_s, end_s) -> tuple[float, float]:
+    """``(start_s, end_s)`` clipped to the scenario (``end_s`` None: its end); InputError when empty."""
+    end_s = scenario.duration_s if end_s is None else min(float(end_s), scenario.duration_s)
+    start_s = max(float(start_s), 0.0)
+    if not end_s > start_s:
+        raise InputError(scenario.source, "span", "end after start inside the scenario", (start_s, end_s))
+    return start_s, end_s
+
+
+def _draw_night_row(ax, y: int, name: str, x_grid, dark) -> None:
+    """Shade row ``y`` where ``dark`` (per sample of ``x_grid``, date numbers); gid ``night:NAME``."""
+    edges = np.flatnonzero(np.diff(np.concatenate([[0], dark.astype(int), [0]])))
+    spans = [(x_grid[a], x_grid[min(b, x_grid.size - 1)] - x_grid[a]) for a, b in edges.reshape(-1, 2)]
+    ax.broken_barh(spans, (y - 0.45, 0.9), facecolor=NIGHT_COLOUR, alpha=0.12, linewidth=0).set_gid(f"night:{name}")
+
+
+def _draw_pass_row(ax, y: int, name: str, scenario, passes, here, start_s: float, end_s: float) -> None:
+    """Bars of passes ``here`` (rows of ``passes``) and their QKD windows, clipped to the span,
+    in row ``y``, with the counts written right of the axes."""
+    tb = scenario.timebase
+    n_sat = len(scenario.satellites)
+    aos = np.clip(passes.aos_s[here], start_s, end_s)
+    los = np.clip(passes.los_s[here], start_s, end_s)
+    xa, xl = date_numbers(tb, aos), date_numbers(tb, los)
+    colours = [colour(int(s)) if 1 < n_sat <= 10 else PASS_COLOUR for s in passes.satellite[here]]
+    bars = ax.broken_barh(list(zip(xa, xl - xa)), (y - 0.3, 0.6), facecolors=colours,
+                          edgecolor=colours, linewidth=0.6, alpha=0.75 if n_sat > 1 else 1.0)
+    bars.set_gid(f"passes:{name}")
+    win = here[passes.has_window[here]]
+    ws = np.clip(passes.window_start_s[win], start_s, end_s)
+    we = np.clip(passes.window_end_s[win], start_s, end_s)
+    xs, xe = date_numbers(tb, ws), date_numbers(tb, we)
+    ax.broken_barh(list(zip(xs, xe - xs)), (y - 0.2, 0.4), facecolor=WINDOW_COLOUR,
+                   edgecolor="#00573F", linewidth=0.6).set_gid(f"windows:{name}")
+    total = float(np.sum(we - ws))
+    counts = (f"{here.size} pass{'es' if here.size != 1 else ''}, "
+              f"{win.size} window{'s' if win.size != 1 else ''}, {total / 60:.1f} min")
+    ax.annotate(counts, (1.0, y),
+                xycoords=("axes fraction", "data"), xytext=(6, 0), textcoords="offset points",
+                va="center", fontsize=8, color="#333333")
+
+
+def _timeline_axes(ax, scenario, chosen, start_s: float, end_s: float) -> None:
+    """Station names down the y axis, UTC across the x axis, light grid, no top/right frame."""
     ax.set_yticks(range(len(chosen)), [scenario.stations[s].name for s in chosen])
     ax.set_ylim(len(chosen) - 0.5, -0.5)
-    ax.set_xlim(date_numbers(tb, [start_s, end_s]))
+    ax.set_xlim(date_numbers(scenario.timebase, [start_s, end_s]))
     utc_axis(ax.xaxis, end_s - start_s)
     ax.set_xlabel("UTC")
     ax.grid(axis="x", color="#DDDDDD", linewidth=0.6)
     ax.set_axisbelow(True)
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
+
+
+def _timeline_legend(ax, threshold: float) -> None:
+    from matplotlib.patches import Patch
+
     sun_text = f"Sun < {threshold:g}°" if threshold != 0 else "night"
     handles = [Patch(facecolor=PASS_COLOUR, label="pass (AOS–LOS)"),
                Patch(facecolor=WINDOW_COLOUR, edgecolor="#00573F", label="QKD window"),
                Patch(facecolor=NIGHT_COLOUR, alpha=0.12, label=f"{sun_text} at the station")]
     ax.legend(handles=handles, loc="lower left", bbox_to_anchor=(0.0, 1.0), ncol=3, fontsize=8, frameon=False)
-    a, b = utc_datetimes(tb, [start_s, end_s])
-    ax.set_title(title or f"{scenario.name}\n{a:%Y-%m-%d %H:%M} – {b:%Y-%m-%d %H:%M} UTC", fontsize=10, loc="left",
-                 pad=22)
-    return fig
