@@ -12,20 +12,44 @@ TAI scale; angles in degrees at this level. ``docs/api.md`` has an example of ea
 
 from __future__ import annotations
 
+import time
+from pathlib import Path
+
 import numpy as np
 
 from .core.geometry import ecef_to_geodetic, look_angles
 from .core.propagation import Propagator, States
 from .core.timebase import TimeBase, parse_utc, timescale
-from .coverage.kernels import CoverageResult
+from .coverage.statistics import CoverageResult
 from .errors import ConstellationError, InputError
 from .key.per_pass import PassKeys
 from .network.plan import NetworkPlan
-from .passes.finder import PassTable
-from .pipeline import Stages, compute_coverage, compute_keys, find_passes, plan_network, propagator_for, run_stages
-from .scenario.build import Satellite, Scenario, load_scenario, scenario_from_dict
+from .passes.table import PassTable
+from .pipeline import (Run, compute_coverage, compute_keys, compute_profile_key, find_passes, plan_network,
+                       propagator_for)
+from .results import CompareResult, RunResult, SizeResult, figure_from_results
+from .scenario.build import load_scenario, scenario_from_dict
+from .scenario.model import Satellite, Scenario
 from .scenario.model import Constraints, Fibre, Link
 from .scenario.stations import Station, builtin_station, catalogue_names
+from .scenario.terminal_params import LinkParams, QkdParams
+from .key.decoy_bb84 import KeyResult, key_for_profile
+from .key.link import LinkLoss, link_loss
+from .key.per_pass import window_slots
+from .coverage.tracks import ground_tracks, satellite_footprints
+from .output.exports import czml_document, footprints_document, tracks_geojson
+from .plots.base import save_figure
+from .plots.coverage import plot_coverage
+from .plots.design import plot_compare, plot_pareto
+from .plots.key import key_profile, plot_key, plot_key_profile
+from .plots.maps import plot_tracks, stations_extent
+from .plots.passes import plot_sky, plot_timeline
+from .sizing.compare import compare_designs
+from .sizing.designs import expand_designs
+from .sizing.evaluate import evaluate_scenario as sizing_evaluate
+from .sizing.scenario_files import problem_base
+from .sizing.runners import Journal, Problem, make_runner
+from .sizing.search import size as search_designs
 
 __all__ = [
     # scenarios and stations
@@ -35,8 +59,17 @@ __all__ = [
     "Propagator", "States", "TimeBase", "look_angles_deg", "parse_utc", "propagate", "propagator_for",
     "subsatellite_points", "timescale",
     # the stages, each on a whole scenario, and what they return
-    "CoverageResult", "NetworkPlan", "PassKeys", "PassTable", "Stages", "compute_coverage", "compute_keys",
-    "find_passes", "plan_network", "run_stages",
+    "CoverageResult", "NetworkPlan", "PassKeys", "PassTable", "Run", "compute_coverage", "compute_keys",
+    "compute_profile_key", "find_passes", "plan_network",
+    # the whole job: run one scenario, size a design space, compare designs
+    "CompareResult", "RunResult", "SizeResult", "compare_scenarios", "evaluate_scenario", "run_scenario",
+    "size_scenario",
+    # the physics of one link and one block of key
+    "KeyResult", "LinkLoss", "LinkParams", "QkdParams", "key_for_profile", "link_loss", "window_slots",
+    # exports and figures
+    "export_czml", "export_footprints", "export_tracks", "figure_from_results", "key_profile", "plot_compare",
+    "plot_coverage", "plot_key", "plot_key_profile", "plot_pareto", "plot_sky", "plot_timeline", "plot_tracks",
+    "save_figure", "stations_extent",
     # errors
     "ConstellationError", "InputError",
 ]
@@ -57,3 +90,77 @@ def look_angles_deg(states: States, station: Station):
 def subsatellite_points(states: States):
     """``(latitude_deg, longitude_deg, height_km)`` of each state, shape ``(n_sat, n_time)``."""
     return ecef_to_geodetic(states.r_km)
+
+
+def run_scenario(scenario: Scenario, *, key_slot_s: float = 1.0, coverage_options: dict | None = None) -> RunResult:
+    """Everything the scenario asks for (passes; key with ``[link]``/``[qkd]``; the relay
+    network with ``[[links]]``; coverage with ``[coverage]``), computed as it is asked for.
+
+    ``result.rows("passes")``, ``result.summary()``, ``result.figure("tracks")``,
+    ``result.write(folder)``: see :class:`~constellation.results.RunResult`.
+    ``coverage_options`` override ``[coverage]`` (grid_deg, min_elevation_deg, night_only,
+    stations_only, step_s, k).
+    """
+    return RunResult(scenario, key_slot_s=key_slot_s, coverage_options=coverage_options)
+
+
+def evaluate_scenario(scenario: Scenario, key_slot_s: float = 1.0) -> dict:
+    """The figures sizing compares designs by: key per link per day (expected, P10), latency,
+    night coverage and revisit per station and region (a JSON-able dict)."""
+    return sizing_evaluate(scenario, key_slot_s=key_slot_s)
+
+
+def size_scenario(scenario: Scenario, *, folder=None, workers: int | None = None, scheduler: str | None = None,
+                  fresh: bool = False, progress=None) -> SizeResult:
+    """Search the scenario's ``[[designs]]`` for the cheapest constellations meeting ``[targets]``.
+
+    ``folder``: where the journal ``sweep.jsonl`` lives, so an interrupted sweep resumes
+    (``fresh`` ignores it); None keeps no journal. ``workers``: local processes (default:
+    the CPU count; 1 runs in this process); ``scheduler``: a Dask scheduler address
+    ``tcp://HOST:PORT`` instead. ``progress(done, total, message)`` is called once with
+    ``done = 0`` when the runner is ready, then as each design finishes. Write the outputs with ``result.write(folder)``.
+    """
+    if not scenario.designs:
+        raise InputError(scenario.source, "designs", "[[designs]] families to size (see scenarios/2027-global.toml)",
+                         "none")
+    problem = Problem(problem_base(scenario), scenario.source, scenario.sweep.key_slot_s,
+                      tuple(scenario.targets.regions))
+    journal = None
+    if folder is not None:
+        journal = Journal(Path(folder) / "sweep.jsonl", problem.fingerprint)
+        if fresh and journal.path.exists():
+            journal.path.unlink()
+    started = time.perf_counter()
+    runner = make_runner(problem, workers=workers, scheduler=scheduler)
+    if progress is not None:
+        progress(0, len(expand_designs(scenario.designs)), f"sizing {len(scenario.designs)} families on {runner.name}")
+    try:
+        sizing = search_designs(scenario, runner, journal, progress=progress)
+    finally:
+        runner.close()
+    return SizeResult(scenario, sizing, runner.name, time.perf_counter() - started)
+
+
+def compare_scenarios(scenarios) -> CompareResult:
+    """Evaluate each scenario (a design) and put their figures side by side."""
+    return CompareResult(compare_designs(list(scenarios)))
+
+
+def export_tracks(scenario: Scenario, *, satellites=None, start_s: float = 0.0, end_s: float | None = None,
+                  step_s: float = 30.0) -> dict:
+    """Ground tracks as a GeoJSON FeatureCollection (RFC 7946): one LineString or
+    MultiLineString per satellite, cut at the antimeridian, with UTC start and end times."""
+    return tracks_geojson(ground_tracks(scenario, satellites, start_s, end_s, step_s), scenario.timebase)
+
+
+def export_footprints(scenario: Scenario, *, at_s: float = 0.0, min_elevation_deg: float | None = None,
+                      satellites=None) -> dict:
+    """The area each satellite sees above ``min_elevation_deg`` at ``at_s``, as GeoJSON
+    polygons (the document ``export footprints`` and ``coverage --geojson`` write)."""
+    return footprints_document(scenario, at_s=at_s, min_elevation_deg=min_elevation_deg, satellites=satellites)
+
+
+def export_czml(scenario: Scenario, passes: PassTable | None = None, **options) -> dict:
+    """A Cesium CZML document: satellites, stations and their access intervals (the passes
+    of the scenario unless ``passes`` is given)."""
+    return czml_document(scenario, find_passes(scenario) if passes is None else passes, **options)

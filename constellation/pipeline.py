@@ -8,8 +8,8 @@ work fits in memory, and calls the stage's kernel::
     compute_keys(scenario, passes)             -> PassKeys          (key/)
     plan_network(scenario, passes, keys)       -> NetworkPlan       (network/)
     compute_coverage(scenario)                 -> CoverageResult    (coverage/)
-    run_stages(scenario)                       -> Stages            (all of the above that
-                                                                     the scenario asks for)
+    Run(scenario)                              each of the above on demand, once
+    compute_profile_key(profile.csv, qkd.toml) -> one row: your own channel as one block
 
 Everything above the stages calls these: the public API (``run_scenario``), the sizing
 evaluation of one design, the plots and the exports. Problems with the scenario are
@@ -20,22 +20,29 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass, field
+from functools import cached_property, wraps
 
 from .core import budget
 from .core.propagation import Propagator
 from .core.sun import SunTrack
-from .coverage.kernels import CoverageResult, coverage, equal_area_grid, region_grid, target_grid
-from .errors import Described, InputError
+from .coverage.grid import equal_area_grid, region_grid, target_grid
+from .coverage.statistics import CoverageResult, coverage
+from .errors import Described, InputError, ParameterError
+from .key.decoy_bb84 import key_for_profile
+from .key.optimise import optimise_protocol
 from .key.per_pass import PassKeys, pass_keys
-from .network.plan import NetworkPlan, contacts_from_passes
+from .network.contacts import contacts_from_passes
+from .network.plan import NetworkPlan
 from .network.plan import plan_network as plan_relay
-from .passes.finder import PassTable, default_step_s
+from .passes.finder import default_step_s
 from .passes.finder import find_passes as find_passes_of
-from .scenario.build import CoverageSpec, Scenario
+from .passes.table import PassTable
+from .scenario.model import Scenario
+from .scenario.profile import read_loss_profile, read_qkd_file
+from .scenario.schema import CoverageSpec
 
-__all__ = ["Stages", "compute_coverage", "compute_keys", "find_passes", "plan_network", "propagator_for",
-           "region_coverage", "run_stages"]
+__all__ = ["Run", "compute_coverage", "compute_keys", "compute_profile_key", "find_passes", "plan_network",
+           "propagator_for", "region_coverage"]
 
 
 def propagator_for(scenario: Scenario) -> Propagator:
@@ -81,8 +88,7 @@ def plan_network(scenario: Scenario, passes: PassTable, keys: PassKeys) -> Netwo
 
     The key of a contact is ``keys.key_bits``: the finite-size key, or the asymptotic one
     when the scenario's ``[qkd]`` says ``finite_key = false``."""
-    if not scenario.links:
-        raise InputError(scenario.source, "links", "at least one [[links]] entry (a, b)", "none")
+    _require_links(scenario)
     net = scenario.network
     return plan_relay(
         contacts_from_passes(passes, keys.key_bits), scenario.stations, scenario.links, scenario.duration_s,
@@ -92,6 +98,19 @@ def plan_network(scenario: Scenario, passes: PassTable, keys: PassKeys) -> Netwo
         runs=net.weather_runs, seed=net.seed, n_satellites=len(scenario.satellites))
 
 
+def _coverage_errors(stage):
+    """``stage`` with the coverage kernels' ParameterError turned into one InputError line
+    naming the scenario file and the coverage setting."""
+    @wraps(stage)
+    def checked(scenario, *args, **kwargs):
+        try:
+            return stage(scenario, *args, **kwargs)
+        except ParameterError as exc:
+            raise InputError(scenario.source, f"coverage.{exc.field}", exc.expected, exc.found) from None
+    return checked
+
+
+@_coverage_errors
 def compute_coverage(scenario: Scenario, *, grid_deg=None, min_elevation_deg=None, night_only=None,
                      stations_only=None, step_s=None, k=None) -> CoverageResult:
     """Coverage of the globe, a region or the scenario's stations by its satellites.
@@ -118,6 +137,7 @@ def compute_coverage(scenario: Scenario, *, grid_deg=None, min_elevation_deg=Non
                     night_only=pick(night_only, spec.night_only))
 
 
+@_coverage_errors
 def region_coverage(scenario: Scenario, region, grid_deg: float, step_s: float, min_elevation_deg: float,
                     field_name: str = "region") -> CoverageResult:
     """Night coverage of a polygon ``region`` (``[[lon_deg, lat_deg], ...]``) on an
@@ -128,37 +148,101 @@ def region_coverage(scenario: Scenario, region, grid_deg: float, step_s: float, 
                     night_sun_elevation_deg=scenario.constraints.night_sun_max_elevation_deg, night_only=True)
 
 
-@dataclass
-class Stages:
-    """What :func:`run_stages` computed; a stage the scenario does not ask for is None.
-    ``timings_s`` gives the wall time of each stage that ran."""
+def compute_profile_key(loss_profile, qkd_file, *, daylight: bool = False, optimise: bool = False) -> dict:
+    """Key of one loss profile (a CSV of ``t_s,loss_db`` rows, one slot each) taken as a single
+    finite-key block, with the protocol of a ``[qkd]`` TOML file, as SatQuMA users do.
 
-    passes: PassTable
-    keys: PassKeys | None = None
-    network: NetworkPlan | None = None
-    coverage: CoverageResult | None = None
-    timings_s: dict = field(default_factory=dict)
+    ``optimise`` first chooses the intensities, their probabilities and the basis bias that
+    maximise the finite key (bounds: key/optimise.py). Returns one JSON-able row: ``slots,
+    duration_s, finite_key_bits, asymptotic_key_bits, qber, sifted_bits`` and, optimised, the
+    settings chosen."""
+    params = read_qkd_file(qkd_file)
+    loss_db, slot_s = read_loss_profile(loss_profile)
+    settings = {}
+    if optimise:
+        params = optimise_protocol(loss_db, slot_s, params, daylight=daylight).params
+        settings = {"mu_signal": round(params.intensities[0], 4), "mu_decoy": round(params.intensities[1], 4),
+                    "p_signal": round(params.probabilities[0], 4), "p_decoy": round(params.probabilities[1], 4),
+                    "basis_probability_x": round(params.basis_probability_x, 4)}
+    result = key_for_profile(loss_db, slot_s, params, daylight=daylight)
+    return {"slots": int(loss_db.size), "duration_s": round(float(slot_s.sum()), 6),
+            "finite_key_bits": int(result.finite_key_bits), "asymptotic_key_bits": int(result.asymptotic_key_bits),
+            "qber": round(result.qber, 6), "sifted_bits": int(result.sifted_bits), **settings}
 
 
-def run_stages(scenario: Scenario, *, key_slot_s: float = 1.0, coverage: bool = True) -> Stages:
-    """Passes, then key (with ``[link]`` and ``[qkd]``), then the relay network (with
-    ``[[links]]``), then coverage (with ``[coverage]``, unless ``coverage`` is False)."""
-    timings = {}
+class Run:
+    """The stages of one scenario, each computed when first asked for, and only once.
 
-    def timed(name, func, *args, **kwargs):
-        t0 = time.perf_counter()
-        value = func(*args, **kwargs)
-        timings[name] = time.perf_counter() - t0
+    ``run.passes``, ``run.keys``, ``run.network`` and ``run.coverage`` call the stage
+    functions above in order, each with the products of the stages before it: asking for
+    the network computes the passes and their key first. A stage the scenario cannot run
+    raises the stage's InputError (``keys`` without ``[link]``/``[qkd]``, ``network``
+    without ``[[links]]``); :meth:`complete` computes every stage the scenario asks for.
+    ``timings_s`` holds the wall time of each stage computed so far.
+
+    ``key_slot_s`` is the slot of the key integral along a window (key.per_pass);
+    ``coverage_options`` override the scenario's ``[coverage]`` table (see compute_coverage).
+    """
+
+    def __init__(self, scenario: Scenario, *, key_slot_s: float = 1.0, coverage_options: dict | None = None):
+        self.scenario = scenario
+        self.key_slot_s = key_slot_s
+        self.coverage_options = dict(coverage_options or {})
+        self.timings_s: dict[str, float] = {}
+
+    @cached_property
+    def passes(self) -> PassTable:
+        return self._timed("passes", find_passes, self.scenario)
+
+    @cached_property
+    def keys(self) -> PassKeys:
+        return self._timed("key", compute_keys, self.scenario, self.passes, slot_s=self.key_slot_s)
+
+    @cached_property
+    def network(self) -> NetworkPlan:
+        _require_links(self.scenario)  # before the passes and key it would need
+        return self._timed("network", plan_network, self.scenario, self.passes, self.keys)
+
+    @cached_property
+    def coverage(self) -> CoverageResult:
+        return self._timed("coverage", compute_coverage, self.scenario, **self.coverage_options)
+
+    @property
+    def has_keys(self) -> bool:
+        """The scenario computes key (it has ``[link]`` and ``[qkd]``)."""
+        return self.scenario.has_key_model
+
+    @property
+    def has_network(self) -> bool:
+        """The scenario relays key (``[[links]]``, which need key)."""
+        return self.scenario.has_key_model and bool(self.scenario.links)
+
+    @property
+    def has_coverage(self) -> bool:
+        """The scenario asks for coverage (a ``[coverage]`` table, or coverage options given)."""
+        return self.scenario.coverage is not None or bool(self.coverage_options)
+
+    def complete(self, *, coverage: bool = True) -> "Run":
+        """Compute every stage the scenario asks for (coverage only if ``coverage``); returns self."""
+        self.passes
+        if self.has_keys:
+            self.keys
+        if self.has_network:
+            self.network
+        if coverage and self.has_coverage:
+            self.coverage
+        return self
+
+    def _timed(self, name, stage, *args, **kwargs):
+        started = time.perf_counter()
+        value = stage(*args, **kwargs)
+        self.timings_s[name] = time.perf_counter() - started
         return value
 
-    stages = Stages(passes=timed("passes", find_passes, scenario), timings_s=timings)
-    if scenario.has_key_model:
-        stages.keys = timed("key", compute_keys, scenario, stages.passes, slot_s=key_slot_s)
-        if scenario.links:
-            stages.network = timed("network", plan_network, scenario, stages.passes, stages.keys)
-    if coverage and scenario.coverage is not None:
-        stages.coverage = timed("coverage", compute_coverage, scenario)
-    return stages
+
+def _require_links(scenario) -> None:
+    if not scenario.links:
+        raise InputError(scenario.source, "links", "at least one [[links]] entry (a, b)", "none")
 
 
 def _region_grid(scenario, region, grid_deg, field_name):
@@ -178,7 +262,7 @@ def _mean_altitude_km(scenario) -> float:
 
 def _check_coverage_memory(scenario, n_points: int, step_s: float) -> None:
     n_sat = len(scenario.satellites)
-    n_time = max(1, round(scenario.duration_s / step_s))
+    n_time = max(1, round(scenario.duration_s / step_s)) if step_s > 0 else 1  # the kernel refuses step_s <= 0
     estimate = budget.estimate_coverage_bytes(n_sat, n_points, n_time)
     _check_memory(scenario, estimate, f"{n_sat} satellites x {n_points} grid points x {n_time} steps")
 

@@ -1,100 +1,37 @@
-"""What ``constellation size`` writes: tables, a summary and ready-to-run scenario files."""
+"""What ``constellation size`` writes: the design tables, a summary and ready-to-run scenario files."""
 
 from __future__ import annotations
 
-import copy
-import datetime as dt
+import json
 import math
-from pathlib import Path
-
-import tomli_w
 
 from .. import __version__
-from .search import SizingResult, design_columns, design_rows, infeasibility_report
-from ..output.tables import render_table, to_json
+from ..sizing.scenario_files import design_scenario_toml
+from ..sizing.search import SizingResult, design_columns, design_rows, infeasibility_report
+from .tables import render_table, to_json
 
-__all__ = ["design_scenario_toml", "human_sizing_summary", "sizing_outputs"]
-
-_SIZING_KEYS = ("designs", "targets", "sweep")
-
-
-def problem_base(scenario) -> dict:
-    """The scenario tables every design shares (fleet satellites' file paths made absolute)."""
-    base = {k: copy.deepcopy(v) for k, v in scenario.raw.items() if k not in _SIZING_KEYS}
-    folder = Path(scenario.source).parent if scenario.source != "<memory>" else Path.cwd()
-    for sat in base.get("satellites", []):
-        for key in ("tle_file", "omm_file"):
-            if key in sat and not Path(sat[key]).is_absolute():
-                sat[key] = str((folder / sat[key]).resolve())
-    return base
+__all__ = ["design_tables", "human_sizing_summary", "sizing_outputs"]
 
 
-def design_scenario_toml(scenario, design) -> str:
-    """A scenario file running ``design`` (plus the fixed fleet) over the same span and network."""
-    data = problem_base(scenario)
-    if scenario.raw.get("targets") is not None:
-        data["targets"] = copy.deepcopy(scenario.raw["targets"])  # so that `compare` checks them
-    data["satellites"] = [*data.get("satellites", []), *copy.deepcopy(list(design.satellites))]
-    section = dict(data["scenario"])
-    section["name"] = f"{section['name']} / {design.family} {design.n_satellites} satellites"
-    section["description"] = (f"Design {design.id} chosen by constellation size from {Path(scenario.source).name}: "
-                              f"{design.label()}; cost {design.cost:g}.")
-    data["scenario"] = section
-    header = (f"# Written by constellation {__version__} (size) on "
-              f"{dt.datetime.now(dt.UTC).strftime('%Y-%m-%dT%H:%M:%SZ')}.\n"
-              f"# Source scenario: {scenario.source} (sha256 {scenario.sha256[:16]}).\n")
-    return header + scenario_toml(data)
-
-
-def scenario_toml(data: dict) -> str:
-    """A scenario mapping as TOML in the layout of hand-written files: [tables], then [[arrays]]."""
-    tables = [(k, v) for k, v in data.items() if isinstance(v, dict)]
-    arrays = [(k, v) for k, v in data.items() if isinstance(v, list) and v and all(isinstance(x, dict) for x in v)]
-    array_order = ["satellites", "stations", "links", "fibre", "cities"]
-    arrays.sort(key=lambda kv: array_order.index(kv[0]) if kv[0] in array_order else len(array_order))
-    order = ["scenario", "constraints", "link", "qkd", "network", "coverage"]
-    tables.sort(key=lambda kv: order.index(kv[0]) if kv[0] in order else len(order))
-    blocks = []
-    for name, table in tables:
-        blocks.append(f"[{name}]\n" + _pairs(table))
-    for name, items in arrays:
-        for item in items:
-            blocks.append(f"[[{name}]]\n" + _pairs(item))
-    return "\n".join(blocks)
-
-
-def _pairs(table: dict) -> str:
-    return "".join(f"{_key(k)} = {_value(v)}\n" for k, v in table.items() if v is not None)
-
-
-def _key(name: str) -> str:
-    return name if name.replace("_", "").replace("-", "").isalnum() else tomli_w.dumps({"k": name})[4:-1]
-
-
-def _value(value) -> str:
-    if isinstance(value, dt.datetime):
-        return value.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S") + (
-            f".{value.microsecond:06d}" if value.microsecond else "") + "Z"
-    if isinstance(value, dict):
-        return "{ " + ", ".join(f"{_key(k)} = {_value(v)}" for k, v in value.items() if v is not None) + " }"
-    if isinstance(value, (list, tuple)):
-        return "[" + ", ".join(_value(v) for v in value) + "]"
-    return tomli_w.dumps({"k": value})[4:-1]
+def design_tables(result: SizingResult) -> dict[str, list[dict]]:
+    """Rows of ``designs`` (every design), ``feasible`` (evaluated and meeting every target),
+    ``pareto`` (the front) and ``best_per_family`` (the cheapest feasible of each family)."""
+    rows = design_rows(result)
+    by_id = {r["id"]: r for r in rows}
+    return {"designs": rows,
+            "feasible": [r for r in rows if r.get("feasible") and r["status"] == "evaluated"],
+            "pareto": [r for r in rows if r.get("pareto")],
+            "best_per_family": [by_id[d.id] for d in result.best_per_family().values()]}
 
 
 def sizing_outputs(scenario, result: SizingResult, runner_name: str, wall_s: float) -> dict[str, str]:
     """File name -> text for everything ``size`` writes (figures excluded)."""
-    rows = design_rows(result)
+    tables = design_tables(result)
+    rows = tables["designs"]
     columns = design_columns(rows)
-    feasible = [r for r in rows if r.get("feasible") and r["status"] == "evaluated"]
-    outputs = {
-        "designs.csv": render_table(rows, columns, "csv"),
-        "feasible.csv": render_table(feasible, columns, "csv"),
-        "pareto.csv": render_table([r for r in rows if r.get("pareto")], columns, "csv"),
-    }
+    outputs = {f"{name}.csv": render_table(table, columns, "csv") for name, table in tables.items()}
     best_family = result.best_per_family()
     by_id = {r["id"]: r for r in rows}
-    outputs["best_per_family.csv"] = render_table([by_id[d.id] for d in best_family.values()], columns, "csv")
     best = result.best()
     if best is not None:
         outputs["best.toml"] = design_scenario_toml(scenario, best)
@@ -121,8 +58,6 @@ def sizing_outputs(scenario, result: SizingResult, runner_name: str, wall_s: flo
 
 
 def human_sizing_summary(summary_text: str) -> str:
-    import json
-
     s = json.loads(summary_text)
     lines = [(f"{s['designs']} designs: {s['evaluated']} evaluated ({s['resumed_from_journal']} from an earlier run), "
               f"{s['decided_by_pruning']} decided by pruning, {s['errors']} errors; {s['feasible']} feasible; "

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from .designs import TargetsSpec
+from ..scenario.schema import TargetsSpec
 from .evaluate import check_targets, evaluate_scenario
 
 __all__ = ["column_names", "compare_designs", "compare_rows"]

@@ -20,8 +20,8 @@ import time
 import numpy as np
 
 from ..core.sun import SunTrack
-from ..pipeline import region_coverage, run_stages
-from .designs import TargetsSpec
+from ..pipeline import Run, region_coverage
+from ..scenario.schema import TargetsSpec
 
 __all__ = ["check_targets", "evaluate_scenario", "station_metrics"]
 
@@ -34,15 +34,15 @@ def evaluate_scenario(scenario, key_slot_s: float = 1.0, regions=None) -> dict:
 
     ``key_slot_s``: slot length for the key integral along each window (see key.per_pass).
     """
-    stages = run_stages(scenario, key_slot_s=key_slot_s, coverage=False)
-    table = stages.passes
-    timings = {f"{name}_s": seconds for name, seconds in stages.timings_s.items()}
+    run = Run(scenario, key_slot_s=key_slot_s).complete(coverage=False)
+    table = run.passes
+    timings = {f"{name}_s": seconds for name, seconds in run.timings_s.items()}
     out = {"n_satellites": len(scenario.satellites), "n_passes": len(table),
            "n_windows": int(table.has_window.sum())}
-    if stages.keys is not None:
-        out["key_bits_per_day"] = float(np.sum(stages.keys.key_bits)) / (scenario.duration_s / 86400.0)
+    if run.has_keys:
+        out["key_bits_per_day"] = float(np.sum(run.keys.key_bits)) / (scenario.duration_s / 86400.0)
     links = []
-    for r in stages.network.links if stages.network is not None else []:
+    for r in run.network.links if run.has_network else []:
         links.append({"a": r.a, "b": r.b, "key_bits_per_day": float(r.key_bits_per_day),
                       "key_bits_per_day_p10": float(r.key_bits_per_day_p10),
                       "key_bits_per_day_stderr": float(r.key_bits_per_day_stderr),

@@ -6,8 +6,8 @@ finish. Dask gives the distribution, retries and fault tolerance:
 
 * local (default): a ``dask.distributed.LocalCluster`` of single-threaded worker processes
   on this machine, no server to start; ``workers=1`` evaluates in this process instead;
-* remote: ``scheduler="tcp://HOST:PORT"`` (or ``$CONSTELLATION_SCHEDULER``) connects to a
-  running cluster whose workers have constellation installed.
+* remote: ``scheduler="tcp://HOST:PORT"`` connects to a running cluster whose workers have
+  constellation installed (the command line also reads ``$CONSTELLATION_SCHEDULER``).
 
 The problem is scattered to every worker once (``broadcast=True``); each task then carries
 only a design's satellite tables. A task lost with its worker is rerun elsewhere
@@ -27,11 +27,18 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .. import __version__
+from ..errors import ConstellationError
+from ..scenario.build import scenario_from_dict
+from .evaluate import evaluate_scenario
 
-__all__ = ["SCHEDULER_ENV", "DaskRunner", "Journal", "Problem", "SerialRunner", "evaluate_design", "make_runner"]
+__all__ = ["DaskRunner", "Journal", "Problem", "SchedulerUnreachable", "SerialRunner", "evaluate_design",
+           "make_runner"]
 
-SCHEDULER_ENV = "CONSTELLATION_SCHEDULER"
 TASK_RETRIES = 3
+
+
+class SchedulerUnreachable(ConnectionError):
+    """No Dask scheduler answered at the address; the text says which and why."""
 
 
 @dataclass(frozen=True)
@@ -53,10 +60,6 @@ class Problem:
 
 def evaluate_design(problem: Problem, satellites: tuple) -> dict:
     """Metrics of the fleet plus ``satellites`` (a record; errors become ``{"error": ...}``)."""
-    from ..errors import ConstellationError
-    from .evaluate import evaluate_scenario
-    from ..scenario.build import scenario_from_dict
-
     started = time.perf_counter()
     try:
         data = {**problem.base, "satellites": [*problem.base.get("satellites", []), *satellites]}
@@ -147,10 +150,7 @@ class DaskRunner:
             try:
                 self.client = Client(address, timeout="20s")
             except OSError as exc:
-                from ..errors import InputError
-
-                raise InputError("--scheduler", "address", "a reachable Dask scheduler (tcp://HOST:PORT)",
-                                 f"{address} ({exc})") from None
+                raise SchedulerUnreachable(f"{address} ({exc})") from None
             self.name = f"dask scheduler {address}"
         else:
             import dask
@@ -195,7 +195,6 @@ class DaskRunner:
 
 def make_runner(problem: Problem, workers: int | None = None, scheduler: str | None = None):
     """The runner the user asked for: a scheduler address, else local processes, else serial."""
-    scheduler = scheduler or os.environ.get(SCHEDULER_ENV) or None
     if scheduler:
         return DaskRunner(problem, address=scheduler)
     workers = workers if workers is not None else (os.cpu_count() or 1)

@@ -1,0 +1,271 @@
+"""Results a user gets back from the API: tables as rows, files as text, figures, and a
+folder written in one go.
+
+:class:`RunResult` is a :class:`~constellation.pipeline.Run` (stages computed on demand)
+that also knows its output tables and files; :class:`SizeResult` and
+:class:`CompareResult` wrap a sizing sweep and a comparison of designs. Each has
+``rows(name)``, ``files()`` (name -> text) and ``write(folder)``. Everything is computed
+before the first file is written, so a failure leaves earlier results as they were.
+
+Results sit above the stages, output and plots (they draw their own figures); only the
+API and the command line use them. matplotlib and cartopy load only when a figure is drawn.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+from .key.per_pass import KEY_COLUMNS, key_rows
+from .network.plan import link_rows, timeline_rows
+from .output.exports import footprints_document
+from .output.summary import human_summary, summarise
+from .output.tables import PASS_COLUMNS, render_table, to_json, write_text_atomic
+from .errors import InputError
+from .pipeline import Run
+from .plots.base import save_figure
+from .plots.coverage import plot_coverage
+from .plots.design import compare_table_from_rows, plot_compare, plot_pareto, plot_pareto_rows
+from .plots.key import longest_window_pass, plot_key
+from .plots.maps import plot_tracks, stations_extent
+from .plots.passes import plot_sky, plot_timeline
+from .sizing.compare import column_names, compare_rows
+from .output.sizing import design_tables, human_sizing_summary, sizing_outputs
+from .sizing.scenario_files import design_scenario_toml
+
+__all__ = ["CompareResult", "RunResult", "SizeResult", "TABLES", "figure_from_results"]
+
+# Table name -> the file `run` writes it to.
+TABLES = {"passes": "passes.csv", "key": "key.csv", "network": "network.csv",
+          "network_timeline": "network_timeline.csv", "coverage_points": "coverage_points.csv"}
+FIGURE_KINDS = ("tracks", "sky", "timeline", "key", "coverage")
+
+
+class RunResult(Run):
+    """A scenario's results: tables, summary, figures and the output folder of ``run``.
+
+    >>> result = RunResult(load_scenario("scenarios/micius-2016-xinglong.toml"))  # doctest: +SKIP
+    >>> result.rows("passes")[1]["min_range_km"]                                  # doctest: +SKIP
+    645.368
+    """
+
+    def rows(self, name: str) -> list[dict]:
+        """Rows of table ``name`` (one of ``TABLES``), computing the stages it needs."""
+        if name == "passes":
+            return self._pass_rows
+        if name == "key":
+            return key_rows(self._pass_rows, self.keys)
+        if name == "network":
+            return link_rows(self.network)
+        if name == "network_timeline":
+            return timeline_rows(self.network)
+        if name == "coverage_points":
+            return _columns_to_rows(self.coverage.table())
+        raise ValueError(f"unknown table {name!r}; one of {', '.join(TABLES)}")
+
+    def columns(self, name: str, rows: list[dict] | None = None) -> list[str]:
+        """Column names of table ``name`` (``rows`` if already computed)."""
+        if name == "passes":
+            return list(PASS_COLUMNS)
+        if name == "key":
+            return list(KEY_COLUMNS)
+        if name == "coverage_points":
+            return list(self.coverage.table())
+        rows = self.rows(name) if rows is None else rows
+        return list(rows[0]) if rows else []
+
+    def render(self, name: str, fmt: str = "csv") -> str:
+        """Table ``name`` as CSV or JSON text."""
+        rows = self.rows(name)
+        return render_table(rows, self.columns(name, rows), fmt)
+
+    def coverage_summary(self) -> dict:
+        """Area-weighted coverage figures with their per-latitude bands."""
+        return {**self.coverage.summary(), "latitude_bands": self.coverage.latitude_bands()}
+
+    def summary(self) -> dict:
+        """The machine-readable summary (``summary.json``) of every stage the scenario asks for."""
+        self.complete()
+        keys = self.rows("key") if self.has_keys else None
+        links = self.rows("network") if self.has_network else None
+        summary = summarise(self.scenario, self.passes, self._pass_rows, keys, links)
+        if self.has_coverage:
+            summary["coverage"] = {k: v for k, v in self.coverage_summary().items() if k != "latitude_bands"}
+        return summary
+
+    def human_summary(self) -> str:
+        """A few lines for the terminal."""
+        return human_summary(self.summary())
+
+    def files(self) -> dict[str, str]:
+        """File name -> text for every table and JSON document of ``run``."""
+        self.complete()
+        names = ["passes"] + (["key"] if self.has_keys else []) + \
+            (["network", "network_timeline"] if self.has_network else []) + \
+            (["coverage_points"] if self.has_coverage else [])
+        out = {TABLES[name]: self.render(name) for name in names}
+        if self.has_coverage:
+            out["coverage_summary.json"] = to_json(self.coverage_summary())
+            out["footprints.geojson"] = to_json(
+                footprints_document(self.scenario, min_elevation_deg=self.coverage.min_elevation_deg))
+        out["summary.json"] = to_json(self.summary())
+        return out
+
+    def figure(self, kind: str, *, station=None, satellites=None, hours=None, region: bool = False):
+        """One figure: ``tracks``, ``sky``, ``timeline``, ``key`` (along a pass of ``station``,
+        default the longest QKD window) or ``coverage``. Returns a matplotlib Figure."""
+        scn = self.scenario
+        if kind == "tracks":
+            chosen = [s.strip() for s in satellites.split(",")] if isinstance(satellites, str) else satellites
+            end_s = None if hours is None else min(hours * 3600.0, scn.duration_s)
+            extent = stations_extent(scn.stations) if region else None
+            return plot_tracks(scn, satellites=chosen, end_s=end_s, extent_deg=extent, footprints_at_s=0.0,
+                               night_at_s=0.0)
+        if kind == "coverage":
+            return plot_coverage(self.coverage, stations=scn.stations)
+        if kind == "timeline":
+            return plot_timeline(scn, self.passes)
+        if kind == "sky" and station:
+            return plot_sky(scn, self.passes, station)
+        row = longest_window_pass(self.passes, station)
+        if kind == "sky":
+            return plot_sky(scn, self.passes, self.passes.station_names[self.passes.station[row]])
+        if kind == "key":
+            return plot_key(scn, self.passes, row)
+        raise ValueError(f"unknown figure {kind!r}; one of {', '.join(FIGURE_KINDS)}")
+
+    def figures(self) -> dict:
+        """File name -> Figure for the figures ``run`` draws."""
+        windows = bool(self.passes.has_window.any())
+        kinds = ["tracks", "timeline"] + (["sky"] if windows else []) + \
+            (["key"] if self.has_keys and windows else []) + (["coverage"] if self.has_coverage else [])
+        return {f"{kind}.png": self.figure(kind) for kind in kinds}
+
+    def write(self, folder, *, figures: bool = True) -> list[Path]:
+        """Write every file (and figure) into ``folder``; returns the paths written."""
+        return _write(folder, self.files(), self.figures() if figures else {})
+
+    @property
+    def _pass_rows(self) -> list[dict]:
+        if "_rows" not in self.__dict__:
+            self.__dict__["_rows"] = self.passes.rows(self.scenario.timebase)
+        return self.__dict__["_rows"]
+
+
+class SizeResult:
+    """A finished sizing sweep: the designs, their metrics, the feasible and Pareto sets."""
+
+    def __init__(self, scenario, sizing, runner_name: str, wall_s: float):
+        self.scenario, self.sizing, self.runner_name, self.wall_s = scenario, sizing, runner_name, wall_s
+        self._files = None
+
+    def files(self) -> dict[str, str]:
+        """File name -> text: designs.csv, feasible.csv, pareto.csv, best_per_family.csv,
+        best.toml (and best-FAMILY.toml), size.json."""
+        if self._files is None:
+            self._files = sizing_outputs(self.scenario, self.sizing, self.runner_name, self.wall_s)
+        return self._files
+
+    def rows(self, name: str = "designs") -> list[dict]:
+        """Rows of ``designs``, ``feasible``, ``pareto`` or ``best_per_family``: one per design,
+        with its family, size, cost, metrics, target margins and status."""
+        return design_tables(self.sizing)[name]
+
+    def best(self):
+        """The cheapest design meeting every target (a Design), or None."""
+        return self.sizing.best()
+
+    def best_per_family(self) -> dict:
+        """Family name -> its cheapest feasible Design."""
+        return self.sizing.best_per_family()
+
+    def design_scenario(self, design=None) -> str:
+        """A scenario file (TOML text) running ``design`` (default: the best) over the same
+        span, stations and links: ready to ``run`` or ``compare``."""
+        design = self.best() if design is None else design
+        if design is None:
+            raise ValueError("no design meets the targets; pass one of result.sizing.evaluated")
+        return design_scenario_toml(self.scenario, design)
+
+    def summary(self) -> dict:
+        """The sweep summary (``size.json``)."""
+        return json.loads(self.files()["size.json"])
+
+    def human_summary(self) -> str:
+        return human_sizing_summary(self.files()["size.json"])
+
+    def figure(self, title: str | None = None, target_key_bits_per_day: float | None = None):
+        """The Pareto figure: cost against the weakest link's key and the worst latency."""
+        return plot_pareto(self.sizing, title=self.scenario.name if title is None else title,
+                           target_key_bits_per_day=target_key_bits_per_day)
+
+    def write(self, folder, *, figures: bool = True) -> list[Path]:
+        return _write(folder, self.files(), {"pareto.png": self.figure()} if figures else {})
+
+
+class CompareResult:
+    """Designs side by side: one row per metric, one column per scenario."""
+
+    def __init__(self, table: list[dict]):
+        self.table = table
+        self.names = column_names(table)
+
+    def rows(self) -> list[dict]:
+        """``metric, unit, better``, one value per design, and ``best``/``worst`` column names."""
+        return compare_rows(self.table)
+
+    def columns(self) -> list[str]:
+        return ["metric", "unit", "better", *self.names, "best", "worst"]
+
+    def files(self) -> dict[str, str]:
+        return {"compare.csv": render_table(self.rows(), self.columns(), "csv")}
+
+    def figure(self):
+        """Bars per link and station, one colour per design."""
+        return plot_compare([{**d, "name": n} for d, n in zip(self.table, self.names)])
+
+    def write(self, folder, *, figures: bool = True) -> list[Path]:
+        return _write(folder, self.files(), {"compare.png": self.figure()} if figures else {})
+
+
+def _write(folder, files: dict[str, str], figures: dict) -> list[Path]:
+    """Texts first, then figures; each file atomically."""
+    out = Path(folder)
+    written = []
+    for name, text in files.items():
+        write_text_atomic(out / name, text)
+        written.append(out / name)
+    for name, fig in figures.items():
+        save_figure(fig, out / name)
+        written.append(out / name)
+    return written
+
+
+def _columns_to_rows(columns: dict) -> list[dict]:
+    names = list(columns)
+    values = [list(v.tolist() if hasattr(v, "tolist") else v) for v in columns.values()]
+    return [dict(zip(names, row)) for row in zip(*values)]
+
+
+def figure_from_results(kind: str, where):
+    """The ``pareto`` or ``compare`` figure from the output folder of ``size`` or ``compare -o``
+    (or the CSV in it)."""
+    name = "designs.csv" if kind == "pareto" else "compare.csv"
+    made_by = "constellation size" if kind == "pareto" else "constellation compare -o DIR"
+    if where is None:
+        raise InputError("plot " + kind, "FOLDER", f"the output folder of {made_by} (or its {name})", "nothing")
+    path = Path(where)
+    path = path / name if path.is_dir() else path
+    try:
+        with open(path, encoding="utf-8", newline="") as handle:
+            rows = list(csv.DictReader(handle))
+    except OSError as exc:
+        raise InputError(path, "file", f"{name} written by {made_by}", exc.strerror or str(exc)) from None
+    needed = "worst_link_key_bits_per_day" if kind == "pareto" else "metric"
+    if not rows or needed not in rows[0]:
+        raise InputError(path, "columns", f"{name} written by {made_by} (with a {needed} column)",
+                         f"columns {', '.join(list(rows[0])[:5]) if rows else 'none'}")
+    if kind == "pareto":
+        return plot_pareto_rows(rows, title=f"Design trade-offs ({path.parent.name})")
+    return plot_compare(compare_table_from_rows(rows))
