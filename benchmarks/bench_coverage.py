@@ -5,7 +5,7 @@ Run:  python benchmarks/bench_coverage.py [--repeat 3] [--json out.json]
 Measures, in one process:
   floor      SGP4 propagation of the same 1.44 M states (one call, and in the chunks the
              coverage driver uses; the faster of the two is the floor)
-  coverage   constellation.coverage.kernels.coverage(): propagation + fast kernel + statistics
+  coverage   constellation.coverage.statistics.coverage(): propagation + fast kernel + statistics
   kernel     the same on positions already in memory (coverage_from_positions)
   numpy      the fast kernel's pure-numpy backend (counts only), for reference
   dense      naive dense numpy (sat x point per step) on a few steps, extrapolated to the day
@@ -25,7 +25,10 @@ import tracemalloc
 
 import numpy as np
 
+from constellation.constants import COVERAGE_CHUNK_STATES
+from constellation.coverage import grid as cg
 from constellation.coverage import kernels as cv
+from constellation.coverage import statistics as cs
 from constellation.core import orbits
 from constellation.core.propagation import Propagator
 from constellation.core.timebase import TimeBase, parse_utc
@@ -53,25 +56,25 @@ def main(argv=None):
     items = orbits.walker("delta", 1000, 40, 1, 550.0, 53.0, EPOCH)
     sats = [orbits.satrec_from_elements(el, 10000 + i) for i, (_, _, el) in enumerate(items)]
     prop = Propagator(sats, TimeBase(parse_utc(EPOCH)))
-    grid = cv.equal_area_grid(1.0)
+    grid = cg.equal_area_grid(1.0)
     step_s, duration_s, mask = 60.0, 86400.0, 20.0
     t = np.arange(int(duration_s / step_s)) * step_s
     n_states = len(sats) * t.size
-    chunk = max(1, 60_000 // len(sats))
+    chunk = max(1, COVERAGE_CHUNK_STATES // len(sats))
 
     t0 = time.perf_counter()
-    cv.coverage(prop, grid, 3 * step_s, step_s, min_elevation_deg=mask)  # numba compile or cache load
+    cs.coverage(prop, grid, 3 * step_s, step_s, min_elevation_deg=mask)  # numba compile or cache load
     warmup_s = time.perf_counter() - t0
 
     prop_one_s, states = best_of(args.repeat, lambda: prop.states(t))
     prop_chunked_s, _ = best_of(args.repeat, lambda: [prop.states(t[i:i + chunk]) for i in range(0, t.size, chunk)])
     floor_s = min(prop_one_s, prop_chunked_s)
 
-    coverage_s, result = best_of(args.repeat, lambda: cv.coverage(prop, grid, duration_s, step_s,
+    coverage_s, result = best_of(args.repeat, lambda: cs.coverage(prop, grid, duration_s, step_s,
                                                                   min_elevation_deg=mask))
-    night_s, _ = best_of(args.repeat, lambda: cv.coverage(prop, grid, duration_s, step_s, min_elevation_deg=mask,
+    night_s, _ = best_of(args.repeat, lambda: cs.coverage(prop, grid, duration_s, step_s, min_elevation_deg=mask,
                                                           night_sun_elevation_deg=-12.0))
-    kernel_s, _ = best_of(args.repeat, lambda: cv.coverage_from_positions(
+    kernel_s, _ = best_of(args.repeat, lambda: cs.coverage_from_positions(
         states.r_km, step_s, grid, valid=states.valid, min_elevation_deg=mask))
     numpy_steps = 240
     numpy_s, _ = best_of(1, lambda: cv.covering_counts(states.r_km[:, :numpy_steps], grid, mask,
@@ -86,12 +89,12 @@ def main(argv=None):
     del states
 
     tracemalloc.start()
-    cv.coverage(prop, grid, duration_s, step_s, min_elevation_deg=mask)
+    cs.coverage(prop, grid, duration_s, step_s, min_elevation_deg=mask)
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
-    backend = cv._backend("auto")
+    backend = cv.resolve_backend("auto")
     numbers = {
         "satellites": len(sats), "grid_points": grid.size, "time_steps": int(t.size), "states": n_states,
         "min_elevation_deg": mask, "backend": backend, "cpu_count": __import__("os").cpu_count(),

@@ -15,7 +15,12 @@ import time
 
 import numpy as np
 
-from constellation.network.plan import Link, make_contacts, plan_network, relay_key, relay_weather, schedule, station_nights
+from constellation.network.contacts import make_contacts
+from constellation.network.plan import plan_network
+from constellation.network.relay import relay_key
+from constellation.network.schedule import schedule
+from constellation.network.weather import relay_weather, station_nights
+from constellation.scenario.model import Link
 from constellation.scenario.stations import Station
 
 DAY_S = 86400.0

@@ -34,10 +34,11 @@ from pathlib import Path
 import numpy as np
 import sgp4
 import skyfield
-from sgp4.api import SatrecArray
+from sgp4.api import Satrec, SatrecArray
 from skyfield.api import EarthSatellite, wgs84
 
-from constellation.passes.finder import Constraints, default_step_s, find_passes
+from constellation.passes.finder import default_step_s, find_passes
+from constellation.scenario.model import Constraints
 from constellation.core.propagation import Propagator
 from constellation.scenario.stations import Station, builtin_station
 from constellation.core.timebase import TimeBase, parse_utc, timescale
@@ -184,7 +185,6 @@ def main():
     parser.add_argument("--write", metavar="MARKDOWN", help="replace the pass-finding section of this file")
     args = parser.parse_args()
     repeat = 1 if args.quick else args.repeat
-    from sgp4.api import Satrec
 
     tb = TimeBase(parse_utc(EPOCH))
     started = time.perf_counter()

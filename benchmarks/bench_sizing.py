@@ -26,9 +26,10 @@ import time
 import numpy as np
 
 from constellation.scenario.build import scenario_from_dict
-from constellation.sizing.outputs import problem_base
+from constellation.sizing.scenario_files import problem_base
 from constellation.scenario.stations import catalogue_names
-from constellation.sizing.runners import DaskRunner, Problem, SerialRunner
+from constellation.sizing.designs import expand_designs
+from constellation.sizing.runners import DaskRunner, Problem, SerialRunner, evaluate_design
 
 
 def scenario_data(seed: int = 0) -> dict:
@@ -61,8 +62,6 @@ def scenario_data(seed: int = 0) -> dict:
 
 def pick(scenario, n_designs: int, seed: int = 0):
     """A seeded subset of the space (every design when n_designs >= its size)."""
-    from constellation.sizing.designs import expand_designs
-
     all_designs = expand_designs(scenario.designs)
     rng = np.random.default_rng(seed)
     keep = sorted(rng.choice(len(all_designs), min(n_designs, len(all_designs)), replace=False).tolist())
@@ -115,8 +114,6 @@ def profile(problem, chosen) -> None:
     parts a little)."""
     import cProfile
     import pstats
-
-    from constellation.sizing.runners import evaluate_design
 
     evaluate_design(problem, chosen[0].satellites)  # warm
     prof = cProfile.Profile()

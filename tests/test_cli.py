@@ -29,6 +29,7 @@ def test_passes_table_formats(capsys, fmt):
         assert all(str(v).lower() not in ("nan", "inf", "-inf") for v in row.values())
 
 
+@pytest.mark.slow
 def test_run_writes_table_and_summary(tmp_path, capsys):
     out = tmp_path / "out"
     assert main(["run", str(SCENARIO), "-o", str(out)]) == 0
@@ -40,6 +41,7 @@ def test_run_writes_table_and_summary(tmp_path, capsys):
     assert "Xinglong" in capsys.readouterr().out
 
 
+@pytest.mark.slow
 def test_run_without_scenario_uses_builtin_default(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     assert main(["run"]) == 0
@@ -53,6 +55,7 @@ def test_output_file_is_written_atomically(tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == ["passes.csv"]  # no temp files left behind
 
 
+@pytest.mark.slow
 def test_failed_run_leaves_earlier_results(tmp_path, capsys):
     out = tmp_path / "out"
     assert main(["run", str(SCENARIO), "-o", str(out)]) == 0

@@ -48,6 +48,7 @@ def test_bad_options_exit_2(capsys, args):
     assert "\n" not in capsys.readouterr().err.strip()
 
 
+@pytest.mark.slow
 def test_run_writes_coverage_outputs(tmp_path, capsys):
     out = tmp_path / "out"
     assert main(["run", str(WALKER), "-o", str(out)]) == 0

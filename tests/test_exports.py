@@ -8,14 +8,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from constellation.coverage.tracks import ground_tracks, satellite_footprints, split_antimeridian
 from constellation.output import exports
 from constellation.api import find_passes, load_scenario, propagate, scenario_from_dict
 from constellation.errors import InputError
-from constellation.coverage.footprints import EARTH_MEAN_RADIUS_KM
+from constellation.constants import EARTH_MEAN_RADIUS_KM
 from constellation.core.timebase import parse_utc
 
 ROOT = Path(__file__).resolve().parents[1]
-MICIUS = ROOT / "scenarios" / "micius-2016-xinglong.toml"
 WALKER = ROOT / "scenarios" / "walker-66-demo.toml"
 MS = 1e-3
 
@@ -40,9 +40,8 @@ min_elevation_deg = 10
 
 
 @pytest.fixture(scope="module")
-def micius():
-    scenario = load_scenario(MICIUS)
-    return scenario, find_passes(scenario)
+def micius(micius_scenario, micius_passes):
+    return micius_scenario, micius_passes
 
 
 # --- an RFC 7946 checker (and a test that it catches what it should) ----------------------
@@ -142,9 +141,9 @@ def test_the_rfc7946_checker_catches_bad_geometry():
 # --- antimeridian splitting -----------------------------------------------------------------
 
 def test_split_eastward_and_westward_crossings_meet_at_the_interpolated_latitude():
-    east = exports.split_antimeridian([170.0, -170.0], [0.0, 10.0])
+    east = split_antimeridian([170.0, -170.0], [0.0, 10.0])
     assert [p.tolist() for p in east] == [[[170.0, 0.0], [180.0, 5.0]], [[-180.0, 5.0], [-170.0, 10.0]]]
-    west = exports.split_antimeridian([-175.0, 165.0], [-20.0, -40.0])  # 20 deg west: 5 then 15
+    west = split_antimeridian([-175.0, 165.0], [-20.0, -40.0])  # 20 deg west: 5 then 15
     assert west[0][-1].tolist() == [-180.0, -25.0]
     assert west[1][0].tolist() == [180.0, -25.0]
 
@@ -152,14 +151,14 @@ def test_split_eastward_and_westward_crossings_meet_at_the_interpolated_latitude
 def test_split_leaves_gaps_at_invalid_samples_and_drops_lone_points():
     lon = np.array([0.0, 10.0, 20.0, 30.0, np.nan, 50.0, 60.0])
     valid = np.array([True, True, False, True, True, True, True])
-    pieces = exports.split_antimeridian(lon, np.zeros(7), valid)
+    pieces = split_antimeridian(lon, np.zeros(7), valid)
     assert [p[:, 0].tolist() for p in pieces] == [[0.0, 10.0], [50.0, 60.0]]
-    assert exports.split_antimeridian([], []) == []
+    assert split_antimeridian([], []) == []
 
 
 def test_split_wraps_longitudes_and_handles_several_crossings():
     lon = np.array([350.0, 10.0, 170.0, 190.0, 200.0])   # 350 = -10; 190 = -170
-    pieces = exports.split_antimeridian(lon, np.arange(5.0))
+    pieces = split_antimeridian(lon, np.arange(5.0))
     assert len(pieces) == 2
     assert all(np.all(np.abs(np.diff(p[:, 0])) <= 180.0) for p in pieces)
     assert pieces[0][0, 0] == -10.0 and pieces[0][-1, 0] == 180.0 and pieces[1][0, 0] == -180.0
@@ -169,7 +168,7 @@ def test_split_wraps_longitudes_and_handles_several_crossings():
 
 def test_track_geojson_follows_rfc7946_and_is_cut_at_the_antimeridian(micius):
     scenario, _ = micius
-    tracks = exports.ground_tracks(scenario, end_s=3 * 5700.0, step_s=30.0)
+    tracks = ground_tracks(scenario, end_s=3 * 5700.0, step_s=30.0)
     doc = exports.tracks_geojson(tracks, scenario.timebase)
     assert rfc7946_problems(doc) == []
     parts = doc["features"][0]["geometry"]["coordinates"]
@@ -187,7 +186,7 @@ def test_track_geojson_follows_rfc7946_and_is_cut_at_the_antimeridian(micius):
 
 def test_walker_tracks_all_valid_geojson():
     scenario = load_scenario(WALKER)
-    doc = exports.tracks_geojson(exports.ground_tracks(scenario, end_s=6000.0, step_s=60.0))
+    doc = exports.tracks_geojson(ground_tracks(scenario, end_s=6000.0, step_s=60.0))
     assert len(doc["features"]) == 66
     assert rfc7946_problems(doc) == []
 
@@ -199,12 +198,12 @@ def _cap_angle_deg(h_km, el_deg, re_km=EARTH_MEAN_RADIUS_KM):
 
 def test_footprints_are_counter_clockwise_caps_cut_at_the_antimeridian_and_closed_at_the_pole(micius):
     scenario, _ = micius
-    tracks = exports.ground_tracks(scenario, end_s=6000.0, step_s=10.0)
+    tracks = ground_tracks(scenario, end_s=6000.0, step_s=10.0)
     lon, lat = tracks.longitude_deg[0], tracks.latitude_deg[0]
     near_180 = tracks.t_s[np.argmax(np.where(np.abs(lat) < 60, np.abs(lon), 0.0))]
     near_pole = tracks.t_s[np.argmax(lat)]
     for at_s, kind in ((near_180, "MultiPolygon"), (near_pole, "Polygon"), (1234.0, None)):
-        feet = exports.satellite_footprints(scenario, at_s)
+        feet = satellite_footprints(scenario, at_s)
         doc = exports.footprints_geojson(feet, scenario.timebase)
         assert rfc7946_problems(doc) == []
         geometry = doc["features"][0]["geometry"]
@@ -213,16 +212,16 @@ def test_footprints_are_counter_clockwise_caps_cut_at_the_antimeridian_and_close
         radius = np.linalg.norm(propagate(scenario, [at_s]).r_km[0, 0])
         assert feet.cap_angle_deg[0] == pytest.approx(_cap_angle_deg(radius - EARTH_MEAN_RADIUS_KM, 10.0), abs=1e-9)
         assert doc["features"][0]["properties"]["min_elevation_deg"] == 10.0
-    pole = exports.footprints_geojson(exports.satellite_footprints(scenario, near_pole))["features"][0]
+    pole = exports.footprints_geojson(satellite_footprints(scenario, near_pole))["features"][0]
     assert max(p[1] for p in pole["geometry"]["coordinates"][0]) == 90.0
-    cut = exports.footprints_geojson(exports.satellite_footprints(scenario, near_180))["features"][0]
+    cut = exports.footprints_geojson(satellite_footprints(scenario, near_180))["features"][0]
     edges = [p[0] for poly in cut["geometry"]["coordinates"] for p in poly[0]]
     assert 180.0 in edges and -180.0 in edges
 
 
 def test_footprint_of_a_decayed_satellite_is_null(tmp_path):
     scenario = scenario_from_dict(tomllib.loads(DECAYING))
-    feet = exports.satellite_footprints(scenario, 20 * 3600.0)
+    feet = satellite_footprints(scenario, 20 * 3600.0)
     doc = exports.footprints_geojson(feet)
     assert doc["features"][0]["geometry"] is None          # DRAGGY decayed ~6 h in
     assert doc["features"][1]["geometry"]["type"] == "Polygon"
@@ -234,7 +233,7 @@ def test_footprint_of_a_decayed_satellite_is_null(tmp_path):
 def test_unknown_satellite_is_an_input_error_with_a_hint(micius):
     scenario, _ = micius
     with pytest.raises(InputError, match="did you mean 'MICIUS'"):
-        exports.ground_tracks(scenario, satellites=["MICIU"])
+        ground_tracks(scenario, satellites=["MICIU"])
 
 
 # --- CZML -------------------------------------------------------------------------------------

@@ -8,10 +8,12 @@ import pytest
 import shapely
 from shapely.geometry import Point, box
 
+from constellation.constants import EARTH_MEAN_RADIUS_KM
+from constellation.coverage import caps
 from constellation.coverage import footprints as fp
-from constellation.errors import InputError
+from constellation.errors import ParameterError
 
-R = fp.EARTH_MEAN_RADIUS_KM
+R = EARTH_MEAN_RADIUS_KM
 
 
 @pytest.mark.parametrize("altitude_km, el_deg", [(550.0, 20.0), (500.0, 10.0), (1200.0, 0.0),
@@ -20,33 +22,33 @@ def test_cap_angle_matches_the_nadir_angle_form(altitude_km, el_deg):
     # Independent textbook form (Wertz, Space Mission Analysis and Design, sec. 5.2):
     # nadir angle eta = asin(sin(rho) cos(el)) with sin(rho) = R / (R + h); lambda = 90 - el - eta.
     eta = math.degrees(math.asin(R / (R + altitude_km) * math.cos(math.radians(el_deg))))
-    assert fp.cap_angle_deg(altitude_km, el_deg) == pytest.approx(90.0 - el_deg - eta, abs=1e-10)
+    assert caps.cap_angle_deg(altitude_km, el_deg) == pytest.approx(90.0 - el_deg - eta, abs=1e-10)
     # The inverse gives back the mask.
-    lam = fp.cap_angle_deg(altitude_km, el_deg)
-    assert fp.min_elevation_for_cap_deg(altitude_km, lam) == pytest.approx(el_deg, abs=1e-9)
+    lam = caps.cap_angle_deg(altitude_km, el_deg)
+    assert caps.min_elevation_for_cap_deg(altitude_km, lam) == pytest.approx(el_deg, abs=1e-9)
 
 
 def test_cap_angle_known_values_and_broadcasting():
     # GEO at the horizon: arccos(R / (R + h)) = 81.3 deg (the classic "81 deg" visibility limit).
-    assert fp.cap_angle_deg(35786.0, 0.0) == pytest.approx(81.30, abs=0.01)
+    assert caps.cap_angle_deg(35786.0, 0.0) == pytest.approx(81.30, abs=0.01)
     # Zenith-only mask approaches zero; lower masks give larger caps.
-    angles = fp.cap_angle_deg(550.0, np.array([0.0, 10.0, 20.0, 40.0, 89.9]))
+    angles = caps.cap_angle_deg(550.0, np.array([0.0, 10.0, 20.0, 40.0, 89.9]))
     assert angles.shape == (5,) and np.all(np.diff(angles) < 0) and angles[-1] < 0.01
-    grid = fp.cap_angle_deg(np.array([[400.0], [800.0]]), np.array([10.0, 20.0, 30.0]))
+    grid = caps.cap_angle_deg(np.array([[400.0], [800.0]]), np.array([10.0, 20.0, 30.0]))
     assert grid.shape == (2, 3) and np.all(grid[1] > grid[0])
 
 
 @pytest.mark.parametrize("bad", [90.0, 95.0, -1.0, float("nan")])
 def test_mask_out_of_range_is_an_input_error(bad):
-    with pytest.raises(InputError, match="min_elevation_deg: expected an elevation mask in \\[0, 90\\) deg"):
-        fp.cap_angle_deg(550.0, bad)
+    with pytest.raises(ParameterError, match="min_elevation_deg: expected an elevation mask in \\[0, 90\\) deg"):
+        caps.cap_angle_deg(550.0, bad)
 
 
 def test_bad_cap_angle_and_altitude():
-    with pytest.raises(InputError, match="cap angle in \\[0, 90\\)"):
+    with pytest.raises(ParameterError, match="cap angle in \\[0, 90\\)"):
         fp.footprint(0.0, 0.0, 95.0)
-    with pytest.raises(InputError, match="altitude"):
-        fp.cap_angle_deg(-10.0, 20.0)
+    with pytest.raises(ParameterError, match="altitude"):
+        caps.cap_angle_deg(-10.0, 20.0)
 
 
 def test_polygon_area_is_exact_for_a_lon_lat_box():
@@ -61,9 +63,9 @@ def test_polygon_area_is_exact_for_a_lon_lat_box():
 def test_footprint_area_matches_the_spherical_cap(lat, lon, angle):
     # Polar caps (the first three) are closed along the pole edge; area still 2 pi R^2 (1 - cos lambda).
     geom = fp.footprint(lat, lon, angle, n_vertices=180)
-    assert fp.polygon_area_km2(geom) == pytest.approx(float(fp.cap_area_km2(angle)), rel=0.01)
+    assert fp.polygon_area_km2(geom) == pytest.approx(float(caps.cap_area_km2(angle)), rel=0.01)
     # Inscribed 180-gon: relative area deficit ~ (2 pi / 180)^2 / 6 = 2e-4, far below the 1 % asked.
-    assert fp.polygon_area_km2(geom) == pytest.approx(float(fp.cap_area_km2(angle)), rel=3e-4)
+    assert fp.polygon_area_km2(geom) == pytest.approx(float(caps.cap_area_km2(angle)), rel=3e-4)
 
 
 CASES = [(0.0, 179.5), (0.0, -179.9), (10.0, 180.0), (-20.0, -180.0), (75.0, 179.0), (89.0, 30.0),
@@ -120,7 +122,7 @@ def test_footprints_vectorised_and_from_positions():
     # A satellite 550 km above (lat 0, lon 0): footprint centred there, half-width = cap angle.
     r = np.array([[R + 550.0, 0.0, 0.0]])
     (g,) = fp.footprints_from_positions(r, 20.0)
-    half = float(fp.cap_angle_deg(550.0, 20.0))
+    half = float(caps.cap_angle_deg(550.0, 20.0))
     assert g.bounds == pytest.approx((-half, -half, half, half), abs=1e-6)
     assert fp.footprints(0.0, 0.0, 0.0)[0].is_empty
 
@@ -137,5 +139,5 @@ def test_geojson_feature_collection():
     ring = np.asarray(second["geometry"]["coordinates"][0])
     assert shapely.is_ccw(shapely.LinearRing(ring))
     assert ring[:, 1].max() == 90.0
-    with pytest.raises(InputError, match="one dict per geometry"):
+    with pytest.raises(ParameterError, match="one dict per geometry"):
         fp.footprints_geojson(geoms, [{}])

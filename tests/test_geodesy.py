@@ -1,4 +1,4 @@
-"""WGS84 geodesic distances against the published link lengths and facts.md V-calc values (sections 3-7)."""
+"""WGS84 geodesic distances against the published link lengths and the derived values of docs/references.md (§3-§7)."""
 
 import numpy as np
 import pytest
@@ -8,13 +8,13 @@ from constellation.scenario.stations import builtin_station
 
 # (a, b, published km, V-calc km): published values are the papers' round numbers
 # (Liao 2018: 7,600; Russia-China 2023: 3,800; Jinan-1 2025: 12,900); V-calc values are
-# facts.md's WGS84 geodesics from the section 7 coordinates.
+# the WGS84 geodesics of docs/references.md, from the §7 coordinates.
 PUBLISHED = [
     ("Xinglong", "Graz", 7600.0, 7641.0),
     ("Nanshan", "Zvenigorod", 3800.0, 3792.0),
     ("Beijing", "Stellenbosch", 12900.0, 12911.0),
 ]
-# facts.md 4 and 7, V-calc, quoted to the nearest km.
+# docs/references.md §4 and §7, derived, quoted to the nearest km.
 VCALC_ONLY = [
     ("Delingha", "Lijiang", 1205.0),
     ("Delingha", "Nanshan", 1121.0),
@@ -28,7 +28,7 @@ VCALC_ONLY = [
 def test_seed_links_match_published_distances(a, b, published_km, vcalc_km):
     d = site_distance_km(builtin_station(a), builtin_station(b))
     assert abs(d - published_km) <= 0.01 * published_km  # the issue's 1 % criterion
-    assert abs(d - vcalc_km) <= 1.0  # facts.md rounds to the km
+    assert abs(d - vcalc_km) <= 1.0  # docs/references.md rounds to the km
 
 
 @pytest.mark.parametrize("a, b, vcalc_km", VCALC_ONLY)
@@ -38,7 +38,7 @@ def test_station_pairs_match_vcalc(a, b, vcalc_km):
 
 
 def test_sphere_cross_check():
-    # facts.md 3: Xinglong-Graz is 7,621 km on a sphere; the geodesic is ~0.3 % longer.
+    # docs/references.md §3: Xinglong-Graz is 7,621 km on a sphere; the geodesic is ~0.3 % longer.
     x, g = builtin_station("Xinglong"), builtin_station("Graz")
     sphere = great_circle_distance_km(x.latitude_deg, x.longitude_deg, g.latitude_deg, g.longitude_deg)
     assert abs(sphere - 7621.0) <= 1.0

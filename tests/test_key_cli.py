@@ -15,42 +15,41 @@ ROOT = Path(__file__).resolve().parents[1]
 MICIUS = ROOT / "scenarios" / "micius-2016-xinglong.toml"
 JINAN = ROOT / "scenarios" / "jinan-1-stellenbosch-2025.toml"
 
-# Liao et al. 2017 pass as digitised by Baidu QNET (facts.md section 2c): t_s -> loss_db,
+# Liao et al. 2017 pass as digitised by Baidu QNET (docs/references.md §2c): t_s -> loss_db,
 # detector excluded.
 QNET_T_S = [0, 20, 40, 60, 80, 100, 120, 131.3, 160, 180, 200, 220, 240, 260, 274]
 QNET_LOSS_DB = [39.05, 36.46, 32.74, 32.10, 31.37, 30.54, 29.74, 29.75, 30.71, 30.62, 31.80, 31.80,
                 33.69, 37.13, 38.28]
 
 
-def _key_rows(capsys, scenario):
-    assert main(["key", str(scenario), "--format", "json"]) == 0
-    return json.loads(capsys.readouterr().out)
+def _key_rows(run_cli, scenario):
+    return run_cli("key", scenario, "--format", "json").json()
 
 
-def test_micius_headline_pass_key(capsys):
+def test_micius_headline_pass_key(run_cli):
     # Liao 2017: ~273 s window at 645-1,200 km, kilohertz final key rate; the final key of
-    # the 19 Dec 2016 pass (~300 kbit) is recalled, not confirmed (facts.md 2e), so the
+    # the 19 Dec 2016 pass (~300 kbit) is recalled, not confirmed (docs/references.md §2e), so the
     # check is the order of magnitude the issue states: 1e5 bits.
-    rows = _key_rows(capsys, MICIUS)
+    rows = _key_rows(run_cli, MICIUS)
     row = next(r for r in rows if r["station"] == "Xinglong" and (r["window_start_utc"] or "").startswith("2016-12-19T16:4"))
     assert row["window_s"] == pytest.approx(272.0, abs=3.0)
     assert 1e5 <= row["finite_key_bits"] < 1e6
     assert row["finite_key_bits"] <= row["asymptotic_key_bits"] <= row["sifted_bits"]
-    assert 0.01 <= row["qber"] <= 0.02  # QBER ~1-2 % (facts.md 2e, 10c)
+    assert 0.01 <= row["qber"] <= 0.02  # QBER ~1-2 % (docs/references.md §2e, §10c)
     # The QNET curve spans 29.7-40.3 dB; ours (detector excluded) must sit in that band +- 2 dB.
     assert 27.7 <= row["min_loss_db"] <= 31.8 and row["mean_loss_db"] < 40.3
 
 
-def test_passes_without_window_carry_no_key(capsys):
-    for row in _key_rows(capsys, MICIUS):
+def test_passes_without_window_carry_no_key(run_cli):
+    for row in _key_rows(run_cli, MICIUS):
         if row["window_s"] == 0:
             assert row["finite_key_bits"] == row["sifted_bits"] == 0
 
 
-def test_jinan1_best_pass_is_about_a_megabit(capsys):
+def test_jinan1_best_pass_is_about_a_megabit(run_cli):
     # Li et al. 2025: up to 1.07 Mbit in one Stellenbosch pass. The preset's terminal is
     # assumed (see presets.py); the orbit is a 500 km SSO with an assumed LTAN. Factor-2 band.
-    best = max(r["finite_key_bits"] for r in _key_rows(capsys, JINAN))
+    best = max(r["finite_key_bits"] for r in _key_rows(run_cli, JINAN))
     assert 0.5e6 <= best <= 2.14e6
 
 

@@ -1,4 +1,4 @@
-"""Optical downlink loss: physics limits, then the Micius 2016 link (facts.md sections 2c, 2d, 10a)."""
+"""Optical downlink loss: physics limits, then the Micius 2016 link (docs/references.md §2c, §2d, §10a)."""
 
 import dataclasses
 import math
@@ -6,21 +6,21 @@ import math
 import numpy as np
 import pytest
 
-from constellation.errors import InputError
+from constellation.errors import ParameterError
 from constellation.key.link import (LinkParams, airmass_kasten_young, capture_fraction, link_loss,
                                 transmittance_from_db)
 from constellation.scenario.presets import PRESETS
 
 MICIUS = PRESETS["micius"].link
 
-# QNET digitisation of the Liao 2017 link loss, detector excluded (facts.md 2c, V-code).
+# QNET digitisation of the Liao 2017 link loss, detector excluded (docs/references.md §2c, published code).
 QNET_LOSS_VS_RANGE = [(645.0, 29.75), (700.0, 30.54), (800.0, 30.94), (900.0, 32.28),
                       (1000.0, 34.42), (1100.0, 36.05), (1200.0, 40.34)]
 QNET_TRACK = [(1196.3, 39.05), (1080.9, 36.46), (967.4, 32.74), (864.1, 32.10), (773.2, 31.37),
               (700.0, 30.54), (656.3, 29.74), (645.0, 29.75), (664.8, 30.71), (714.8, 30.62),
               (790.4, 31.80), (886.1, 31.80), (992.4, 33.69), (1108.3, 37.13), (1189.2, 38.28)]
 # Range -> elevation of the 19 Dec 2016 pass from the independent SGP4 reconstruction
-# (facts.md 2d, V-calc); 1,200 km sits at 19.6/19.2 deg on the two sides: 19.4 deg.
+# (docs/references.md §2d, derived); 1,200 km sits at 19.6/19.2 deg on the two sides: 19.4 deg.
 RANGE_ELEVATION = [(645.5, 47.8), (656.0, 46.7), (724.0, 40.4), (857.0, 32.1), (1008.0, 25.2),
                    (1187.0, 19.6), (1197.0, 19.6), (1200.0, 19.4)]
 
@@ -156,15 +156,15 @@ def test_terms_add_up_broadcast_and_keep_failures_local():
 
 
 def test_bad_link_parameters_say_what_is_expected():
-    with pytest.raises(InputError, match="rx_aperture_m: expected a finite number > 0"):
+    with pytest.raises(ParameterError, match="rx_aperture_m: expected a finite number > 0"):
         LinkParams(wavelength_nm=850.0, tx_aperture_m=0.3, rx_aperture_m=-1.0)
-    with pytest.raises(InputError, match="tx_aperture_m or beam_waist_m"):
+    with pytest.raises(ParameterError, match="tx_aperture_m or beam_waist_m"):
         LinkParams(wavelength_nm=850.0, rx_aperture_m=1.0)
-    with pytest.raises(InputError, match=r"zenith_transmittance: expected a number in \(0, 1\]"):
+    with pytest.raises(ParameterError, match=r"zenith_transmittance: expected a number in \(0, 1\]"):
         LinkParams(wavelength_nm=850.0, tx_aperture_m=0.3, rx_aperture_m=1.0,
                    zenith_transmittance=1.5)
-    with pytest.raises(InputError, match="scenario.toml: .*wavelenght_nm"):
-        LinkParams.from_mapping({"wavelenght_nm": 850.0}, source="scenario.toml")
+    with pytest.raises(ParameterError, match="wavelenght_nm: expected a known key .*'wavelength_nm'"):
+        LinkParams.from_mapping({"wavelenght_nm": 850.0})
     params = LinkParams.from_mapping({"wavelength_nm": 850, "tx_aperture_m": 0.3,
                                       "rx_aperture_m": 1.0, "turbulence": "off"})
     assert params.turbulence_urad is None
@@ -172,7 +172,7 @@ def test_bad_link_parameters_say_what_is_expected():
                                     "rx_aperture_m": 1.0, "turbulence": 2.0}).turbulence_urad == 2.0
 
 
-# --- Micius 2016 (facts.md 2c) ----------------------------------------------------------
+# --- Micius 2016 (docs/references.md §2c) ------------------------------------------------
 
 def test_micius_loss_at_645_and_1200_km():
     # QNET: 29.75 dB at 645 km and 40.34 dB at 1,200 km without the detector (32.8 / 43.3 dB

@@ -14,22 +14,12 @@ import pytest
 
 from constellation.core.geodesy import site_distance_km
 from constellation.scenario.model import Fibre, Link
-from constellation.network.plan import (
-    _waterfill,
-    contacts_from_passes,
-    expected_pair_relay_bits,
-    link_rows,
-    make_contacts,
-    max_concurrency,
-    plan_network,
-    relay_key,
-    relay_weather,
-    schedule,
-    schedule_fcfs,
-    station_nights,
-    timeline_rows,
-)
-from constellation.passes.finder import PassTable
+from constellation.network.contacts import contacts_from_passes, make_contacts
+from constellation.network.plan import link_rows, plan_network, timeline_rows
+from constellation.network.relay import _waterfill, relay_key
+from constellation.network.schedule import max_concurrency, schedule, schedule_fcfs
+from constellation.network.weather import expected_pair_relay_bits, relay_weather, station_nights
+from constellation.passes.table import PassTable
 from constellation.scenario.stations import builtin_station
 
 DAY = 86400.0

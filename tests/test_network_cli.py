@@ -11,7 +11,7 @@ from constellation.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
 
-# Published distances (facts.md 3, 5, 6) and the station pair of each seed scenario.
+# Published distances (docs/references.md §3, §5, §6) and the station pair of each seed scenario.
 SEEDS = [
     ("china-austria-2017.toml", "Xinglong", "Graz", 7600.0),
     ("china-russia-2023.toml", "Nanshan", "Zvenigorod", 3800.0),
@@ -19,14 +19,15 @@ SEEDS = [
 ]
 
 
-def _network(capsys, scenario, *extra):
-    assert main(["network", str(ROOT / "scenarios" / scenario), "--format", "json", *extra]) == 0
-    return json.loads(capsys.readouterr().out)
+def _network(run_cli, scenario, *extra):
+    return run_cli("network", ROOT / "scenarios" / scenario, "--format", "json", *extra).json()
 
 
-@pytest.mark.parametrize("scenario, a, b, distance_km", SEEDS, ids=[s[0] for s in SEEDS])
-def test_seed_links(capsys, scenario, a, b, distance_km):
-    rows = _network(capsys, scenario)
+@pytest.mark.parametrize("scenario, a, b, distance_km",
+                         [SEEDS[0], *(pytest.param(*s, marks=pytest.mark.slow) for s in SEEDS[1:])],
+                         ids=[s[0] for s in SEEDS])
+def test_seed_links(run_cli, scenario, a, b, distance_km):
+    rows = _network(run_cli, scenario)
     link = next(r for r in rows if r["a"] == a and r["b"] == b)
     assert link["distance_km"] == pytest.approx(distance_km, rel=0.01)
     # The relay delivers key, weather can only take some of it away, P10 <= expectation.
@@ -37,31 +38,31 @@ def test_seed_links(capsys, scenario, a, b, distance_km):
     assert link["median_latency_h"] <= link["max_latency_h"]
 
 
-def test_relay_never_exceeds_what_either_end_received(capsys):
+def test_relay_never_exceeds_what_either_end_received(run_cli):
     # Clear-sky relayed key over the span <= the key each gateway shared with the satellite.
-    assert main(["key", str(ROOT / "scenarios" / "china-russia-2023.toml"), "--format", "json"]) == 0
-    keys = json.loads(capsys.readouterr().out)
+    keys = run_cli("key", ROOT / "scenarios" / "china-russia-2023.toml", "--format", "json").json()
     per_station = {}
     for row in keys:
         per_station[row["station"]] = per_station.get(row["station"], 0) + row["finite_key_bits"]
-    link = _network(capsys, "china-russia-2023.toml")[0]
+    link = _network(run_cli, "china-russia-2023.toml")[0]
     assert link["key_bits"] <= min(per_station["Nanshan"], per_station["Zvenigorod"])
 
 
-def test_weather_monte_carlo_is_reproducible(capsys):
-    first = _network(capsys, "china-south-africa-2025.toml")
-    second = _network(capsys, "china-south-africa-2025.toml")
+@pytest.mark.slow
+def test_weather_monte_carlo_is_reproducible(run_cli):
+    first = _network(run_cli, "china-south-africa-2025.toml")
+    second = _network(run_cli, "china-south-africa-2025.toml")
     assert first == second
 
 
-def test_timeline_covers_every_day(capsys):
-    rows = _network(capsys, "china-russia-2023.toml", "--timeline")
+def test_timeline_covers_every_day(run_cli):
+    rows = _network(run_cli, "china-russia-2023.toml", "--timeline")
     assert len(rows) == 30 and [r["day"] for r in rows] == list(range(30))
     assert all(r["day_start_utc"].endswith("Z") for r in rows)
 
 
-def test_fibre_city_link_is_capped_by_its_fibre(capsys):
-    rows = _network(capsys, "china-austria-2017.toml")
+def test_fibre_city_link_is_capped_by_its_fibre(run_cli):
+    rows = _network(run_cli, "china-austria-2017.toml")
     city = next(r for r in rows if r["a"] == "Beijing")
     # 1 kbit/s fibre tails carry at most 86.4 Mbit a day: never the binding limit here, so the
     # city link gets what its gateway channel relays.
@@ -78,6 +79,7 @@ def test_unknown_link_end_is_an_input_error(tmp_path, capsys):
     assert "links[0].b" in err and "did you mean 'Zvenigorod'" in err
 
 
+@pytest.mark.slow
 def test_run_writes_network_tables(tmp_path, capsys):
     out = tmp_path / "out"
     assert main(["run", str(ROOT / "scenarios" / "china-austria-2017.toml"), "-o", str(out)]) == 0

@@ -4,7 +4,7 @@ import json
 from pathlib import Path
 
 import pytest
-from pytest_socket import SocketBlockedError, disable_socket, enable_socket
+from pytest_socket import SocketBlockedError
 
 from constellation.core import timebase
 from constellation.cli import main
@@ -13,14 +13,10 @@ SCENARIO = Path(__file__).resolve().parents[1] / "scenarios" / "micius-2016-xing
 
 
 @pytest.fixture
-def no_network():
+def no_network(no_network):
+    """Sockets off (tests/conftest.py), and the time scale and ephemeris loaded afresh."""
     timebase.timescale.cache_clear()
     timebase.ephemeris.cache_clear()
-    disable_socket()
-    try:
-        yield
-    finally:
-        enable_socket()
 
 
 def test_sockets_really_are_blocked(no_network):

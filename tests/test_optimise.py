@@ -9,7 +9,7 @@ from constellation.key.optimise import DEFAULT_BOUNDS, _settings, _with, optimis
 from constellation.scenario.presets import PRESETS
 from constellation.key.decoy_bb84 import key_for_profile
 
-# The Liao 2017 pass as digitised by QNET (facts.md 2c), 1 s slots.
+# The Liao 2017 pass as digitised by QNET (docs/references.md §2c), 1 s slots.
 T_S = [0, 20, 40, 60, 80, 100, 120, 131.3, 160, 180, 200, 220, 240, 260, 274]
 LOSS_DB = [39.05, 36.46, 32.74, 32.10, 31.37, 30.54, 29.74, 29.75, 30.71, 30.62, 31.80, 31.80, 33.69, 37.13, 38.28]
 PASS = np.interp(np.arange(274.0) + 0.5, T_S, LOSS_DB)

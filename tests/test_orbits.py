@@ -15,7 +15,7 @@ EPOCH = dt.datetime(2016, 12, 18, 21, 38, 11, tzinfo=dt.timezone.utc)
 
 
 def test_sun_synchronous_inclination_matches_micius():
-    # facts.md section 1 (V-calc, J2 nodal-rate formula): 97.379 deg needed at 494 km, e = 0.0013.
+    # docs/references.md §1 (derived, J2 nodal-rate formula): 97.379 deg needed at 494 km, e = 0.0013.
     # Our WGS72 constants differ from that calculation's WGS84 ones by < 0.01 deg.
     assert orbits.sun_synchronous_inclination_deg(494.0, 0.0013) == pytest.approx(97.379, abs=0.02)
 
@@ -31,7 +31,7 @@ def test_sun_synchronous_node_follows_the_mean_sun():
 
 
 def test_ltan_reproduces_the_micius_node():
-    # facts.md section 1: the 2016-12-18 TLE (RAAN 267.4500 deg) has LTAN ~ 12:01 apparent
+    # docs/references.md §1: the 2016-12-18 TLE (RAAN 267.4500 deg) has LTAN ~ 12:01 apparent
     # solar time (V-calc with a low-precision Sun). One minute of local time = 0.25 deg; allow 0.5 deg.
     raan = orbits.raan_for_ltan_deg(orbits.parse_local_time_hours("12:01"), EPOCH)
     assert abs((raan - 267.45 + 180) % 360 - 180) < 0.5

@@ -33,7 +33,7 @@ MISSION = ("Xinglong", "Nanshan", "Graz", "Zvenigorod", "Stellenbosch")
 STATIONS = [builtin_station(n, min_elevation_deg=10.0) for n in MISSION]
 NIGHT_1200 = Constraints(station_sun_max_elevation_deg=-12.0, max_range_km=1200.0)
 XTOL_S = 1e-3  # passes._XTOL_S
-T_HEADLINE = 16 * 3600 + 52 * 60 + 14  # 2016-12-19 16:52:14 UTC, facts.md 2d
+T_HEADLINE = 16 * 3600 + 52 * 60 + 14  # 2016-12-19 16:52:14 UTC, docs/references.md §2d
 
 
 def satrec(altitude_km, inclination_deg, raan_deg, eccentricity=0.001, mean_anomaly_deg=0.0):
@@ -131,6 +131,7 @@ CONSTRAINT_CASES = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("case", CONSTRAINT_CASES)
 def test_constraints_hold_inside_windows_and_fail_just_outside(micius, case):
     orbit, constraints, edge_kind = CONSTRAINT_CASES[case]
@@ -187,7 +188,7 @@ def test_constraints_hold_inside_windows_and_fail_just_outside(micius, case):
 
 
 def test_headline_pass_of_liao_2017(week):
-    # facts.md 2d: minimum range 645.5 km at 16:52:14 UTC on 2016-12-19; range <= 1,200 km
+    # docs/references.md §2d: minimum range 645.5 km at 16:52:14 UTC on 2016-12-19; range <= 1,200 km
     # from 16:49:58 to 16:54:30 UTC (272 s). Liao et al. 2017: 645 km, a ~273 s QKD window.
     _, t = week
     k = np.flatnonzero((t.station == 0) & (np.abs(t.tca_s - T_HEADLINE) < 30.0))
@@ -286,6 +287,7 @@ def test_antimeridian_east_and_west_are_the_same_place(micius):
     assert np.array_equal(east.has_window, west.has_window)
 
 
+@pytest.mark.slow
 def test_horizon_mask_is_obeyed(micius):
     # 30 deg mask towards azimuth 180-360 (south through west), 10 deg elsewhere.
     mask = ((0.0, 10.0), (179.9, 10.0), (180.0, 30.0), (359.9, 30.0))

@@ -174,6 +174,7 @@ def compare(satrecs, stations, tb, duration_s, label):
     return worst_t, worst_el, table, pass_lengths_s
 
 
+@pytest.mark.slow
 def test_micius_30_days_five_stations(micius_satrec):
     tb = TimeBase(parse_utc(START))
     stations = [builtin_station(n, min_elevation_deg=10.0) for n in MISSION_STATIONS]
@@ -184,6 +185,7 @@ def test_micius_30_days_five_stations(micius_satrec):
     assert worst_el < MAX_EL_TOL_DEG
 
 
+@pytest.mark.slow
 def test_walker_66_one_day_three_stations_with_short_passes():
     # Graz with a 75 deg mask: every pass there is a short, steep one, down to seconds.
     epoch = dt.datetime(2016, 12, 19, tzinfo=dt.timezone.utc)

@@ -9,14 +9,15 @@ matplotlib.use("Agg")
 
 import numpy as np
 import pytest
-from pytest_socket import disable_socket, enable_socket
 
-from constellation.plots import facade as plots
 from constellation.api import find_passes, load_scenario, propagator_for, scenario_from_dict
 from constellation.errors import InputError
-from constellation.output.exports import ground_tracks
+from constellation.coverage.tracks import ground_tracks
 from constellation.key.per_pass import pass_keys
-from constellation.plots.base import date_numbers
+from constellation.plots.base import OfflineMapError, date_numbers, map_data_dir, save_figure, shipped_maps
+from constellation.plots.key import KeyProfile, key_profile, longest_window_pass, plot_key, plot_key_profile
+from constellation.plots.maps import footprint_outline, plot_tracks
+from constellation.plots.passes import plot_sky, plot_timeline
 from constellation.core.sun import SunTrack
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -28,38 +29,16 @@ HEADLINE_T_S = 60600.0  # 2016-12-19 16:50 UTC, the Liao et al. 2017 night pass 
 
 
 @pytest.fixture(scope="module")
-def micius():
-    scenario = load_scenario(MICIUS)
-    return scenario, find_passes(scenario)
+def micius(micius_scenario, micius_passes):
+    return micius_scenario, micius_passes
 
 
-@pytest.fixture
-def offline(tmp_path):
-    """No sockets, and an empty cartopy download folder that must stay empty."""
-    import cartopy
-
-    saved = cartopy.config["data_dir"]
-    cartopy.config["data_dir"] = str(tmp_path / "cartopy-downloads")
-    disable_socket()
-    try:
-        yield tmp_path
-    finally:
-        enable_socket()
-        cartopy.config["data_dir"] = saved
-    assert not (tmp_path / "cartopy-downloads").exists()
-
-
-@pytest.fixture(autouse=True)
-def no_pyplot_leaks():
-    import matplotlib.pyplot as plt
-
-    yield
-    assert plt.get_fignums() == []  # the plots never go through pyplot
-    plt.close("all")
+# offline, no_pyplot_leaks: tests/conftest.py
+pytestmark = pytest.mark.usefixtures("no_pyplot_leaks")
 
 
 def _render(fig, path):
-    plots.save_figure(fig, path)
+    save_figure(fig, path)
     assert path.read_bytes()[:8] == PNG_MAGIC
     return path
 
@@ -76,15 +55,15 @@ def _lines(fig, gid):
 def test_shipped_natural_earth_is_small_and_where_cartopy_looks():
     from cartopy.io import shapereader
 
-    root = plots.map_data_dir()
+    root = map_data_dir()
     files = [p for p in root.rglob("*") if p.is_file()]
     assert sum(p.stat().st_size for p in files) < 1_000_000
     physical = root / "shapefiles" / "natural_earth" / "physical"
     for name in ("coastline", "land"):
         for ext in ("shp", "shx", "dbf", "prj"):
             assert (physical / f"ne_110m_{name}.{ext}").exists()
-    plots.use_shipped_maps()
-    path = shapereader.natural_earth(resolution="110m", category="physical", name="coastline")
+    with shipped_maps():
+        path = shapereader.natural_earth(resolution="110m", category="physical", name="coastline")
     assert Path(path) == physical / "ne_110m_coastline.shp"
     lines = list(shapereader.Reader(path).geometries())
     assert len(lines) > 100
@@ -99,16 +78,29 @@ def test_shipped_natural_earth_is_small_and_where_cartopy_looks():
 def test_a_layer_we_do_not_ship_fails_with_advice_instead_of_downloading(offline):
     from cartopy.io import shapereader
 
-    plots.use_shipped_maps()
-    with pytest.raises(plots.OfflineMapError, match="resolution='110m'"):
+    with shipped_maps(), pytest.raises(OfflineMapError, match="resolution='110m'"):
         shapereader.natural_earth(resolution="50m", category="physical", name="coastline")
+
+
+def test_the_map_configuration_is_scoped_and_nests():
+    import cartopy
+
+    key = ("shapefiles", "natural_earth")
+    before = (cartopy.config["pre_existing_data_dir"], cartopy.config["downloaders"][key])
+    with shipped_maps() as outer:
+        with shipped_maps():
+            assert cartopy.config["pre_existing_data_dir"] == str(outer)
+        assert cartopy.config["pre_existing_data_dir"] == str(outer)
+        ours = cartopy.config["downloaders"][key]
+        assert ours is not before[1]
+    assert (cartopy.config["pre_existing_data_dir"], cartopy.config["downloaders"][key]) == before
 
 
 # --- tracks -------------------------------------------------------------------------------
 
 def test_world_tracks_render_offline_without_crossing_the_map(micius, offline):
     scenario, _ = micius
-    fig = plots.plot_tracks(scenario, start_s=HEADLINE_T_S - 3000, end_s=HEADLINE_T_S + 8000,
+    fig = plot_tracks(scenario, start_s=HEADLINE_T_S - 3000, end_s=HEADLINE_T_S + 8000,
                             footprints_at_s=HEADLINE_T_S, night_at_s=HEADLINE_T_S)
     _render(fig, offline / "tracks.png")
     ax = fig.axes[0]
@@ -136,7 +128,7 @@ def test_world_tracks_render_offline_without_crossing_the_map(micius, offline):
 
 def test_regional_zoom_keeps_its_extent_and_labels_only_stations_inside(micius, offline):
     scenario, _ = micius
-    fig = plots.plot_tracks(scenario, start_s=HEADLINE_T_S - 900, end_s=HEADLINE_T_S + 900,
+    fig = plot_tracks(scenario, start_s=HEADLINE_T_S - 900, end_s=HEADLINE_T_S + 900,
                             footprints_at_s=HEADLINE_T_S, extent_deg=(70, 150, 10, 65))
     _render(fig, offline / "region.png")
     ax = fig.axes[0]
@@ -151,24 +143,25 @@ def test_map_across_the_antimeridian_draws_no_seams(micius, offline):
     tracks = ground_tracks(scenario, end_s=6000.0, step_s=10.0)
     lat, lon = tracks.latitude_deg[0], tracks.longitude_deg[0]
     at_180 = float(tracks.t_s[np.argmax(np.where(np.abs(lat) < 60, np.abs(lon), 0.0))])
-    fig = plots.plot_tracks(scenario, start_s=0.0, footprints_at_s=at_180, extent_deg=(150, -150, -70, 40))
+    fig = plot_tracks(scenario, start_s=0.0, footprints_at_s=at_180, extent_deg=(150, -150, -70, 40))
     _render(fig, offline / "antimeridian.png")
     import cartopy.crs as ccrs
 
     west, east, _, _ = fig.axes[0].get_extent(crs=ccrs.PlateCarree(central_longitude=180))
     assert east - west == pytest.approx(60.0, abs=1e-6)
-    from constellation.output.exports import satellite_footprints
+    from constellation.coverage.tracks import satellite_footprints
 
     geometry = satellite_footprints(scenario, at_180).geometries[0]
     assert geometry.geom_type == "MultiPolygon"
-    for edge in plots.footprint_outline(geometry):
+    for edge in footprint_outline(geometry):
         vertical_on_seam = (np.abs(np.abs(edge[:-1, 0]) - 180.0) < 1e-9) & (edge[:-1, 0] == edge[1:, 0])
         assert not vertical_on_seam.any()
 
 
+@pytest.mark.slow
 def test_many_satellites_and_clustered_stations_stay_readable(offline):
     scenario = load_scenario(WALKER)
-    fig = plots.plot_tracks(scenario, footprints_at_s=600.0, night_at_s=600.0)
+    fig = plot_tracks(scenario, footprints_at_s=600.0, night_at_s=600.0)
     _render(fig, offline / "walker.png")
     ax = fig.axes[0]
     assert ax.get_legend() is None  # 66 satellites: no legend
@@ -183,7 +176,7 @@ def test_many_satellites_and_clustered_stations_stay_readable(offline):
 
 def test_sky_plot_is_north_up_clockwise_with_the_passes_where_they_are(micius, offline):
     scenario, passes = micius
-    fig = plots.plot_sky(scenario, passes, "Xinglong")
+    fig = plot_sky(scenario, passes, "Xinglong")
     _render(fig, offline / "sky.png")
     ax = fig.axes[0]
     assert ax.name == "polar"
@@ -207,14 +200,14 @@ def test_sky_plot_is_north_up_clockwise_with_the_passes_where_they_are(micius, o
 def test_sky_plot_draws_a_horizon_mask_and_rejects_foreign_passes(micius, offline):
     scenario, passes = micius
     with pytest.raises(InputError, match="passes over Xinglong"):
-        plots.plot_sky(scenario, passes, "Xinglong", rows=[int(np.flatnonzero(passes.station == 1)[0])])
+        plot_sky(scenario, passes, "Xinglong", rows=[int(np.flatnonzero(passes.station == 1)[0])])
     with pytest.raises(InputError, match="did you mean 'Xinglong'"):
-        plots.plot_sky(scenario, passes, "Xinlong")
+        plot_sky(scenario, passes, "Xinlong")
     data = tomllib.loads(MICIUS.read_text())
     data["stations"] = [{"name": "Xinglong", "min_elevation_deg": 10,
                          "horizon_mask": [[0, 5], [90, 30], [180, 15], [270, 20]]}]
     masked = scenario_from_dict(data)
-    fig = plots.plot_sky(masked, find_passes(masked), "Xinglong")
+    fig = plot_sky(masked, find_passes(masked), "Xinglong")
     _render(fig, offline / "sky-mask.png")
     (edge,) = _lines(fig, "mask-edge")
     az = np.degrees(edge.get_xdata())
@@ -234,7 +227,7 @@ def _bars(ax, gid):
 
 def test_timeline_bars_match_the_pass_table_and_windows_lie_in_the_night(micius, offline):
     scenario, passes = micius
-    fig = plots.plot_timeline(scenario, passes)
+    fig = plot_timeline(scenario, passes)
     _render(fig, offline / "timeline.png")
     ax = fig.axes[0]
     tb = scenario.timebase
@@ -255,7 +248,7 @@ def test_timeline_bars_match_the_pass_table_and_windows_lie_in_the_night(micius,
 
 def test_timeline_clips_to_a_span_and_picks_stations(micius, offline):
     scenario, passes = micius
-    fig = plots.plot_timeline(scenario, passes, start_s=50000.0, end_s=70000.0, stations=["Graz", 0])
+    fig = plot_timeline(scenario, passes, start_s=50000.0, end_s=70000.0, stations=["Graz", 0])
     _render(fig, offline / "timeline-span.png")
     ax = fig.axes[0]
     assert [t.get_text() for t in ax.get_yticklabels()] == ["Graz", "Xinglong"]
@@ -269,10 +262,10 @@ def test_timeline_clips_to_a_span_and_picks_stations(micius, offline):
 
 def test_key_along_the_headline_pass_matches_the_key_table(micius, offline):
     scenario, passes = micius
-    longest = plots.longest_window_pass(passes, station=0)
+    longest = longest_window_pass(passes, station=0)
     assert passes.window_s[longest] == passes.window_s[passes.station == 0].max()
     (row,) = np.flatnonzero((passes.station == 0) & (passes.aos_s < HEADLINE_T_S) & (passes.los_s > HEADLINE_T_S))
-    profile = plots.key_profile(scenario, passes, row)
+    profile = key_profile(scenario, passes, row)
     keys = pass_keys(propagator_for(scenario), passes, scenario.stations, scenario.terminal,
                      sun=SunTrack(scenario.timebase, 0.0, scenario.duration_s))
     assert profile.finite_key_bits == pytest.approx(keys.finite_key_bits[row], rel=1e-12)
@@ -284,7 +277,7 @@ def test_key_along_the_headline_pass_matches_the_key_table(micius, offline):
     assert np.all(profile.key_rate_bps[~inside] == 0.0) and np.all(profile.key_rate_bps[inside] > 0.0)
     best = np.argmax(profile.key_rate_bps)
     assert best == np.nanargmin(profile.loss_terms_db["loss_db"])  # most key where the loss is least
-    fig = plots.plot_key(scenario, passes, row)
+    fig = plot_key(scenario, passes, row)
     _render(fig, offline / "key.png")
     (loss,) = _lines(fig, "loss")
     np.testing.assert_allclose(loss.get_xdata(), date_numbers(scenario.timebase, profile.t_s))
@@ -293,18 +286,19 @@ def test_key_along_the_headline_pass_matches_the_key_table(micius, offline):
     np.testing.assert_allclose(rate.get_ydata(), profile.key_rate_bps / 1e3)
 
 
+@pytest.mark.slow
 def test_key_plot_of_a_daylight_pass_and_of_user_arrays(micius, offline):
     scenario, passes = micius
     day = int(np.flatnonzero(~passes.has_window)[0])
-    fig = plots.plot_key(scenario, passes, day)
+    fig = plot_key(scenario, passes, day)
     _render(fig, offline / "key-day.png")
     assert not np.any(_lines(fig, "key-rate")[0].get_ydata())
     t = np.arange(0.0, 300.0)
     loss = {"loss_db": 30.0 + 10.0 * ((t - 150.0) / 150.0) ** 2}
-    own = plots.KeyProfile(t, 60.0 - np.abs(t - 150.0) / 3.0, 600.0 + np.abs(t - 150.0) * 4.0, loss,
+    own = KeyProfile(t, 60.0 - np.abs(t - 150.0) / 3.0, 600.0 + np.abs(t - 150.0) * 4.0, loss,
                            np.where((t > 50) & (t < 250), 1e3, 0.0), np.full(t.size, 0.02), (50.0, 250.0),
                            1.0e5, 1.5e5, "a user profile")
-    _render(plots.plot_key_profile(own), offline / "key-user.png")
+    _render(plot_key_profile(own), offline / "key-user.png")
 
 
 def test_key_needs_a_link_model(micius):
@@ -313,4 +307,4 @@ def test_key_needs_a_link_model(micius):
     del data["link"], data["qkd"]
     bare = scenario_from_dict(data)
     with pytest.raises(InputError, match=r"\[link\] and \[qkd\]"):
-        plots.plot_key(bare, passes, 1)
+        plot_key(bare, passes, 1)

@@ -8,7 +8,6 @@ matplotlib.use("Agg")
 
 import numpy as np
 import pytest
-from pytest_socket import disable_socket, enable_socket
 
 from constellation.api import load_scenario, compute_coverage
 from constellation.errors import InputError
@@ -29,29 +28,8 @@ def walker():
     return scenario, result
 
 
-@pytest.fixture
-def offline(tmp_path):
-    """No sockets, and an empty cartopy download folder that must stay empty."""
-    import cartopy
-
-    saved = cartopy.config["data_dir"]
-    cartopy.config["data_dir"] = str(tmp_path / "cartopy-downloads")
-    disable_socket()
-    try:
-        yield tmp_path
-    finally:
-        enable_socket()
-        cartopy.config["data_dir"] = saved
-    assert not (tmp_path / "cartopy-downloads").exists()
-
-
-@pytest.fixture(autouse=True)
-def no_pyplot_leaks():
-    import matplotlib.pyplot as plt
-
-    yield
-    assert plt.get_fignums() == []  # the plots never go through pyplot
-    plt.close("all")
+# offline, no_pyplot_leaks: tests/conftest.py
+pytestmark = pytest.mark.usefixtures("no_pyplot_leaks")
 
 
 def _by_gid(fig, gid):
@@ -66,7 +44,8 @@ def _colour_bar_label(fig):
     return labels[0]
 
 
-@pytest.mark.parametrize("quantity", list(COVERAGE_QUANTITIES))
+@pytest.mark.parametrize("quantity", [q if q == "coverage_fraction" else pytest.param(q, marks=pytest.mark.slow)
+                                      for q in COVERAGE_QUANTITIES])
 def test_each_quantity_renders_offline_with_cells_bar_and_bands(walker, offline, quantity):
     scenario, result = walker
     grid = result.grid

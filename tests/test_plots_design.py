@@ -4,7 +4,6 @@ render headless with no network, and draw what the tables say."""
 import numpy as np
 import pytest
 from matplotlib.colors import to_hex
-from pytest_socket import disable_socket, enable_socket
 
 from constellation.cli import main
 from constellation.plots.design import (
@@ -12,13 +11,6 @@ from constellation.plots.design import (
     plot_compare,
     plot_pareto_rows,
 )
-
-
-@pytest.fixture
-def offline():
-    disable_socket()
-    yield
-    enable_socket()
 
 
 def _rows():

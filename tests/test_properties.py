@@ -11,13 +11,17 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from shapely.geometry import Point
 
+from constellation.coverage import caps
 from constellation.coverage import footprints as fp
 from constellation.api import find_passes, look_angles_deg, propagate, compute_coverage, scenario_from_dict
-from constellation.network.plan import make_contacts, relay_key, schedule
+from constellation.network.contacts import make_contacts
+from constellation.network.relay import relay_key
+from constellation.network.schedule import schedule
 from constellation.scenario.presets import PRESETS
 from constellation.key.decoy_bb84 import asymptotic_key_rate, key_for_profile
 
@@ -115,6 +119,7 @@ def test_pass_events_are_ordered_and_windows_lie_inside_their_pass(o, s, sun_max
 losses = st.lists(st.floats(0.0, 80.0), min_size=1, max_size=300)
 
 
+@pytest.mark.slow
 @settings(max_examples=N_KEY, **SETTINGS)
 @given(losses, st.floats(0.0, 20.0), st.floats(0.1, 2.0), st.booleans())
 def test_key_never_increases_with_loss_and_finite_key_is_below_asymptotic(loss, extra_db, slot_s, daylight):
@@ -169,6 +174,7 @@ def networks(draw):
     return contacts, pairs, store, telescopes, n_sat
 
 
+@pytest.mark.slow
 @settings(max_examples=N_RELAY, **SETTINGS)
 @given(networks())
 def test_relay_never_creates_key(net):
@@ -210,6 +216,7 @@ def test_relay_never_creates_key(net):
 # --- footprints ---------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 @settings(max_examples=N_FOOTPRINT, **SETTINGS)
 @given(st.floats(-90.0, 90.0), st.floats(-360.0, 360.0), st.floats(0.5, 85.0))
 def test_footprint_is_valid_and_contains_its_centre(lat, lon, cap_deg):
@@ -227,7 +234,7 @@ def test_footprint_is_valid_and_contains_its_centre(lat, lon, cap_deg):
     assert -180.0 - 1e-9 <= minx and maxx <= 180.0 + 1e-9 and -90.0 - 1e-9 <= miny and maxy <= 90.0 + 1e-9
     lon_wrapped = (lon + 180.0) % 360.0 - 180.0
     assert poly.buffer(1e-9).covers(Point(lon_wrapped, lat))
-    expected = float(fp.cap_area_km2(cap_deg))
+    expected = float(caps.cap_area_km2(cap_deg))
     assert math.isclose(fp.polygon_area_km2(poly), expected, rel_tol=5e-3)
 
 
@@ -248,6 +255,7 @@ def test_footprints_from_positions_contain_the_subsatellite_point(o, min_el):
 # --- coverage -----------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 @settings(max_examples=N_COVERAGE, **SETTINGS)
 @given(st.lists(orbit, min_size=1, max_size=3), orbit, st.floats(0.0, 40.0), st.sampled_from([1, 2]),
        st.booleans())

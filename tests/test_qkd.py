@@ -1,4 +1,4 @@
-"""Decoy-state BB84 key: closed forms, analytic limits, then Micius 2016 and Jinan-1 (facts.md 2, 6, 10)."""
+"""Decoy-state BB84 key: closed forms, analytic limits, then Micius 2016 and Jinan-1 (docs/references.md §§2, 6, 10)."""
 
 import dataclasses
 import math
@@ -6,7 +6,7 @@ import math
 import numpy as np
 import pytest
 
-from constellation.errors import InputError
+from constellation.errors import ParameterError
 from constellation.key.finite_key import binary_entropy, block_key, gamma_correction, tau
 from constellation.key.link import link_loss
 from constellation.scenario.presets import PRESETS
@@ -19,7 +19,7 @@ IDEAL = QkdParams(dark_count_probability=0.0, intrinsic_qber=0.0, afterpulse_pro
                   detector_efficiency=1.0)
 
 # QNET digitisation of the 19 Dec 2016 Xinglong pass: time (s) -> link loss (dB), detector
-# excluded (facts.md 2c, V-code). Interpolated to 1 s slots below.
+# excluded (docs/references.md §2c, published code). Interpolated to 1 s slots below.
 QNET_PASS = [(0, 39.05), (20, 36.46), (40, 32.74), (60, 32.10), (80, 31.37), (100, 30.54),
              (120, 29.74), (131.3, 29.75), (160, 30.71), (180, 30.62), (200, 31.80),
              (220, 31.80), (240, 33.69), (260, 37.13), (274, 38.28)]
@@ -108,7 +108,7 @@ def test_asymptotic_rate_has_the_textbook_shape():
     # Micius preset (p_ec = 1e-7, detector 3 dB): cutoff near 51 dB of link loss.
     assert 45.0 < cutoff < 56.0
     # Per-pulse rate at 645 km (29.75 dB) x 100 MHz: a few kbit/s, consistent with the
-    # "kilohertz key rate" of Liao 2017 (facts.md 2a).
+    # "kilohertz key rate" of Liao 2017 (docs/references.md §2a).
     assert 1e3 < float(asymptotic_key_rate(10 ** -2.975, MICIUS.qkd)) * 1e8 < 1e4
 
 
@@ -217,19 +217,19 @@ def test_x_only_key_is_below_the_two_basis_key_for_balanced_bases():
 
 
 def test_bad_qkd_parameters_and_profiles_say_what_is_expected():
-    with pytest.raises(InputError, match="probabilities summing to 1"):
+    with pytest.raises(ParameterError, match="probabilities summing to 1"):
         QkdParams(probabilities=(0.5, 0.3, 0.3))
-    with pytest.raises(InputError, match="signal > decoy"):
+    with pytest.raises(ParameterError, match="signal > decoy"):
         QkdParams(intensities=(0.1, 0.8, 0.0))
-    with pytest.raises(InputError, match="gate_width_s"):
+    with pytest.raises(ParameterError, match="gate_width_s"):
         QkdParams(background_cps_night=100.0)
-    with pytest.raises(InputError, match="QKD.toml: protocol"):
-        QkdParams.from_mapping({"protocol": "e91"}, source="QKD.toml")
-    with pytest.raises(InputError, match="QKD.toml: intensities: expected a list of 3"):
-        QkdParams.from_mapping({"intensities": [0.8, 0.1]}, source="QKD.toml")
-    with pytest.raises(InputError, match="QKD.toml: finite_key: expected true or false"):
-        QkdParams.from_mapping({"finite_key": "yes"}, source="QKD.toml")
-    with pytest.raises(InputError, match="losses >= 0 dB"):
+    with pytest.raises(ParameterError, match="^protocol: expected"):
+        QkdParams.from_mapping({"protocol": "e91"})
+    with pytest.raises(ParameterError, match="^intensities: expected a list of 3"):
+        QkdParams.from_mapping({"intensities": [0.8, 0.1]})
+    with pytest.raises(ParameterError, match="^finite_key: expected true or false"):
+        QkdParams.from_mapping({"finite_key": "yes"})
+    with pytest.raises(ParameterError, match="losses >= 0 dB"):
         key_for_profile(np.array([30.0, -1.0]), 1.0, MICIUS.qkd)
     parsed = QkdParams.from_mapping({"protocol": "decoy-bb84", "intensities": [0.6, 0.2, 0.0],
                                      "probabilities": [0.7, 0.2, 0.1]})
@@ -239,7 +239,7 @@ def test_bad_qkd_parameters_and_profiles_say_what_is_expected():
 # --- Micius 19 Dec 2016 and Jinan-1 -----------------------------------------------------
 
 def test_micius_sifted_rate_and_qber_at_645_km():
-    # facts.md 2c: 100 MHz x 0.425 x 10^-2.975 x 0.5 (detector) x 0.5 (sifting) = 11.2 kbit/s
+    # docs/references.md §2c: 100 MHz x 0.425 x 10^-2.975 x 0.5 (detector) x 0.5 (sifting) = 11.2 kbit/s
     # with QNET's 29.75 dB; QNET's experimental points are 10-14 kbit/s. Tolerance 3 %
     # (our exponentials, dark counts and afterpulses), QBER 1-2 % (MEM ~1.1 %).
     r = key_for_profile(np.array([29.75]), 1.0, MICIUS.qkd)
@@ -254,7 +254,7 @@ def test_micius_sifted_rate_and_qber_at_645_km():
 
 
 def test_micius_19_dec_2016_pass_key():
-    # QNET loss vs time (facts.md 2c) at 1 s over the 274 s window. Liao 2017 (MEM, facts 2e):
+    # QNET loss vs time (docs/references.md §2c) at 1 s over the 274 s window. Liao 2017 (unconfirmed, §2e):
     # ~1.67e6 sifted bits, QBER ~1.1 %, final key ~300,939 bits. The key is MEM and our
     # dark counts/f_EC/epsilons are assumptions: tolerance a factor 2 on the key, 25 % on
     # the sifted bits, QBER 1-2 %. We get 1.86e6 sifted, 1.12 %, 354 kbit finite, 566 kbit
@@ -283,7 +283,7 @@ def synthetic_pass(altitude_km, max_elevation_deg, min_elevation_deg=10.0):
 
 
 def test_jinan_1_best_pass_is_about_a_megabit():
-    # Li et al. 2025 (facts.md 6): up to 1.07 Mbit in one pass. The preset's unpublished
+    # Li et al. 2025 (docs/references.md §6): up to 1.07 Mbit in one pass. The preset's unpublished
     # numbers are calibrated on an overhead 500 km pass, so this is a regression check of
     # that calibration: overhead ~1.07 Mbit, a 60 deg pass less, both within 0.5-2 Mbit.
     preset = PRESETS["jinan-1"]

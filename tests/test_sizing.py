@@ -27,7 +27,7 @@ from constellation.sizing.designs import dominates, expand_designs
 from constellation.sizing.evaluate import check_targets
 from constellation.sizing.search import SizingResult, design_rows, pareto_mask, size
 from constellation.scenario.build import load_scenario
-from constellation.sizing.outputs import problem_base
+from constellation.sizing.scenario_files import problem_base
 from constellation.sizing.runners import (
     DaskRunner,
     Journal,
@@ -278,6 +278,7 @@ def test_best_is_feasible_and_nothing_cheaper_is(pruned):
     assert pruned.best_per_family()[best.family].id == best.id
 
 
+@pytest.mark.slow
 def test_exhaustive_search_agrees_with_pruned(pruned, exhaustive):
     assert exhaustive.implied_by == {}
     assert len(exhaustive.records) == len(exhaustive.designs) == 20
@@ -309,6 +310,7 @@ def test_exhaustive_search_agrees_with_pruned(pruned, exhaustive):
 # 3, 4, 5. Serial vs Dask; the problem shipped once; a worker lost mid-sweep
 # --------------------------------------------------------------------------------------
 
+@pytest.mark.slow
 def test_dask_local_cluster_matches_serial(small, pruned):
     serial = comparable(design_rows(pruned))
     runner = DaskRunner(problem_of(small), n_workers=2)
@@ -318,6 +320,7 @@ def test_dask_local_cluster_matches_serial(small, pruned):
     assert result.rounds == pruned.rounds  # rounds depend on results only, not on worker timing
 
 
+@pytest.mark.slow
 def test_dask_scheduler_address_matches_serial(small, pruned, cluster):
     runner = DaskRunner(problem_of(small), address=cluster.scheduler_address)
     assert runner.name == f"dask scheduler {cluster.scheduler_address}"
@@ -327,6 +330,7 @@ def test_dask_scheduler_address_matches_serial(small, pruned, cluster):
     assert len(cluster.scheduler.workers) == 2  # closing the runner leaves a remote cluster running
 
 
+@pytest.mark.slow
 def test_cli_scheduler_matches_serial_cli(small_file, cluster, folder, capsys):
     serial_out, dask_out = folder / "cli-serial", folder / "cli-dask"
     assert main(["size", str(small_file), "--workers", "1", "--no-plots", "-o", str(serial_out)]) == 0
@@ -340,6 +344,7 @@ def test_cli_scheduler_matches_serial_cli(small_file, cluster, folder, capsys):
     capsys.readouterr()
 
 
+@pytest.mark.slow
 def test_problem_is_scattered_once_and_tasks_refer_to_it(small, cluster):
     from distributed import Future
 
@@ -378,6 +383,7 @@ def test_problem_is_scattered_once_and_tasks_refer_to_it(small, cluster):
         runner.close()
 
 
+@pytest.mark.slow
 def test_worker_killed_mid_sweep_costs_its_tasks_only(folder, exhaustive):
     """Kill a busy worker process mid-batch; the sweep still gives the serial table, and only
     the tasks that worker was running (not results it had already delivered) are rerun."""
@@ -453,7 +459,7 @@ def _check_front(points, mask):
             assert any(_dominates_point(q, p) for q in on), p
 
 
-@pytest.mark.parametrize("fixture", ["pruned", "exhaustive"])
+@pytest.mark.parametrize("fixture", ["pruned", pytest.param("exhaustive", marks=pytest.mark.slow)])
 def test_pareto_front_of_design_table(fixture, request):
     result = request.getfixturevalue(fixture)
     rows = [r for r in design_rows(result) if r["status"] == "evaluated"]
@@ -512,6 +518,7 @@ def _valid_lines(path: Path) -> int:
     return n
 
 
+@pytest.mark.slow
 def test_interrupted_sweep_resumes_from_journal(tmp_path, capsys):
     scenario = write(tmp_path, "resume.toml", NETWORK, RESUME_SPACE)
     out = tmp_path / "out"
@@ -629,6 +636,7 @@ def test_bad_sizing_input_is_one_line_exit_2(tmp_path, capsys, name, space, targ
 # 9, 10. compare; best.toml
 # --------------------------------------------------------------------------------------
 
+@pytest.mark.slow
 def test_best_toml_reproduces_the_optimum(small_file, small, folder, capsys):
     out = folder / "cli-best"
     assert main(["size", str(small_file), "--workers", "1", "-o", str(out)]) == 0
@@ -641,7 +649,7 @@ def test_best_toml_reproduces_the_optimum(small_file, small, folder, capsys):
     # Per-satellite unit costs (plane cost spread over the plane) add up to the design's cost;
     # the sum of float shares may differ from cost in the last bit only.
     assert best.cost == pytest.approx(design.cost, rel=1e-12, abs=0.0)
-    assert best.designs == []  # a plain scenario, ready to run ...
+    assert best.designs == ()  # a plain scenario, ready to run ...
     assert best.targets == small.targets  # ... that carries the targets, for `compare` to check
     assert best.start == small.start and best.end == small.end
     assert [s.name for s in best.stations] == [s.name for s in small.stations]
@@ -660,7 +668,7 @@ def test_best_toml_reproduces_the_optimum(small_file, small, folder, capsys):
 
 
 def test_compare_writes_csv_and_png(tmp_path, small, capsys):
-    from constellation.sizing.outputs import design_scenario_toml
+    from constellation.sizing.scenario_files import design_scenario_toml
 
     designs = {d.level: d for d in expand_designs(small.designs) if d.lattice == ("leo-sso", 500.0)}
     a, b = designs[(1, 1)], designs[(3, 2)]
@@ -704,6 +712,7 @@ min_night_coverage_fraction = 0.02
 """
 
 
+@pytest.mark.slow
 def test_region_targets_are_evaluated_on_a_grid_and_can_bind(tmp_path):
     """A region target uses the coverage grid of the polygon (geometric night coverage):
     more satellites cover more of Europe's night, and the target decides feasibility."""
