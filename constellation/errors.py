@@ -12,13 +12,8 @@ class InputError(ConstellationError):
 
     def __init__(self, source: str, field: str, expected: str, found: object | None = None):
         self.source = str(source)
-        self.field = field
-        self.expected = expected
-        self.found = found
-        message = f"{self.source}: {field}: expected {expected}"
-        if found is not None:
-            message += f", found {_short(found)}"
-        super().__init__(message)
+        self.field, self.expected, self.found = field, expected, found
+        super().__init__(f"{self.source}: {_message(field, expected, found)}")
 
 
 class ParameterError(ValueError):
@@ -29,13 +24,8 @@ class ParameterError(ValueError):
     """
 
     def __init__(self, field: str, expected: str, found: object | None = None):
-        self.field = field
-        self.expected = expected
-        self.found = found
-        message = f"{field}: expected {expected}"
-        if found is not None:
-            message += f", found {_short(found)}"
-        super().__init__(message)
+        self.field, self.expected, self.found = field, expected, found
+        super().__init__(_message(field, expected, found))
 
 
 def did_you_mean(word: object, choices, *, fallback: bool = False) -> str:
@@ -52,6 +42,12 @@ def did_you_mean(word: object, choices, *, fallback: bool = False) -> str:
 
 class Described(str):
     """A ``found`` that describes what was found (a parser's words), shown without quotes."""
+
+
+def _message(field: str, expected: str, found: object | None) -> str:
+    """``field: expected X[, found Y]``: the words of every input message."""
+    message = f"{field}: expected {expected}"
+    return message if found is None else f"{message}, found {_short(found)}"
 
 
 def _short(value: object, limit: int = 80) -> str:

@@ -177,17 +177,6 @@ def _counts_block(u, psi, rows: RowIndex, n_points: int, n_time: int) -> np.ndar
     return np.cumsum(diff.reshape(n_time, stride), axis=1)[:, :n_points]
 
 
-def _counts_block(u, psi, rows: RowIndex, n_points: int, n_time: int) -> np.ndarray:
-    """Satellites in view, ``(n_time, n_points)`` in kernel order, from ``u`` (n_sat, n_time, 3)."""
-    n_sat = u.shape[0]
-    stride = n_points + 1
-    time_index = np.broadcast_to(np.arange(n_time), (n_sat, n_time)).ravel()
-    plus, minus = _interval_events(u.reshape(-1, 3), psi.ravel(), time_index, rows, stride)
-    size = n_time * stride
-    diff = np.bincount(plus, minlength=size)[:size] - np.bincount(minus, minlength=size)[:size]
-    return np.cumsum(diff.reshape(n_time, stride), axis=1)[:, :n_points]
-
-
 # --------------------------------------------------------------------------------------
 # numba backend
 
