@@ -128,14 +128,14 @@ def profile(problem, chosen) -> None:
         return sum(v[3] for k, v in stats.stats.items() if name in f"{k[0]}:{k[2]}")
 
     print(f"cProfile of {len(chosen)} evaluations ({total:.1f} s):")
-    for label, key in [("pass finding (find_passes)", "passes.py:find_passes"),
-                       ("key per pass (pass_keys)", "passkey.py:pass_keys"),
+    for label, key in [("pass finding (find_passes)", "finder.py:find_passes"),
+                       ("key per pass (pass_keys)", "per_pass.py:pass_keys"),
                        ("  SGP4 at window slot centres", "propagation.py:pairwise"),
-                       ("  link loss", "link.py:link_loss"), ("  decoy BB84 + finite key", "qkd.py:key_for_profile"),
-                       ("relay network (plan_network)", "network.py:plan_network"),
-                       ("  weather Monte Carlo", "network.py:relay_weather"),
+                       ("  link loss", "link.py:link_loss"), ("  decoy BB84 + finite key", "decoy_bb84.py:key_for_profile"),
+                       ("relay network (plan_network)", "plan.py:plan_network"),
+                       ("  weather Monte Carlo", "weather.py:relay_weather"),
                        ("station metrics", "evaluate.py:station_metrics"),
-                       ("scenario from the design", "scenario.py:scenario_from_dict"),
+                       ("scenario from the design", "build.py:scenario_from_dict"),
                        ("SGP4 itself (every call)", "_sgp4")]:
         print(f"  {label:34s} {cumulative(key):7.2f} s {100 * cumulative(key) / total:5.1f} %")
 

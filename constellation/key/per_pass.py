@@ -4,7 +4,7 @@ Each window is cut into slots of ``slot_s`` (the last one shorter; windows longe
 ``MAX_SLOTS`` slots get longer slots); at each slot's middle
 the satellite is propagated with SGP4, its range and elevation from the station give the
 link loss (``link.link_loss``), and the slots of a pass form one finite-key block
-(``qkd.key_for_profile``). Daylight (Sun above the horizon at the station) selects the
+(``decoy_bb84.key_for_profile``). Daylight (Sun above the horizon at the station) selects the
 day background.
 """
 

@@ -65,7 +65,7 @@ def plot_pareto_rows(rows: list[dict], title: str = "", target_key_bits_per_day:
 def plot_compare(table: list[dict], title: str = "Designs compared"):
     """Grouped bars: key per link per day (log) and night coverage per station, one colour per design.
 
-    ``table`` is :func:`constellation.compare.compare_designs` output: one dict per design with
+    ``table`` is :func:`constellation.sizing.compare.compare_designs` output: one dict per design with
     ``name``, ``links`` ({link: key_bits_per_day}) and ``stations`` ({station: fraction}).
     """
     fig = new_figure(11.0, 5.0)

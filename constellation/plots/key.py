@@ -28,12 +28,12 @@ class KeyProfile:
     ----------
     t_s : slot middles, seconds since the scenario start
     elevation_deg, range_km : geometry from the station
-    loss_terms_db : dict of name -> array, the link loss terms (``link.LinkLoss.as_dict``),
+    loss_terms_db : dict of name -> array, the link loss terms (``key.link.LinkLoss.as_dict``),
         including ``loss_db``, the total; NaN where SGP4 failed
     key_rate_bps : asymptotic secret key rate (bit/s) in the QKD window, 0 outside it
     qber : QBER of the signal pulses (fraction), NaN outside the window
     window_s : ``(start_s, end_s)`` of the QKD window, or None
-    finite_key_bits, asymptotic_key_bits : the window's key as one block (as ``passkey``)
+    finite_key_bits, asymptotic_key_bits : the window's key as one block (as ``key.per_pass``)
     label : text naming the pass
     """
 
@@ -66,9 +66,9 @@ def key_profile(scenario, passes, row: int, slot_s: float = 1.0) -> KeyProfile:
     """Loss, key rate and QBER along pass ``row`` of ``passes``, in slots of ``slot_s``.
 
     The whole pass (AOS to LOS) is sampled for the geometry and the loss; the key rate is
-    the asymptotic decoy-state rate (``qkd.asymptotic_key_rate``) times the source rate,
+    the asymptotic decoy-state rate (``key.decoy_bb84.asymptotic_key_rate``) times the source rate,
     slot by slot, inside the QKD window only. The window's finite and asymptotic key come
-    from ``qkd.key_for_profile`` on the same slots as ``passkey.pass_keys`` uses, so they
+    from ``key.decoy_bb84.key_for_profile`` on the same slots as ``key.per_pass.pass_keys`` uses, so they
     match the key table. Daylight (Sun above the horizon) selects the day background.
     """
     if not scenario.has_key_model:

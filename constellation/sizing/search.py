@@ -83,7 +83,7 @@ def _cost_key(design: Design):
 def size(scenario, runner, journal=None, *, progress=None) -> SizingResult:
     """Search ``scenario.designs`` for designs meeting ``scenario.targets``.
 
-    ``runner`` evaluates batches (see :mod:`constellation.sweep`); ``journal`` (optional)
+    ``runner`` evaluates batches (see :mod:`constellation.sizing.runners`); ``journal`` (optional)
     supplies records saved by an earlier, interrupted run and receives new ones;
     ``progress(done, total, message)`` is called after each evaluation.
     """
