@@ -1,4 +1,4 @@
-"""Pass finding: constellation.find_passes against Skyfield's find_events on the same work.
+"""Pass finding: constellation.passes.finder.find_passes against Skyfield's find_events on the same work.
 
 Run by hand (pytest does not collect it: tests/ is the test path and the name is not test_*):
 
@@ -15,7 +15,7 @@ satellite-station pair (satellite and topos objects built outside the timer), ev
 pairs (said so in the table). Ours: ``find_passes`` on a ready ``Propagator`` (no
 constraints), plus the same with the night/range constraints of the headline case. Both
 best of ``--repeat`` runs in one process. SGP4 floor: one ``SatrecArray.sgp4`` call on the
-coarse grid the finder uses (``passes.default_step_s``), i.e. the propagation that cannot
+coarse grid the finder uses (``passes.finder.default_step_s``), i.e. the propagation that cannot
 be avoided. Accuracy: pass counts and max |AOS/LOS| difference against Skyfield's events
 refined to ~1e-9 s on Skyfield altitudes (tests/test_passes_reference.py's reference) on a
 sample of pairs.

@@ -21,12 +21,12 @@ from .core.geometry import ecef_to_geodetic, look_angles
 from .core.propagation import Propagator, States
 from .core.timebase import TimeBase, parse_utc, timescale
 from .coverage.statistics import CoverageResult
-from .errors import ConstellationError, InputError
+from .errors import ConstellationError, InputError, ParameterError
 from .key.per_pass import PassKeys
 from .network.plan import NetworkPlan
 from .passes.table import PassTable
-from .pipeline import (Run, compute_coverage, compute_keys, compute_profile_key, find_passes, plan_network,
-                       propagator_for)
+from .pipeline import (KeyProfile, compute_coverage, compute_keys, compute_profile_key, find_passes, key_profile,
+                       plan_network, propagator_for)
 from .results import CompareResult, RunResult, SizeResult, figure_from_results
 from .scenario.build import load_scenario, scenario_from_dict
 from .scenario.model import Satellite, Scenario
@@ -36,19 +36,19 @@ from .scenario.terminal_params import LinkParams, QkdParams
 from .key.decoy_bb84 import KeyResult, key_for_profile
 from .key.link import LinkLoss, link_loss
 from .key.per_pass import window_slots
-from .coverage.tracks import ground_tracks, satellite_footprints
+from .coverage.tracks import ground_tracks
 from .output.exports import czml_document, footprints_document, tracks_geojson
 from .plots.base import save_figure
 from .plots.coverage import plot_coverage
 from .plots.design import plot_compare, plot_pareto
-from .plots.key import key_profile, plot_key, plot_key_profile
+from .plots.key import plot_key, plot_key_profile
 from .plots.maps import plot_tracks, stations_extent
 from .plots.passes import plot_sky, plot_timeline
 from .sizing.compare import compare_designs
 from .sizing.designs import expand_designs
 from .sizing.evaluate import evaluate_scenario as sizing_evaluate
 from .sizing.scenario_files import problem_base
-from .sizing.runners import Journal, Problem, make_runner
+from .sizing.runners import Journal, Problem, SchedulerUnreachable, make_runner
 from .sizing.search import size as search_designs
 
 __all__ = [
@@ -59,7 +59,7 @@ __all__ = [
     "Propagator", "States", "TimeBase", "look_angles_deg", "parse_utc", "propagate", "propagator_for",
     "subsatellite_points", "timescale",
     # the stages, each on a whole scenario, and what they return
-    "CoverageResult", "NetworkPlan", "PassKeys", "PassTable", "Run", "compute_coverage", "compute_keys",
+    "CoverageResult", "NetworkPlan", "PassKeys", "PassTable", "compute_coverage", "compute_keys",
     "compute_profile_key", "find_passes", "plan_network",
     # the whole job: run one scenario, size a design space, compare designs
     "CompareResult", "RunResult", "SizeResult", "compare_scenarios", "evaluate_scenario", "run_scenario",
@@ -67,11 +67,11 @@ __all__ = [
     # the physics of one link and one block of key
     "KeyResult", "LinkLoss", "LinkParams", "QkdParams", "key_for_profile", "link_loss", "window_slots",
     # exports and figures
-    "export_czml", "export_footprints", "export_tracks", "figure_from_results", "key_profile", "plot_compare",
+    "KeyProfile", "export_czml", "export_footprints", "export_tracks", "figure_from_results", "key_profile", "plot_compare",
     "plot_coverage", "plot_key", "plot_key_profile", "plot_pareto", "plot_sky", "plot_timeline", "plot_tracks",
     "save_figure", "stations_extent",
     # errors
-    "ConstellationError", "InputError",
+    "ConstellationError", "InputError", "ParameterError", "SchedulerUnreachable",
 ]
 
 

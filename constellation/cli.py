@@ -179,6 +179,10 @@ def plot(kind, scenario, output, station, satellites, hours, region):
 
     path = output or f"{kind}.png"
     if kind in ("pareto", "compare"):
+        if scenario is None:
+            made_by = "constellation size" if kind == "pareto" else "constellation compare -o DIR"
+            name = "designs.csv" if kind == "pareto" else "compare.csv"
+            raise InputError("plot " + kind, "FOLDER", f"the output folder of {made_by} (or its {name})", "nothing")
         figure = figure_from_results(kind, scenario)
     else:
         figure = _run(scenario).figure(kind, station=station, satellites=satellites, hours=hours, region=region)
@@ -204,7 +208,7 @@ def export(kind, scenario, output):
 @_scenario_argument
 @click.option("--no-plots", is_flag=True, help="Skip the figures.")
 @click.option("-o", "--output", "outdir", default="out", show_default=True, type=click.Path(file_okay=False),
-              help="Output folder for passes.csv and summary.json.")
+              help="Output folder: tables, summary.json and figures.")
 @click.option("--force", is_flag=True, help="Write into a folder that holds another scenario's results.")
 def run(scenario, no_plots, outdir, force):
     """Run the whole job on SCENARIO and write its results to an output folder."""
@@ -231,10 +235,10 @@ def run(scenario, no_plots, outdir, force):
 @click.option("--force", is_flag=True, help="Write into a folder that holds another scenario's results.")
 def size(scenario, outdir, workers, scheduler, no_plots, fresh, force):
     """Search the [[designs]] of SCENARIO for the cheapest constellations meeting its [targets]."""
-    from .api import size_scenario
+    from .api import SchedulerUnreachable, size_scenario
 
     scn = _load(scenario, need_satellites=False)
-    if not scn.designs:
+    if not scn.designs:  # before looking at the output folder
         raise InputError(scn.source, "designs", "[[designs]] families to size (see scenarios/2027-global.toml)", "none")
     if not force:
         _check_output_folder(Path(outdir), scn, marker="size.json", own=SIZE_OUTPUTS)
@@ -245,7 +249,7 @@ def size(scenario, outdir, workers, scheduler, no_plots, fresh, force):
     try:
         result = size_scenario(scn, folder=outdir, workers=workers, scheduler=scheduler or None, fresh=fresh,
                                progress=progress)
-    except ConnectionError as exc:
+    except SchedulerUnreachable as exc:
         raise InputError("--scheduler", "address", "a reachable Dask scheduler (tcp://HOST:PORT)", str(exc)) from None
     written = result.write(outdir, figures=not no_plots)
     click.echo(result.human_summary())

@@ -27,3 +27,9 @@ DAY_S = 86400.0
 PASS_CHUNK_STATES = 2_000_000
 # Coverage propagates and tests at most this many satellite states at once.
 COVERAGE_CHUNK_STATES = 60_000
+# Key per pass: a window is cut into at most this many slots (longer windows, from MEO/GEO,
+# get longer slots), and windows are evaluated in batches of about this many slots.
+KEY_MAX_SLOTS = 900
+KEY_BATCH_SLOTS = 250_000
+# Lowest perigee altitude accepted for a designed orbit (km): below it SGP4 decays within days.
+MIN_PERIGEE_ALTITUDE_KM = 100.0

@@ -9,6 +9,7 @@ work fits in memory, and calls the stage's kernel::
     plan_network(scenario, passes, keys)       -> NetworkPlan       (network/)
     compute_coverage(scenario)                 -> CoverageResult    (coverage/)
     Run(scenario)                              each of the above on demand, once
+    key_profile(scenario, passes, row)         -> KeyProfile        loss and key along one pass
     compute_profile_key(profile.csv, qkd.toml) -> one row: your own channel as one block
 
 Everything above the stages calls these: the public API (``run_scenario``), the sizing
@@ -20,17 +21,22 @@ from __future__ import annotations
 
 import math
 import time
+from dataclasses import dataclass
 from functools import cached_property, wraps
 
+import numpy as np
+
 from .core import budget
+from .core.geometry import look_angles
 from .core.propagation import Propagator
 from .core.sun import SunTrack
 from .coverage.grid import equal_area_grid, region_grid, target_grid
 from .coverage.statistics import CoverageResult, coverage
 from .errors import Described, InputError, ParameterError
-from .key.decoy_bb84 import key_for_profile
+from .key.decoy_bb84 import asymptotic_key_rate, decoy_estimates, key_for_profile
+from .key.link import link_loss, transmittance_from_db
 from .key.optimise import optimise_protocol
-from .key.per_pass import PassKeys, pass_keys
+from .key.per_pass import PassKeys, pass_keys, window_slots
 from .network.contacts import contacts_from_passes
 from .network.plan import NetworkPlan
 from .network.plan import plan_network as plan_relay
@@ -41,8 +47,8 @@ from .scenario.model import Scenario
 from .scenario.profile import read_loss_profile, read_qkd_file
 from .scenario.schema import CoverageSpec
 
-__all__ = ["Run", "compute_coverage", "compute_keys", "compute_profile_key", "find_passes", "plan_network",
-           "propagator_for", "region_coverage"]
+__all__ = ["KeyProfile", "Run", "compute_coverage", "compute_keys", "compute_profile_key", "find_passes", "plan_network",
+           "key_profile", "propagator_for", "region_coverage"]
 
 
 def propagator_for(scenario: Scenario) -> Propagator:
@@ -90,8 +96,10 @@ def plan_network(scenario: Scenario, passes: PassTable, keys: PassKeys) -> Netwo
     when the scenario's ``[qkd]`` says ``finite_key = false``."""
     _require_links(scenario)
     net = scenario.network
+    contacts = contacts_from_passes(passes, keys.key_bits)
+    _check_network_memory(scenario, len(contacts.key_bits))
     return plan_relay(
-        contacts_from_passes(passes, keys.key_bits), scenario.stations, scenario.links, scenario.duration_s,
+        contacts, scenario.stations, scenario.links, scenario.duration_s,
         cities=scenario.cities, fibre=scenario.fibre, telescopes=scenario.telescopes,
         satellite_terminals=net.satellite_terminals, key_store_bits=net.key_store_bits,
         clear_sky_probability=scenario.clear_sky_probability or None, start_utc=scenario.start,
@@ -146,6 +154,87 @@ def region_coverage(scenario: Scenario, region, grid_deg: float, step_s: float, 
     _check_coverage_memory(scenario, grid.size, step_s)
     return coverage(propagator_for(scenario), grid, scenario.duration_s, step_s, min_elevation_deg=min_elevation_deg,
                     night_sun_elevation_deg=scenario.constraints.night_sun_max_elevation_deg, night_only=True)
+
+
+@dataclass
+class KeyProfile:
+    """Link and key along a pass, per slot; every array has shape ``(n_slot,)``.
+
+    Build one with :func:`key_profile`, or fill it from your own arrays to plot them.
+
+    Attributes
+    ----------
+    t_s : slot middles, seconds since the scenario start
+    elevation_deg, range_km : geometry from the station
+    loss_terms_db : dict of name -> array, the link loss terms (``key.link.LinkLoss.as_dict``),
+        including ``loss_db``, the total; NaN where SGP4 failed
+    key_rate_bps : asymptotic secret key rate (bit/s) in the QKD window, 0 outside it
+    qber : QBER of the signal pulses (fraction), NaN outside the window
+    window_s : ``(start_s, end_s)`` of the QKD window, or None
+    finite_key_bits, asymptotic_key_bits : the window's key as one block (as ``key.per_pass``)
+    label : text naming the pass
+    """
+
+    t_s: np.ndarray
+    elevation_deg: np.ndarray
+    range_km: np.ndarray
+    loss_terms_db: dict
+    key_rate_bps: np.ndarray
+    qber: np.ndarray
+    window_s: tuple | None
+    finite_key_bits: float
+    asymptotic_key_bits: float
+    label: str = ""
+
+
+def key_profile(scenario, passes, row: int, slot_s: float = 1.0) -> KeyProfile:
+    """Loss, key rate and QBER along pass ``row`` of ``passes``, in slots of ``slot_s``.
+
+    The whole pass (AOS to LOS) is sampled for the geometry and the loss; the key rate is
+    the asymptotic decoy-state rate (``key.decoy_bb84.asymptotic_key_rate``) times the source rate,
+    slot by slot, inside the QKD window only. The window's finite and asymptotic key come
+    from ``key.decoy_bb84.key_for_profile`` on the same slots as ``key.per_pass.pass_keys`` uses, so they
+    match the key table. Daylight (Sun above the horizon) selects the day background.
+    """
+    if not scenario.has_key_model:
+        raise InputError(scenario.source, "link/qkd", "[link] and [qkd] tables to compute key along a pass")
+    if not 0 <= row < len(passes):
+        raise InputError(scenario.source, "pass", f"a pass number in 0..{len(passes) - 1}", row)
+    sat, st = int(passes.satellite[row]), int(passes.station[row])
+    link_params, qkd_params = scenario.terminal(sat, st)
+    station = scenario.stations[st]
+    east, north, up = station.enu
+    aos, los = float(passes.aos_s[row]), float(passes.los_s[row])
+    _, t, _ = window_slots(np.array([aos]), np.array([los]), slot_s)
+    has_window = bool(passes.has_window[row])
+    w0, w1 = float(passes.window_start_s[row]), float(passes.window_end_s[row])
+    _, t_win, width_win = window_slots(np.array([w0]), np.array([w1]), slot_s)
+    if not has_window:
+        t_win, width_win = np.zeros(0), np.zeros(0)
+    both = np.concatenate([t, t_win])
+    prop = propagator_for(scenario)
+    states = prop.pairwise(np.full(both.size, sat), both)
+    el, _, rng = look_angles(states.r_km[0], station.position_km, east, north, up)
+    valid = states.valid[0]
+    elevation = np.where(valid, np.degrees(el), np.nan)
+    rng = np.where(valid, rng, np.nan)
+    loss = link_loss(rng, elevation, link_params)
+    sun = SunTrack(scenario.timebase, float(both.min()) - 1.0, float(both.max()) + 1.0)
+    daylight = sun.unit_ecef(both) @ up > 0.0
+    n = t.size
+    terms = {k: v[:n] for k, v in loss.as_dict().items()}
+    win_loss = loss.loss_db[n:]
+    block = key_for_profile(win_loss, width_win, qkd_params, daylight=daylight[n:])
+    in_window = has_window & (t >= w0) & (t <= w1)
+    eta = transmittance_from_db(np.where(np.isfinite(terms["loss_db"]), terms["loss_db"], np.inf))
+    rate = asymptotic_key_rate(eta, qkd_params, daylight[:n]) * qkd_params.source_rate_hz
+    with np.errstate(divide="ignore", invalid="ignore"):
+        qber = decoy_estimates(eta, qkd_params, daylight[:n]).qber_signal
+    aos_text = f"{scenario.timebase.time(np.array([aos])).utc_datetime()[0]:%Y-%m-%d %H:%M:%S}"
+    label = f"{scenario.satellites[sat].name} over {station.name}, AOS {aos_text} UTC"
+    return KeyProfile(t, elevation[:n], rng[:n], terms, np.where(in_window, rate, 0.0),
+                      np.where(in_window, qber, np.nan), (w0, w1) if has_window else None,
+                      float(block.finite_key_bits), float(block.asymptotic_key_bits), label)
 
 
 def compute_profile_key(loss_profile, qkd_file, *, daylight: bool = False, optimise: bool = False) -> dict:
@@ -265,6 +354,18 @@ def _check_coverage_memory(scenario, n_points: int, step_s: float) -> None:
     n_time = max(1, round(scenario.duration_s / step_s)) if step_s > 0 else 1  # the kernel refuses step_s <= 0
     estimate = budget.estimate_coverage_bytes(n_sat, n_points, n_time)
     _check_memory(scenario, estimate, f"{n_sat} satellites x {n_points} grid points x {n_time} steps")
+
+
+def _check_network_memory(scenario, n_contacts: int) -> None:
+    """The weather Monte Carlo keeps arrays of (satellites x link stations), (links x days)
+    and (station-nights) per run: refuse what cannot fit."""
+    n_sat, n_days = len(scenario.satellites), max(1, math.ceil(scenario.duration_s / 86400.0) + 1)
+    ends = {name for link in scenario.links for name in (link.a, link.b)}
+    runs = scenario.network.weather_runs if scenario.clear_sky_probability else 1
+    estimate = budget.estimate_network_bytes(n_sat, len(ends), len(scenario.links), n_days, runs,
+                                             len(scenario.stations) * n_days, n_contacts)
+    _check_memory(scenario, estimate, f"{n_sat} satellites x {len(scenario.links)} links x {n_days} days "
+                  f"x {runs} weather runs")
 
 
 def _check_memory(scenario, estimate_bytes: float, what: str) -> None:

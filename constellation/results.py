@@ -5,7 +5,8 @@ folder written in one go.
 that also knows its output tables and files; :class:`SizeResult` and
 :class:`CompareResult` wrap a sizing sweep and a comparison of designs. Each has
 ``rows(name)``, ``files()`` (name -> text) and ``write(folder)``. Everything is computed
-before the first file is written, so a failure leaves earlier results as they were.
+and every figure drawn before the first file is written, so a failure leaves earlier
+results as they were; the summary is written last.
 
 Results sit above the stages, output and plots (they draw their own figures); only the
 API and the command line use them. matplotlib and cartopy load only when a figure is drawn.
@@ -20,11 +21,12 @@ from pathlib import Path
 from .key.per_pass import KEY_COLUMNS, key_rows
 from .network.plan import link_rows, timeline_rows
 from .output.exports import footprints_document
+from .output.files import atomic_path
 from .output.summary import human_summary, summarise
 from .output.tables import PASS_COLUMNS, render_table, to_json, write_text_atomic
 from .errors import InputError
 from .pipeline import Run
-from .plots.base import save_figure
+from .plots.base import render_figure, station_index
 from .plots.coverage import plot_coverage
 from .plots.design import compare_table_from_rows, plot_compare, plot_pareto, plot_pareto_rows
 from .plots.key import longest_window_pass, plot_key
@@ -40,6 +42,8 @@ __all__ = ["CompareResult", "RunResult", "SizeResult", "TABLES", "figure_from_re
 TABLES = {"passes": "passes.csv", "key": "key.csv", "network": "network.csv",
           "network_timeline": "network_timeline.csv", "coverage_points": "coverage_points.csv"}
 FIGURE_KINDS = ("tracks", "sky", "timeline", "key", "coverage")
+# Written after everything else: `run` and `size` recognise their folders by these.
+_SUMMARIES = ("summary.json", "size.json")
 
 
 class RunResult(Run):
@@ -115,6 +119,8 @@ class RunResult(Run):
     def figure(self, kind: str, *, station=None, satellites=None, hours=None, region: bool = False):
         """One figure: ``tracks``, ``sky``, ``timeline``, ``key`` (along a pass of ``station``,
         default the longest QKD window) or ``coverage``. Returns a matplotlib Figure."""
+        if kind not in FIGURE_KINDS:
+            raise ValueError(f"unknown figure {kind!r}; one of {', '.join(FIGURE_KINDS)}")
         scn = self.scenario
         if kind == "tracks":
             chosen = [s.strip() for s in satellites.split(",")] if isinstance(satellites, str) else satellites
@@ -128,12 +134,20 @@ class RunResult(Run):
             return plot_timeline(scn, self.passes)
         if kind == "sky" and station:
             return plot_sky(scn, self.passes, station)
-        row = longest_window_pass(self.passes, station)
+        row = self._longest_window(station)
         if kind == "sky":
             return plot_sky(scn, self.passes, self.passes.station_names[self.passes.station[row]])
-        if kind == "key":
-            return plot_key(scn, self.passes, row)
-        raise ValueError(f"unknown figure {kind!r}; one of {', '.join(FIGURE_KINDS)}")
+        return plot_key(scn, self.passes, row)
+
+    def _longest_window(self, station=None) -> int:
+        """Row of the longest QKD window (over ``station``, a name or index, if given)."""
+        index = None if station is None else station_index(self.scenario, station)
+        try:
+            return longest_window_pass(self.passes, index)
+        except ValueError:
+            where = "" if index is None else f" over {self.scenario.stations[index].name}"
+            raise InputError(self.scenario.source, "station" if index is not None else "passes",
+                             f"a pass with a QKD window{where} to draw", "none in the scenario's span") from None
 
     def figures(self) -> dict:
         """File name -> Figure for the figures ``run`` draws."""
@@ -230,16 +244,21 @@ class CompareResult:
 
 
 def _write(folder, files: dict[str, str], figures: dict) -> list[Path]:
-    """Texts first, then figures; each file atomically."""
+    """Every figure drawn first (drawing is what can fail), then each file written atomically,
+    the summary last: a failure before the writes leaves the folder as it was, and a folder
+    whose summary names this scenario holds all of its files."""
     out = Path(folder)
-    written = []
-    for name, text in files.items():
-        write_text_atomic(out / name, text)
-        written.append(out / name)
-    for name, fig in figures.items():
-        save_figure(fig, out / name)
-        written.append(out / name)
-    return written
+    images = {name: render_figure(fig, Path(name).suffix.lstrip(".") or "png") for name, fig in figures.items()}
+    last = [name for name in files if name in _SUMMARIES]
+    for name in [n for n in files if n not in last]:
+        write_text_atomic(out / name, files[name])
+    for name, image in images.items():
+        with atomic_path(out / name) as tmp:
+            tmp.write_bytes(image)
+    for name in last:
+        write_text_atomic(out / name, files[name])
+    return [out / name for name in files if name not in last] + [out / name for name in images] + \
+        [out / name for name in last]
 
 
 def _columns_to_rows(columns: dict) -> list[dict]:
@@ -253,8 +272,6 @@ def figure_from_results(kind: str, where):
     (or the CSV in it)."""
     name = "designs.csv" if kind == "pareto" else "compare.csv"
     made_by = "constellation size" if kind == "pareto" else "constellation compare -o DIR"
-    if where is None:
-        raise InputError("plot " + kind, "FOLDER", f"the output folder of {made_by} (or its {name})", "nothing")
     path = Path(where)
     path = path / name if path.is_dir() else path
     try:

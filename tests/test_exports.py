@@ -10,6 +10,7 @@ import pytest
 
 from constellation.coverage.tracks import ground_tracks, satellite_footprints, split_antimeridian
 from constellation.output import exports
+from constellation.output.tables import to_json, write_text_atomic
 from constellation.api import find_passes, load_scenario, propagate, scenario_from_dict
 from constellation.errors import InputError
 from constellation.constants import EARTH_MEAN_RADIUS_KM
@@ -226,7 +227,8 @@ def test_footprint_of_a_decayed_satellite_is_null(tmp_path):
     assert doc["features"][0]["geometry"] is None          # DRAGGY decayed ~6 h in
     assert doc["features"][1]["geometry"]["type"] == "Polygon"
     assert rfc7946_problems(doc) == []
-    path = exports.write_json(doc, tmp_path / "feet.geojson")
+    path = tmp_path / "feet.geojson"
+    write_text_atomic(path, to_json(doc))
     assert json.loads(path.read_text()) == doc
 
 

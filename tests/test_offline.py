@@ -19,6 +19,7 @@ def no_network(no_network):
     timebase.ephemeris.cache_clear()
 
 
+@pytest.mark.filterwarnings("ignore:A test tried to use socket.socket")  # the point of the test
 def test_sockets_really_are_blocked(no_network):
     import socket
 

@@ -15,7 +15,8 @@ from constellation.errors import InputError
 from constellation.coverage.tracks import ground_tracks
 from constellation.key.per_pass import pass_keys
 from constellation.plots.base import OfflineMapError, date_numbers, map_data_dir, save_figure, shipped_maps
-from constellation.plots.key import KeyProfile, key_profile, longest_window_pass, plot_key, plot_key_profile
+from constellation.pipeline import KeyProfile, key_profile
+from constellation.plots.key import longest_window_pass, plot_key, plot_key_profile
 from constellation.plots.maps import footprint_outline, plot_tracks
 from constellation.plots.passes import plot_sky, plot_timeline
 from constellation.core.sun import SunTrack

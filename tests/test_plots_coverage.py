@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from constellation.api import load_scenario, compute_coverage
-from constellation.errors import InputError
+from constellation.errors import ParameterError
 from constellation.plots.base import save_figure
 from constellation.plots.coverage import COVERAGE_QUANTITIES, coverage_cells, plot_coverage
 
@@ -117,5 +117,5 @@ def test_target_grid_is_drawn_as_points(walker, offline):
 
 def test_unknown_quantity_names_the_choices(walker):
     _, result = walker
-    with pytest.raises(InputError, match="max_gap_s"):
+    with pytest.raises(ParameterError, match="max_gap_s"):
         plot_coverage(result, quantity="max_gap")

@@ -2,7 +2,6 @@
 render headless with no network, and draw what the tables say."""
 
 import numpy as np
-import pytest
 from matplotlib.colors import to_hex
 
 from constellation.cli import main

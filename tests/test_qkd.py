@@ -114,7 +114,7 @@ def test_asymptotic_rate_has_the_textbook_shape():
 
 def test_block_bounds_cross_check_the_lmc_bounds():
     # Two code paths: the block formula without fluctuations (finite_key.py) must give
-    # s1 = N P_X^2 tau_1 Y1L of the per-pulse decoy bounds (qkd.py), to rounding.
+    # s1 = N P_X^2 tau_1 Y1L of the per-pulse decoy bounds (decoy_bb84.py), to rounding.
     q = MICIUS.qkd
     eta = 10 ** (-3.2)
     n_pulses = 1e10

@@ -47,8 +47,8 @@ from __future__ import annotations
 import math
 import os
 
-from ..constants import (COVERAGE_CHUNK_STATES, EARTH_MEAN_RADIUS_KM, PASS_CHUNK_STATES, WGS72_MU_KM3_S2,
-                         WGS72_RE_KM)
+from ..constants import (COVERAGE_CHUNK_STATES, EARTH_MEAN_RADIUS_KM, KEY_BATCH_SLOTS, KEY_MAX_SLOTS,
+                         PASS_CHUNK_STATES, WGS72_MU_KM3_S2, WGS72_RE_KM)
 
 GIB = 1024.0 ** 3
 FRACTION = 0.70
@@ -113,7 +113,8 @@ def estimate_passes_bytes(n_satellites: int, n_stations: int, duration_s: float,
 
 
 def estimate_key_bytes(n_windows: float, longest_window_s: float = 600.0, mean_window_s: float | None = None,
-                       slot_s: float = 1.0, max_slots: int = 900, batch_slots: int = 250_000) -> float:
+                       slot_s: float = 1.0, max_slots: int = KEY_MAX_SLOTS,
+                       batch_slots: int = KEY_BATCH_SLOTS) -> float:
     """Peak bytes of ``key.per_pass.pass_keys`` for ``n_windows`` QKD windows, the longest
     ``longest_window_s`` (s) and on average ``mean_window_s`` (s; default half the longest),
     cut into slots of ``slot_s`` (s; at most ``max_slots`` per window).

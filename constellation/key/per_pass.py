@@ -14,15 +14,17 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..constants import KEY_BATCH_SLOTS, KEY_MAX_SLOTS
 from ..core import geometry
-from .link import link_loss
 from .decoy_bb84 import key_for_profile
+from .link import link_loss
+
 
 _PAD_LOSS_DB = 1000.0
 # A LEO window (<= 15 min) keeps 1 s slots; the hours-long windows of MEO/GEO satellites,
 # whose loss changes slowly, get longer slots (36 s for a 9 h night) instead of 32,400.
-MAX_SLOTS = 900
-BATCH_SLOTS = 250_000
+MAX_SLOTS = KEY_MAX_SLOTS
+BATCH_SLOTS = KEY_BATCH_SLOTS
 
 
 @dataclass

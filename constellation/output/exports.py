@@ -6,7 +6,6 @@ tracks_geojson(tracks, timebase)                                FeatureCollectio
 footprints_geojson(footprints, timebase)                        FeatureCollection of (Multi)Polygons
 footprints_document(scenario, at_s, min_elevation_deg, satellites)   the footprint GeoJSON of a scenario
 czml_document(scenario, passes, ...)                            list of CZML packets
-write_json(document, path)                                      atomic write
 
 What is drawn (ground tracks, footprints) is computed in :mod:`constellation.coverage.tracks`.
 
@@ -31,21 +30,18 @@ CZML sample offsets are the same seconds, as Cesium's ``JulianDate`` counts them
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import numpy as np
 
 from ..coverage.tracks import (Footprints, GroundTracks, sample_times_s, satellite_footprints, scenario_span_s,
                                select_satellites, split_antimeridian, usable_samples)
 from ..pipeline import propagator_for
-from .files import atomic_path
 
 __all__ = [
     "czml_document",
     "footprints_document",
     "footprints_geojson",
     "tracks_geojson",
-    "write_json",
 ]
 
 _DECIMALS = 6
@@ -258,16 +254,3 @@ def _access_packets(scenario, passes, available, iso):
                                  "material": {"solidColor": {"color": {"rgba": rgba}}}},
                 })
     return packets
-
-
-def write_json(document, path: str | Path) -> Path:
-    """Write a GeoJSON dict or CZML packet list to ``path`` (compact JSON, no NaN); returns the path.
-
-    Written atomically (:func:`constellation.output.files.atomic_path`), so a reader never
-    sees half a file.
-    """
-    path = Path(path)
-    text = json.dumps(document, separators=(",", ":"), allow_nan=False) + "\n"
-    with atomic_path(path) as tmp:
-        tmp.write_text(text, encoding="utf-8")
-    return path

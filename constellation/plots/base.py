@@ -8,6 +8,7 @@ inside :func:`shipped_maps` (a context manager), never for the whole process.
 from __future__ import annotations
 
 import contextlib
+import io
 import functools
 from collections.abc import Iterator
 from importlib import resources
@@ -188,10 +189,19 @@ def save_figure(fig, path, dpi: int = 150) -> Path:
     sees half a PNG. A figure with maps is drawn inside :func:`shipped_maps`.
     """
     path = Path(path)
-    maps = shipped_maps() if _has_maps(fig) else contextlib.nullcontext()
-    with maps, atomic_path(path) as tmp:
-        fig.savefig(tmp, dpi=dpi, bbox_inches="tight", format=path.suffix.lstrip(".").lower() or "png")
+    image = render_figure(fig, path.suffix.lstrip(".").lower() or "png", dpi)
+    with atomic_path(path) as tmp:
+        tmp.write_bytes(image)
     return path
+
+
+def render_figure(fig, fmt: str = "png", dpi: int = 150) -> bytes:
+    """``fig`` drawn as an image file in memory (``fmt``: png, svg or pdf), maps from the
+    shipped data: drawing is where a figure can fail, so draw before writing anything."""
+    buffer = io.BytesIO()
+    with shipped_maps() if _has_maps(fig) else contextlib.nullcontext():
+        fig.savefig(buffer, dpi=dpi, bbox_inches="tight", format=fmt)
+    return buffer.getvalue()
 
 
 def _has_maps(fig) -> bool:

@@ -12,14 +12,13 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..coverage.grid import equal_area_rows
-from ..errors import InputError, did_you_mean
+from ..errors import ParameterError, did_you_mean
 from .base import (COAST_COLOUR, LAND_COLOUR, OCEAN_COLOUR, new_figure, shipped_layer,
                    shipped_maps)
 from .maps import draw_stations
 
 __all__ = ["COVERAGE_QUANTITIES", "coverage_cells", "plot_coverage"]
 
-_SOURCE = "plot coverage"
 _HOUR_S = 3600.0
 
 
@@ -56,11 +55,10 @@ def _quantity(result, quantity) -> _Quantity:
     if spec is None:
         names = list(COVERAGE_QUANTITIES)
         hint = did_you_mean(quantity, names)
-        raise InputError(_SOURCE, "quantity", f"one of {', '.join(names)}{hint}", quantity)
+        raise ParameterError("quantity", f"one of {', '.join(names)}{hint}", quantity)
     if getattr(result, spec.attribute) is None:
-        raise InputError(_SOURCE, "quantity", "a quantity the coverage result holds (this one was run "
-                         "without night statistics; give the scenario station_sun_max_elevation_deg)",
-                         quantity)
+        raise ParameterError("quantity", "a quantity the coverage result holds (this one was computed "
+                             "without night statistics)", quantity)
     return spec
 
 

@@ -1,52 +1,14 @@
-"""Link loss and key rate along one pass."""
+"""Figures of link loss and key rate along one pass (the arrays: ``pipeline.key_profile``)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 
-from ..core.geometry import look_angles
-from ..core.sun import SunTrack
 from ..errors import InputError
-from ..key.decoy_bb84 import asymptotic_key_rate, decoy_estimates, key_for_profile
-from ..key.link import link_loss, transmittance_from_db
-from ..key.per_pass import window_slots
-from ..pipeline import propagator_for
-from .base import WINDOW_COLOUR, colour, date_numbers, new_figure, utc_axis, utc_datetimes
+from ..pipeline import KeyProfile, key_profile
+from .base import WINDOW_COLOUR, colour, date_numbers, new_figure, utc_axis
 
-__all__ = ["KeyProfile", "key_profile", "longest_window_pass", "plot_key", "plot_key_profile"]
-
-
-@dataclass
-class KeyProfile:
-    """Link and key along a pass, per slot; every array has shape ``(n_slot,)``.
-
-    Build one with :func:`key_profile`, or fill it from your own arrays to plot them.
-
-    Attributes
-    ----------
-    t_s : slot middles, seconds since the scenario start
-    elevation_deg, range_km : geometry from the station
-    loss_terms_db : dict of name -> array, the link loss terms (``key.link.LinkLoss.as_dict``),
-        including ``loss_db``, the total; NaN where SGP4 failed
-    key_rate_bps : asymptotic secret key rate (bit/s) in the QKD window, 0 outside it
-    qber : QBER of the signal pulses (fraction), NaN outside the window
-    window_s : ``(start_s, end_s)`` of the QKD window, or None
-    finite_key_bits, asymptotic_key_bits : the window's key as one block (as ``key.per_pass``)
-    label : text naming the pass
-    """
-
-    t_s: np.ndarray
-    elevation_deg: np.ndarray
-    range_km: np.ndarray
-    loss_terms_db: dict
-    key_rate_bps: np.ndarray
-    qber: np.ndarray
-    window_s: tuple | None
-    finite_key_bits: float
-    asymptotic_key_bits: float
-    label: str = ""
+__all__ = ["longest_window_pass", "plot_key", "plot_key_profile"]
 
 
 def longest_window_pass(passes, station: int | None = None) -> int:
@@ -60,56 +22,6 @@ def longest_window_pass(passes, station: int | None = None) -> int:
     if not candidates.any():
         raise ValueError("no pass with a QKD window" + (" over that station" if station is not None else ""))
     return int(np.argmax(np.where(candidates, passes.window_s, -1.0)))
-
-
-def key_profile(scenario, passes, row: int, slot_s: float = 1.0) -> KeyProfile:
-    """Loss, key rate and QBER along pass ``row`` of ``passes``, in slots of ``slot_s``.
-
-    The whole pass (AOS to LOS) is sampled for the geometry and the loss; the key rate is
-    the asymptotic decoy-state rate (``key.decoy_bb84.asymptotic_key_rate``) times the source rate,
-    slot by slot, inside the QKD window only. The window's finite and asymptotic key come
-    from ``key.decoy_bb84.key_for_profile`` on the same slots as ``key.per_pass.pass_keys`` uses, so they
-    match the key table. Daylight (Sun above the horizon) selects the day background.
-    """
-    if not scenario.has_key_model:
-        raise InputError(scenario.source, "link/qkd", "[link] and [qkd] tables to compute key along a pass")
-    if not 0 <= row < len(passes):
-        raise InputError(scenario.source, "pass", f"a pass number in 0..{len(passes) - 1}", row)
-    sat, st = int(passes.satellite[row]), int(passes.station[row])
-    link_params, qkd_params = scenario.terminal(sat, st)
-    station = scenario.stations[st]
-    east, north, up = station.enu
-    aos, los = float(passes.aos_s[row]), float(passes.los_s[row])
-    _, t, _ = window_slots(np.array([aos]), np.array([los]), slot_s)
-    has_window = bool(passes.has_window[row])
-    w0, w1 = float(passes.window_start_s[row]), float(passes.window_end_s[row])
-    _, t_win, width_win = window_slots(np.array([w0]), np.array([w1]), slot_s)
-    if not has_window:
-        t_win, width_win = np.zeros(0), np.zeros(0)
-    both = np.concatenate([t, t_win])
-    prop = propagator_for(scenario)
-    states = prop.pairwise(np.full(both.size, sat), both)
-    el, _, rng = look_angles(states.r_km[0], station.position_km, east, north, up)
-    valid = states.valid[0]
-    elevation = np.where(valid, np.degrees(el), np.nan)
-    rng = np.where(valid, rng, np.nan)
-    loss = link_loss(rng, elevation, link_params)
-    sun = SunTrack(scenario.timebase, float(both.min()) - 1.0, float(both.max()) + 1.0)
-    daylight = sun.unit_ecef(both) @ up > 0.0
-    n = t.size
-    terms = {k: v[:n] for k, v in loss.as_dict().items()}
-    win_loss = loss.loss_db[n:]
-    block = key_for_profile(win_loss, width_win, qkd_params, daylight=daylight[n:])
-    in_window = has_window & (t >= w0) & (t <= w1)
-    eta = transmittance_from_db(np.where(np.isfinite(terms["loss_db"]), terms["loss_db"], np.inf))
-    rate = asymptotic_key_rate(eta, qkd_params, daylight[:n]) * qkd_params.source_rate_hz
-    with np.errstate(divide="ignore", invalid="ignore"):
-        qber = decoy_estimates(eta, qkd_params, daylight[:n]).qber_signal
-    aos_text = f"{utc_datetimes(scenario.timebase, aos)[0]:%Y-%m-%d %H:%M:%S}"
-    label = f"{scenario.satellites[sat].name} over {station.name}, AOS {aos_text} UTC"
-    return KeyProfile(t, elevation[:n], rng[:n], terms, np.where(in_window, rate, 0.0),
-                      np.where(in_window, qber, np.nan), (w0, w1) if has_window else None,
-                      float(block.finite_key_bits), float(block.asymptotic_key_bits), label)
 
 
 _TERM_LABELS = {"diffraction_loss_db": "diffraction", "pointing_loss_db": "pointing",

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..coverage.tracks import ground_tracks, satellite_footprints, select_satellites, split_antimeridian
-from ..errors import InputError
+from ..errors import ParameterError
 from .base import (COAST_COLOUR, LAND_COLOUR, OCEAN_COLOUR, colour, new_figure, shipped_layer,
                    shipped_maps, utc_datetimes)
 
@@ -47,8 +47,8 @@ def _projection_for(extent_deg):
         return ccrs.PlateCarree(), None
     west, east, south, north = (float(v) for v in extent_deg)
     if not (-90.0 <= south < north <= 90.0):
-        raise InputError("plot tracks", "extent_deg", "(west, east, south, north) with south < north in [-90, 90]",
-                         extent_deg)
+        raise ParameterError("extent_deg", "(west, east, south, north) with south < north in [-90, 90]",
+                             extent_deg)
     if east <= west:
         east += 360.0  # crosses the antimeridian
     centre = 0.0 if west >= -180.0 and east <= 180.0 else 0.5 * (west + east)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..core.geometry import interpolate_mask_deg, look_angles
+from ..coverage.tracks import scenario_span_s
 from ..errors import InputError
 from ..pipeline import propagator_for
 from .base import (NIGHT_COLOUR, PASS_COLOUR, WINDOW_COLOUR, colour, date_numbers, new_figure, station_index,
@@ -162,7 +163,7 @@ def plot_timeline(scenario, passes, *, start_s: float = 0.0, end_s: float | None
     Bars are ``BrokenBarHCollection``-like PolyCollections with gids ``passes:STATION``,
     ``windows:STATION`` and ``night:STATION``; their x extents are matplotlib date numbers.
     """
-    start_s, end_s = _timeline_span_s(scenario, start_s, end_s)
+    start_s, end_s = scenario_span_s(scenario, start_s, end_s)
     chosen = (list(range(len(scenario.stations))) if stations is None
               else [station_index(scenario, s) for s in stations])
     if ax is None:
@@ -185,15 +186,6 @@ def plot_timeline(scenario, passes, *, start_s: float = 0.0, end_s: float | None
     ax.set_title(title or f"{scenario.name}\n{a:%Y-%m-%d %H:%M} – {b:%Y-%m-%d %H:%M} UTC", fontsize=10, loc="left",
                  pad=22)
     return ax.figure
-
-
-def _timeline_span_s(scenario, start_s, end_s) -> tuple[float, float]:
-    """``(start_s, end_s)`` clipped to the scenario (``end_s`` None: its end); InputError when empty."""
-    end_s = scenario.duration_s if end_s is None else min(float(end_s), scenario.duration_s)
-    start_s = max(float(start_s), 0.0)
-    if not end_s > start_s:
-        raise InputError(scenario.source, "span", "end after start inside the scenario", (start_s, end_s))
-    return start_s, end_s
 
 
 def _draw_night_row(ax, y: int, name: str, x_grid, dark) -> None:

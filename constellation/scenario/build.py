@@ -16,7 +16,6 @@ expected and what was found:
 
 from __future__ import annotations
 
-import copy
 import datetime as dt
 import hashlib
 import tomllib
@@ -27,10 +26,11 @@ from typing import Any
 from pydantic import ValidationError
 from sgp4.api import Satrec
 
-from . import omm, tle
+from ..constants import MIN_PERIGEE_ALTITUDE_KM, WGS72_RE_KM
 from ..core import orbits
 from ..core.timebase import parse_utc
 from ..errors import InputError, decode_utf8, did_you_mean, toml_error
+from . import omm, tle
 from .messages import input_error
 from .model import Constraints, Fibre, Link, Satellite, Scenario
 from .schema import SatelliteSpec, ScenarioFile, StationSpec
@@ -102,7 +102,7 @@ def _scenario(model: ScenarioFile, data: dict, source: str, sha256: str, satelli
                                                 for st, spec in zip(stations, model.stations)
                                                 if spec.clear_sky_probability is not None}),
         designs=tuple(model.designs), targets=model.targets, sweep=model.sweep,
-        raw=MappingProxyType(copy.deepcopy(data)), terminals=MappingProxyType(terminals),
+        raw=_deep_frozen(data), terminals=MappingProxyType(terminals),
     )
 
 
@@ -112,7 +112,8 @@ def _frozen(table: dict | None):
 
 
 def _check_designs(model: ScenarioFile, source) -> None:
-    """Family names unique; hybrids made of named, non-hybrid families; targets name known stations."""
+    """Family names unique; hybrids made of named, non-hybrid families; targets name known
+    stations; every region (targets and ``[coverage]``) a simple polygon."""
     families = {}
     for index, spec in enumerate(model.designs):
         if spec.name in families:
@@ -126,12 +127,16 @@ def _check_designs(model: ScenarioFile, source) -> None:
                                  f"names of non-hybrid families ({', '.join(plain) or 'none defined'})", part)
     if model.designs and model.targets is None:
         raise InputError(source, "targets", "a [targets] table for the designs to meet", "none")
-    for index, target in enumerate(model.targets.regions if model.targets else []):
-        from shapely.geometry import Polygon  # heavy: only when a region target exists
+    regions = [(f"targets.regions[{index}].region", target.region)
+               for index, target in enumerate(model.targets.regions if model.targets else [])]
+    if model.coverage is not None and model.coverage.region is not None:
+        regions.append(("coverage.region", model.coverage.region))
+    for where, region in regions:
+        from shapely.geometry import Polygon  # heavy: only when a region is given
 
-        if not Polygon(target.region).is_valid:
-            raise InputError(source, f"targets.regions[{index}].region", "a simple polygon (edges must not cross)",
-                             f"{len(target.region)} points with crossing edges")
+        if not Polygon(region).is_valid:
+            raise InputError(source, where, "a simple polygon (edges must not cross)",
+                             f"{len(region)} points with crossing edges")
     names = [s.name for s in model.stations]
     for index, target in enumerate(model.targets.stations if model.targets else []):
         if target.name not in names:
@@ -245,9 +250,9 @@ def _designed(spec: SatelliteSpec, kind: str, index: int, start: dt.datetime, so
                                        spec.argp_deg, spec.mean_anomaly_deg, epoch, spec.bstar)
     except ValueError as exc:
         raise InputError(source, f"satellites[{index}]", str(exc)) from None
-    if elements.semi_major_axis_km * (1 - elements.eccentricity) < 6478.0:
-        raise InputError(source, f"satellites[{index}]", "a perigee above 100 km altitude",
-                         f"{elements.semi_major_axis_km * (1 - elements.eccentricity) - 6378.135:.1f} km")
+    if elements.semi_major_axis_km * (1 - elements.eccentricity) < WGS72_RE_KM + MIN_PERIGEE_ALTITUDE_KM:
+        raise InputError(source, f"satellites[{index}]", f"a perigee above {MIN_PERIGEE_ALTITUDE_KM:g} km altitude",
+                         f"{elements.semi_major_axis_km * (1 - elements.eccentricity) - WGS72_RE_KM:.1f} km")
     return [(prefix, orbits.satrec_from_elements(elements, satnum=satnum))]
 
 
@@ -302,3 +307,12 @@ def _stale_warnings(satellites, start: dt.datetime, end: dt.datetime, source: st
                        f"epoch (SGP4 errors grow to kilometres beyond ~{STALE_TLE_DAYS:.0f} days); "
                        "use elements closer to the scenario dates")
     return out
+
+
+def _deep_frozen(value):
+    """A read-only deep copy of parsed TOML: tables as read-only mappings, arrays as tuples."""
+    if isinstance(value, dict):
+        return MappingProxyType({key: _deep_frozen(item) for key, item in value.items()})
+    if isinstance(value, list):
+        return tuple(_deep_frozen(item) for item in value)
+    return value

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+from collections.abc import Mapping
 from pathlib import Path
 
 import tomli_w
@@ -22,7 +23,7 @@ _SIZING_KEYS = ("designs", "targets", "sweep")
 
 def problem_base(scenario) -> dict:
     """The scenario tables every design shares (fleet satellites' file paths made absolute)."""
-    base = {k: copy.deepcopy(v) for k, v in scenario.raw.items() if k not in _SIZING_KEYS}
+    base = {k: _thawed(v) for k, v in scenario.raw.items() if k not in _SIZING_KEYS}
     folder = Path(scenario.source).parent if scenario.source != "<memory>" else Path.cwd()
     for sat in base.get("satellites", []):
         for key in ("tle_file", "omm_file"):
@@ -35,7 +36,7 @@ def design_scenario_toml(scenario, design) -> str:
     """A scenario file running ``design`` (plus the fixed fleet) over the same span and network."""
     data = problem_base(scenario)
     if scenario.raw.get("targets") is not None:
-        data["targets"] = copy.deepcopy(scenario.raw["targets"])  # so that `compare` checks them
+        data["targets"] = _thawed(scenario.raw["targets"])  # so that `compare` checks them
     data["satellites"] = [*data.get("satellites", []), *copy.deepcopy(list(design.satellites))]
     section = dict(data["scenario"])
     section["name"] = f"{section['name']} / {design.family} {design.n_satellites} satellites"
@@ -82,3 +83,12 @@ def _value(value) -> str:
     if isinstance(value, (list, tuple)):
         return "[" + ", ".join(_value(v) for v in value) + "]"
     return tomli_w.dumps({"k": value})[4:-1]
+
+
+def _thawed(value):
+    """A plain, mutable copy of a scenario's read-only tables: mappings as dicts, tuples as lists."""
+    if isinstance(value, Mapping):
+        return {key: _thawed(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_thawed(item) for item in value]
+    return value
