@@ -16,7 +16,7 @@ import time
 import numpy as np
 
 from constellation.network.contacts import make_contacts
-from constellation.network.plan import plan_network
+from constellation.network.plan import plan_relay
 from constellation.network.relay import relay_key
 from constellation.network.schedule import schedule
 from constellation.network.weather import relay_weather, station_nights
@@ -77,8 +77,8 @@ def main():
     timed(f"relay, weather Monte Carlo ({args.runs} runs)",
           lambda: relay_weather(contacts, exact.chosen, pairs, duration_s, night_id, night_p,
                                 runs=args.runs, seed=args.seed, key_store_bits=5e6))
-    plan = timed(f"plan_network: schedule + relay + MC ({args.runs} runs)",
-                 lambda: plan_network(contacts, stations, links, duration_s, key_store_bits=5e6,
+    plan = timed(f"plan_relay: schedule + relay + MC ({args.runs} runs)",
+                 lambda: plan_relay(contacts, stations, links, duration_s, key_store_bits=5e6,
                                       clear_sky_probability=0.6, runs=args.runs, seed=args.seed))
     per_day = np.array([r.key_bits_per_day for r in plan.links])
     print(f"    expected key per link per day: median {np.median(per_day):.4g} bits "

@@ -132,7 +132,7 @@ def profile(problem, chosen) -> None:
                        ("key per pass (pass_keys)", "per_pass.py:pass_keys"),
                        ("  SGP4 at window slot centres", "propagation.py:pairwise"),
                        ("  link loss", "link.py:link_loss"), ("  decoy BB84 + finite key", "decoy_bb84.py:key_for_profile"),
-                       ("relay network (plan_network)", "plan.py:plan_network"),
+                       ("relay network (plan_relay)", "plan.py:plan_relay"),
                        ("  weather Monte Carlo", "weather.py:relay_weather"),
                        ("station metrics", "evaluate.py:station_metrics"),
                        ("scenario from the design", "build.py:scenario_from_dict"),

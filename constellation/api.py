@@ -46,10 +46,10 @@ from .plots.maps import plot_tracks, stations_extent
 from .plots.passes import plot_sky, plot_timeline
 from .sizing.compare import compare_designs
 from .sizing.designs import expand_designs
-from .sizing.evaluate import evaluate_scenario as sizing_evaluate
+from .sizing.evaluate import evaluate_scenario
 from .sizing.scenario_files import problem_base
 from .sizing.runners import Journal, Problem, SchedulerUnreachable, make_runner
-from .sizing.search import size as search_designs
+from .sizing.search import search_designs
 
 __all__ = [
     # scenarios and stations
@@ -102,12 +102,6 @@ def run_scenario(scenario: Scenario, *, key_slot_s: float = 1.0, coverage_option
     stations_only, step_s, k).
     """
     return RunResult(scenario, key_slot_s=key_slot_s, coverage_options=coverage_options)
-
-
-def evaluate_scenario(scenario: Scenario, key_slot_s: float = 1.0) -> dict:
-    """The figures sizing compares designs by: key per link per day (expected, P10), latency,
-    night coverage and revisit per station and region (a JSON-able dict)."""
-    return sizing_evaluate(scenario, key_slot_s=key_slot_s)
 
 
 def size_scenario(scenario: Scenario, *, folder=None, workers: int | None = None, scheduler: str | None = None,

@@ -38,8 +38,7 @@ from .key.link import link_loss, transmittance_from_db
 from .key.optimise import optimise_protocol
 from .key.per_pass import PassKeys, pass_keys, window_slots
 from .network.contacts import contacts_from_passes
-from .network.plan import NetworkPlan
-from .network.plan import plan_network as plan_relay
+from .network.plan import NetworkPlan, plan_relay
 from .passes.finder import default_step_s
 from .passes.finder import find_passes as find_passes_of
 from .passes.table import PassTable

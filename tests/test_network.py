@@ -15,7 +15,7 @@ import pytest
 from constellation.core.geodesy import site_distance_km
 from constellation.scenario.model import Fibre, Link
 from constellation.network.contacts import contacts_from_passes, make_contacts
-from constellation.network.plan import link_rows, plan_network, timeline_rows
+from constellation.network.plan import link_rows, plan_relay, timeline_rows
 from constellation.network.relay import _waterfill, relay_key
 from constellation.network.schedule import max_concurrency, schedule, schedule_fcfs
 from constellation.network.weather import expected_pair_relay_bits, relay_weather, station_nights
@@ -341,7 +341,7 @@ def test_plan_network_with_fibre_tails_and_weather():
     links = [Link("Xinglong", "Graz"), Link("Beijing", "Vienna", required_key_bits_per_day=1e5),
              Link("Nanshan", "Graz", max_latency_h=1.0), Link("Xinglong", "Beijing")]
     fibre = [Fibre("Xinglong", "Beijing", 0.2), Fibre("Vienna", "Graz", 1000.0)]
-    plan = plan_network(c, stations, links, 3 * DAY, cities=cities, fibre=fibre,
+    plan = plan_relay(c, stations, links, 3 * DAY, cities=cities, fibre=fibre,
                         clear_sky_probability={"Graz": 1.0, "Xinglong": [1.0] * 12}, runs=50, seed=0)
     assert plan.schedule.method == "exact" and plan.schedule.key_bits == 3 * 750_000.0
     xg, bv, ng, xb = plan.links
@@ -386,7 +386,7 @@ def test_plan_network_weather_lowers_expected_key():
     for d in range(20):
         t = d * DAY + 17 * HOUR
         rows += [(d, 0, t, t + 300, 1000.0), (d, 1, t + 4 * HOUR, t + 4 * HOUR + 300, 1000.0)]
-    plan = plan_network(contacts_of(rows), stations, [Link("Xinglong", "Graz")], 20 * DAY,
+    plan = plan_relay(contacts_of(rows), stations, [Link("Xinglong", "Graz")], 20 * DAY,
                         clear_sky_probability={"Xinglong": 0.5, "Graz": 0.6},
                         start_utc=dt.datetime(2017, 6, 1, tzinfo=dt.UTC), runs=2000, seed=3)
     r = plan.links[0]
@@ -394,14 +394,14 @@ def test_plan_network_weather_lowers_expected_key():
     assert abs(r.key_bits_per_day - 300.0) < 4 * r.key_bits_per_day_stderr
     assert r.key_bits_per_day_p10 < r.key_bits_per_day
     with pytest.raises(ValueError, match="neither a satellite station"):
-        plan_network(contacts_of(rows), stations, [Link("Xinglong", "Vienna")], 20 * DAY)
+        plan_relay(contacts_of(rows), stations, [Link("Xinglong", "Vienna")], 20 * DAY)
     with pytest.raises(ValueError, match="unknown station"):
-        plan_network(contacts_of(rows), stations, [Link("Xinglong", "Graz")], 20 * DAY, telescopes={"Matera": 2})
+        plan_relay(contacts_of(rows), stations, [Link("Xinglong", "Graz")], 20 * DAY, telescopes={"Matera": 2})
 
 
 def test_degenerate_network_without_contacts():
     stations = [builtin_station("Xinglong"), builtin_station("Graz")]
-    plan = plan_network(contacts_of([]), stations, [Link("Xinglong", "Graz")], 2 * DAY,
+    plan = plan_relay(contacts_of([]), stations, [Link("Xinglong", "Graz")], 2 * DAY,
                         clear_sky_probability=0.5, runs=10,
                         start_utc=dt.datetime(2017, 6, 1, tzinfo=dt.UTC))
     (row,) = link_rows(plan)

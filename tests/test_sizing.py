@@ -25,7 +25,7 @@ import pytest
 from constellation.cli import main
 from constellation.sizing.designs import dominates, expand_designs
 from constellation.sizing.evaluate import check_targets
-from constellation.sizing.search import SizingResult, design_rows, pareto_mask, size
+from constellation.sizing.search import SizingResult, design_rows, pareto_mask, search_designs
 from constellation.scenario.build import load_scenario
 from constellation.sizing.scenario_files import problem_base
 from constellation.sizing.runners import (
@@ -152,7 +152,7 @@ def worst_key(record: dict) -> float:
 
 def run_size(scn, runner, journal=None, progress=None) -> SizingResult:
     try:
-        return size(scn, runner, journal, progress=progress)
+        return search_designs(scn, runner, journal, progress=progress)
     finally:
         runner.close()
 

@@ -23,7 +23,7 @@ Modules, in the order data flows through them
     ``relay_weather(..., night_id, night_probability, runs=1000, seed=0) -> WeatherResult``.
     ``expected_pair_relay_bits(key_a_bits, key_b_bits, p_a, p_b)``: analytic mean.
 ``plan``
-    ``plan_network(contacts, stations, links, duration_s, ...) -> NetworkPlan``: everything
+    ``plan_relay(contacts, stations, links, duration_s, ...) -> NetworkPlan``: everything
     at once, then ``link_rows(plan)`` and ``timeline_rows(plan)`` for tables.
 
 Rules (the model, stated once)
@@ -58,7 +58,7 @@ out: the one with less key left unspent at the end on the satellites that delive
 the link (ties: the end whose share was emptied at more of the delivered bits; no
 delivery: the end that acquired less key).
 
-Links and weights (``plan_network``). A link weighs its ``required_key_bits_per_day``;
+Links and weights (``plan_relay``). A link weighs its ``required_key_bits_per_day``;
 links without a demand weigh as the mean stated demand (all 1 when none is stated).
 Links whose ends reach the same two gateway stations form one relay channel of the
 summed weight, and split its key in proportion to their weights.

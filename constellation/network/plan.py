@@ -1,6 +1,6 @@
 """The whole network at once: schedule, relay over the links, fibre tails, weather, per-link report.
 
-``plan_network(contacts, stations, links, duration_s, ...) -> NetworkPlan``, then
+``plan_relay(contacts, stations, links, duration_s, ...) -> NetworkPlan``, then
 ``link_rows(plan)`` and ``timeline_rows(plan)`` for tables. The steps are the modules of
 this package (contacts -> schedule -> relay -> weather); the rules, links and weights and
 fibre included, are stated once, in :mod:`constellation.network`.
@@ -68,7 +68,7 @@ class LinkReport:
 
 @dataclass
 class NetworkPlan:
-    """What :func:`plan_network` decided and found: the schedule, the relay, the weather runs
+    """What :func:`plan_relay` decided and found: the schedule, the relay, the weather runs
     (None without weather) and one :class:`LinkReport` per link, in the links' order."""
 
     schedule: Schedule
@@ -81,7 +81,7 @@ class NetworkPlan:
     notes: list[str] = field(default_factory=list)
 
 
-def plan_network(contacts: Contacts, stations: Sequence, links: Sequence[Link], duration_s: float, *,
+def plan_relay(contacts: Contacts, stations: Sequence, links: Sequence[Link], duration_s: float, *,
                  cities: Sequence = (), fibre: Sequence[Fibre] = (), telescopes=1,
                  satellite_terminals: int | None = None, key_store_bits=None,
                  clear_sky_probability=None, start_utc: dt.datetime | None = None,

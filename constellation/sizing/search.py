@@ -40,7 +40,7 @@ import numpy as np
 from .designs import Design, dominates, expand_designs
 from .evaluate import check_targets
 
-__all__ = ["DEFAULT_BATCH", "SizingResult", "design_rows", "pareto_mask", "size"]
+__all__ = ["DEFAULT_BATCH", "SizingResult", "design_rows", "pareto_mask", "search_designs"]
 
 DEFAULT_BATCH = 8
 
@@ -80,7 +80,7 @@ def _cost_key(design: Design):
     return (design.cost, design.n_satellites, design.id)
 
 
-def size(scenario, runner, journal=None, *, progress=None) -> SizingResult:
+def search_designs(scenario, runner, journal=None, *, progress=None) -> SizingResult:
     """Search ``scenario.designs`` for designs meeting ``scenario.targets``.
 
     ``runner`` evaluates batches (see :mod:`constellation.sizing.runners`); ``journal`` (optional)
