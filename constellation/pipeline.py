@@ -107,13 +107,19 @@ def plan_network(scenario: Scenario, passes: PassTable, keys: PassKeys) -> Netwo
 
 def _coverage_errors(stage):
     """``stage`` with the coverage kernels' ParameterError turned into one InputError line
-    naming the scenario file and the coverage setting."""
+    naming the scenario file and the setting: ``coverage.FIELD``, or for a region given as
+    ``field_name`` (a sizing target), that field and its neighbours."""
     @wraps(stage)
     def checked(scenario, *args, **kwargs):
         try:
             return stage(scenario, *args, **kwargs)
         except ParameterError as exc:
-            raise InputError(scenario.source, f"coverage.{exc.field}", exc.expected, exc.found) from None
+            where = kwargs.get("field_name", args[4] if len(args) > 4 else None)
+            if where is None:
+                field = f"coverage.{exc.field}"
+            else:
+                field = where if exc.field == "region" else f"{where.rpartition('.')[0] or where}.{exc.field}"
+            raise InputError(scenario.source, field, exc.expected, exc.found) from None
     return checked
 
 

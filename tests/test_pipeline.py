@@ -76,3 +76,15 @@ def test_finite_key_option_decides_which_key_the_network_relays():
     for pair, bits in relayed_finite.items():
         assert relayed_asym[pair] >= bits
     assert evaluate_scenario(asymptotic)["key_bits_per_day"] > evaluate_scenario(finite)["key_bits_per_day"]
+
+
+def test_a_region_too_small_for_its_grid_is_named_by_its_own_field():
+    """A target region and the [coverage] region are different settings: each error names its own."""
+    from constellation.pipeline import compute_coverage, region_coverage
+
+    scenario = load_scenario(MICIUS)
+    tiny = [[10.0, 10.0], [10.1, 10.0], [10.1, 10.1]]
+    with pytest.raises(InputError, match=r"micius-2016-xinglong.toml: targets.regions\[0\].region: expected a polygon"):
+        region_coverage(scenario, tiny, 2.0, 600.0, 20.0, "targets.regions[0].region")
+    with pytest.raises(InputError, match=r"micius-2016-xinglong.toml: coverage.k: expected"):
+        compute_coverage(scenario, grid_deg=10.0, k=0)
