@@ -7,7 +7,7 @@
 
 Shapes and units: positions are Earth-fixed (ITRS via GMST-1982 on UT1) in km with shape
 ``(n_satellite, n_time, 3)``; times are ``t_s``, seconds since the scenario start on the
-TAI scale; angles in degrees at this level. ``docs/api.md`` has an example of each function.
+TAI scale; angles in degrees at this level. ``docs/api.md`` documents every name, with examples that run.
 """
 
 from __future__ import annotations
@@ -21,34 +21,32 @@ from .core.geometry import ecef_to_geodetic, look_angles
 from .core.propagation import Propagator, States
 from .core.timebase import TimeBase, parse_utc, timescale
 from .coverage.statistics import CoverageResult
+from .coverage.tracks import ground_tracks
 from .errors import ConstellationError, InputError, ParameterError
-from .key.per_pass import PassKeys
+from .key.decoy_bb84 import KeyResult, key_for_profile
+from .key.link import LinkLoss, link_loss
+from .key.per_pass import PassKeys, window_slots
 from .network.plan import NetworkPlan
+from .output.exports import czml_document, footprints_document, tracks_geojson
 from .passes.table import PassTable
 from .pipeline import (KeyProfile, compute_coverage, compute_keys, compute_profile_key, find_passes, key_profile,
                        plan_network, propagator_for)
-from .results import CompareResult, RunResult, SizeResult, figure_from_results
-from .scenario.build import load_scenario, scenario_from_dict
-from .scenario.model import Satellite, Scenario
-from .scenario.model import Constraints, Fibre, Link
-from .scenario.stations import Station, builtin_station, catalogue_names
-from .scenario.terminal_params import LinkParams, QkdParams
-from .key.decoy_bb84 import KeyResult, key_for_profile
-from .key.link import LinkLoss, link_loss
-from .key.per_pass import window_slots
-from .coverage.tracks import ground_tracks
-from .output.exports import czml_document, footprints_document, tracks_geojson
 from .plots.base import save_figure
 from .plots.coverage import plot_coverage
 from .plots.design import plot_compare, plot_pareto
 from .plots.key import plot_key, plot_key_profile
 from .plots.maps import plot_tracks, stations_extent
 from .plots.passes import plot_sky, plot_timeline
+from .results import CompareResult, RunResult, SizeResult, figure_from_results
+from .scenario.build import load_scenario, scenario_from_dict
+from .scenario.model import Constraints, Fibre, Link, Satellite, Scenario
+from .scenario.stations import Station, builtin_station, catalogue_names
+from .scenario.terminal_params import LinkParams, QkdParams
 from .sizing.compare import compare_designs
 from .sizing.designs import expand_designs
 from .sizing.evaluate import evaluate_scenario
-from .sizing.scenario_files import problem_base
 from .sizing.runners import Journal, Problem, SchedulerUnreachable, make_runner
+from .sizing.scenario_files import problem_base
 from .sizing.search import search_designs
 
 __all__ = [
@@ -67,9 +65,9 @@ __all__ = [
     # the physics of one link and one block of key
     "KeyResult", "LinkLoss", "LinkParams", "QkdParams", "key_for_profile", "link_loss", "window_slots",
     # exports and figures
-    "KeyProfile", "export_czml", "export_footprints", "export_tracks", "figure_from_results", "key_profile", "plot_compare",
-    "plot_coverage", "plot_key", "plot_key_profile", "plot_pareto", "plot_sky", "plot_timeline", "plot_tracks",
-    "save_figure", "stations_extent",
+    "KeyProfile", "export_czml", "export_footprints", "export_tracks", "figure_from_results", "key_profile",
+    "plot_compare", "plot_coverage", "plot_key", "plot_key_profile", "plot_pareto", "plot_sky", "plot_timeline",
+    "plot_tracks", "save_figure", "stations_extent",
     # errors
     "ConstellationError", "InputError", "ParameterError", "SchedulerUnreachable",
 ]
