@@ -18,13 +18,14 @@ import csv
 import json
 from pathlib import Path
 
+from .errors import InputError
 from .key.per_pass import KEY_COLUMNS, key_rows
 from .network.plan import link_rows, timeline_rows
 from .output.exports import footprints_document
 from .output.files import atomic_path
+from .output.sizing import design_tables, human_sizing_summary, sizing_outputs
 from .output.summary import human_summary, summarise
 from .output.tables import PASS_COLUMNS, render_table, to_json, write_text_atomic
-from .errors import InputError
 from .pipeline import Run
 from .plots.base import render_figure, station_index
 from .plots.coverage import plot_coverage
@@ -33,7 +34,6 @@ from .plots.key import longest_window_pass, plot_key
 from .plots.maps import plot_tracks, stations_extent
 from .plots.passes import plot_sky, plot_timeline
 from .sizing.compare import column_names, compare_rows
-from .output.sizing import design_tables, human_sizing_summary, sizing_outputs
 from .sizing.scenario_files import design_scenario_toml
 
 __all__ = ["CompareResult", "RunResult", "SizeResult", "TABLES", "figure_from_results"]
