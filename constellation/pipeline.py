@@ -19,10 +19,11 @@ evaluation of one design, the plots and the exports. Problems with the scenario 
 
 from __future__ import annotations
 
+import contextlib
 import math
 import time
 from dataclasses import dataclass
-from functools import cached_property, wraps
+from functools import cached_property
 
 import numpy as np
 
@@ -105,25 +106,18 @@ def plan_network(scenario: Scenario, passes: PassTable, keys: PassKeys) -> Netwo
         runs=net.weather_runs, seed=net.seed, n_satellites=len(scenario.satellites))
 
 
-def _coverage_errors(stage):
-    """``stage`` with the coverage kernels' ParameterError turned into one InputError line
-    naming the scenario file and the setting: ``coverage.FIELD``, or for a region given as
-    ``field_name`` (a sizing target), that field and its neighbours."""
-    @wraps(stage)
-    def checked(scenario, *args, **kwargs):
-        try:
-            return stage(scenario, *args, **kwargs)
-        except ParameterError as exc:
-            where = kwargs.get("field_name", args[4] if len(args) > 4 else None)
-            if where is None:
-                field = f"coverage.{exc.field}"
-            else:
-                field = where if exc.field == "region" else f"{where.rpartition('.')[0] or where}.{exc.field}"
-            raise InputError(scenario.source, field, exc.expected, exc.found) from None
-    return checked
+@contextlib.contextmanager
+def _coverage_errors(scenario: Scenario, region_field: str, prefix: str):
+    """Turn the coverage kernels' ParameterError into one InputError line naming the scenario
+    file: the region's own field (``region_field``) for a region that holds no grid point,
+    ``PREFIX.FIELD`` for any other setting."""
+    try:
+        yield
+    except ParameterError as exc:
+        field = region_field if exc.field == "region" else f"{prefix}.{exc.field}"
+        raise InputError(scenario.source, field, exc.expected, exc.found) from None
 
 
-@_coverage_errors
 def compute_coverage(scenario: Scenario, *, grid_deg=None, min_elevation_deg=None, night_only=None,
                      stations_only=None, step_s=None, k=None) -> CoverageResult:
     """Coverage of the globe, a region or the scenario's stations by its satellites.
@@ -136,29 +130,32 @@ def compute_coverage(scenario: Scenario, *, grid_deg=None, min_elevation_deg=Non
     pick = lambda value, default: default if value is None else value  # noqa: E731
     grid_deg = pick(grid_deg, spec.grid_deg)
     step_s = pick(step_s, spec.step_s)
-    if pick(stations_only, spec.grid == "stations"):
-        grid = target_grid([s.latitude_deg for s in scenario.stations], [s.longitude_deg for s in scenario.stations],
-                           names=[s.name for s in scenario.stations])
-    elif spec.grid == "region":
-        grid = _region_grid(scenario, spec.region, grid_deg, "coverage.region")
-    else:
-        grid = equal_area_grid(grid_deg)
-    _check_coverage_memory(scenario, grid.size, step_s)
-    return coverage(propagator_for(scenario), grid, scenario.duration_s, step_s,
-                    min_elevation_deg=pick(min_elevation_deg, spec.min_elevation_deg), k=pick(k, spec.k),
-                    night_sun_elevation_deg=scenario.constraints.night_sun_max_elevation_deg,
-                    night_only=pick(night_only, spec.night_only))
+    with _coverage_errors(scenario, "coverage.region", "coverage"):
+        if pick(stations_only, spec.grid == "stations"):
+            grid = target_grid([s.latitude_deg for s in scenario.stations],
+                               [s.longitude_deg for s in scenario.stations], names=[s.name for s in scenario.stations])
+        elif spec.grid == "region":
+            grid = _region_grid(scenario, spec.region, grid_deg, "coverage.region")
+        else:
+            grid = equal_area_grid(grid_deg)
+        _check_coverage_memory(scenario, grid.size, step_s)
+        return coverage(propagator_for(scenario), grid, scenario.duration_s, step_s,
+                        min_elevation_deg=pick(min_elevation_deg, spec.min_elevation_deg), k=pick(k, spec.k),
+                        night_sun_elevation_deg=scenario.constraints.night_sun_max_elevation_deg,
+                        night_only=pick(night_only, spec.night_only))
 
 
-@_coverage_errors
 def region_coverage(scenario: Scenario, region, grid_deg: float, step_s: float, min_elevation_deg: float,
                     field_name: str = "region") -> CoverageResult:
     """Night coverage of a polygon ``region`` (``[[lon_deg, lat_deg], ...]``) on an
-    equal-area grid of ``grid_deg``, as sizing targets measure it."""
-    grid = _region_grid(scenario, region, grid_deg, field_name)
-    _check_coverage_memory(scenario, grid.size, step_s)
-    return coverage(propagator_for(scenario), grid, scenario.duration_s, step_s, min_elevation_deg=min_elevation_deg,
-                    night_sun_elevation_deg=scenario.constraints.night_sun_max_elevation_deg, night_only=True)
+    equal-area grid of ``grid_deg``, as sizing targets measure it. Errors name ``field_name``
+    (e.g. ``targets.regions[0].region``) and its neighbours."""
+    with _coverage_errors(scenario, field_name, field_name.rpartition(".")[0] or field_name):
+        grid = _region_grid(scenario, region, grid_deg, field_name)
+        _check_coverage_memory(scenario, grid.size, step_s)
+        return coverage(propagator_for(scenario), grid, scenario.duration_s, step_s,
+                        min_elevation_deg=min_elevation_deg,
+                        night_sun_elevation_deg=scenario.constraints.night_sun_max_elevation_deg, night_only=True)
 
 
 @dataclass

@@ -55,11 +55,18 @@ class RunResult(Run):
     """
 
     def rows(self, name: str) -> list[dict]:
-        """Rows of table ``name`` (one of ``TABLES``), computing the stages it needs."""
+        """Rows of table ``name`` (one of ``TABLES``), computing the stages it needs; built
+        once (the files, the summary and the caller share them: do not modify them)."""
+        built = self.__dict__.setdefault("_tables", {})
+        if name not in built:
+            built[name] = self._build_rows(name)
+        return built[name]
+
+    def _build_rows(self, name: str) -> list[dict]:
         if name == "passes":
-            return self._pass_rows
+            return self.passes.rows(self.scenario.timebase)
         if name == "key":
-            return key_rows(self._pass_rows, self.keys)
+            return key_rows(self.rows("passes"), self.keys)
         if name == "network":
             return link_rows(self.network)
         if name == "network_timeline":
@@ -93,7 +100,7 @@ class RunResult(Run):
         self.complete()
         keys = self.rows("key") if self.has_keys else None
         links = self.rows("network") if self.has_network else None
-        summary = summarise(self.scenario, self.passes, self._pass_rows, keys, links)
+        summary = summarise(self.scenario, self.passes, self.rows("passes"), keys, links)
         if self.has_coverage:
             summary["coverage"] = {k: v for k, v in self.coverage_summary().items() if k != "latitude_bands"}
         return summary
@@ -160,11 +167,6 @@ class RunResult(Run):
         """Write every file (and figure) into ``folder``; returns the paths written."""
         return _write(folder, self.files(), self.figures() if figures else {})
 
-    @property
-    def _pass_rows(self) -> list[dict]:
-        if "_rows" not in self.__dict__:
-            self.__dict__["_rows"] = self.passes.rows(self.scenario.timebase)
-        return self.__dict__["_rows"]
 
 
 class SizeResult:

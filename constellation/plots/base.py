@@ -53,9 +53,11 @@ def shipped_maps() -> Iterator[Path]:
     at once with advice rather than hanging on a socket. Both are restored on leaving the
     block; nesting is safe. Yields the data folder.
 
-    Cartopy's own layers (``ax.coastlines()``) are read when the figure is drawn, so draw
-    or save inside the block (:func:`save_figure` enters it); the layers of
-    :func:`shipped_layer` are read at once and need no block afterwards.
+    Cartopy's own layers are read when the figure is drawn: ask for the shipped scale
+    explicitly (``ax.coastlines(resolution="110m")``; without it cartopy picks a scale by
+    the map's extent, which may be one we do not ship) and draw or save inside the block
+    (:func:`save_figure` enters it). The layers of :func:`shipped_layer` are read at once
+    and need no block afterwards; the package's own maps use only those.
     """
     import cartopy
 
