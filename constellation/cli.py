@@ -85,14 +85,15 @@ def passes(scenario, fmt, output):
 
 @cli.command()
 @_scenario_argument
-@click.option("--loss-profile", type=click.Path(dir_okay=False), help="CSV with columns t_s,loss_db (your own channel).")
-@click.option("--qkd", "qkd_file", type=click.Path(dir_okay=False), help="TOML file with a [qkd] table (with --loss-profile).")
-@click.option("--daylight", is_flag=True, help="Use the day background for the loss profile.")
+@click.option("--loss-profile", type=click.Path(dir_okay=False),
+              help="CSV with columns t_s,loss_db and optionally background_cps (your own channel).")
+@click.option("--qkd", "qkd_file", type=click.Path(dir_okay=False),
+              help="TOML file with [qkd] and [receiver] tables (with --loss-profile).")
 @click.option("--optimise", is_flag=True,
               help="Choose intensities, their probabilities and the basis bias that maximise the finite key "
                    "of the loss profile (bounds: constellation/key/optimise.py).")
 @_table_options
-def key(scenario, loss_profile, qkd_file, daylight, optimise, fmt, output):
+def key(scenario, loss_profile, qkd_file, optimise, fmt, output):
     """Secure key per pass of SCENARIO, or of one loss profile taken as a single block."""
     if loss_profile or qkd_file:
         if not (loss_profile and qkd_file) or scenario:
@@ -105,7 +106,7 @@ def key(scenario, loss_profile, qkd_file, daylight, optimise, fmt, output):
         from .api import compute_profile_key
         from .output.tables import render_table, to_json
 
-        row = compute_profile_key(loss_profile, qkd_file, daylight=daylight, optimise=optimise)
+        row = compute_profile_key(loss_profile, qkd_file, optimise=optimise)
         _emit(to_json(row) if fmt == "json" else render_table([row], list(row), "csv"), output)
         return
     _emit(_run(scenario).render("key", fmt), output)

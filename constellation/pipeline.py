@@ -30,10 +30,11 @@ import numpy as np
 from .core import budget
 from .core.geometry import look_angles
 from .core.propagation import Propagator
-from .core.sun import SunTrack
+from .core.sun import MoonTrack, SunTrack, moon_phase_angle_deg
 from .coverage.grid import equal_area_grid, region_grid, target_grid
 from .coverage.statistics import CoverageResult, coverage
 from .errors import Described, InputError, ParameterError
+from .key.background import background_cps
 from .key.decoy_bb84 import asymptotic_key_rate, decoy_estimates, key_for_profile
 from .key.link import link_loss, transmittance_from_db
 from .key.optimise import optimise_protocol
@@ -86,7 +87,8 @@ def compute_keys(scenario: Scenario, passes: PassTable, slot_s: float = 1.0) -> 
     what = what.replace("steps", "1-s key slots") if slot_s == 1.0 else what + " (key slots)"
     _check_memory(scenario, estimate, what)
     return pass_keys(propagator_for(scenario), passes, scenario.stations, scenario.terminal,
-                     sun=SunTrack(scenario.timebase, 0.0, scenario.duration_s), slot_s=slot_s)
+                     sun=SunTrack(scenario.timebase, 0.0, scenario.duration_s),
+                     moon=MoonTrack(scenario.timebase, 0.0, scenario.duration_s), slot_s=slot_s)
 
 
 def plan_network(scenario: Scenario, passes: PassTable, keys: PassKeys) -> NetworkPlan:
@@ -196,14 +198,14 @@ def key_profile(scenario, passes, row: int, slot_s: float = 1.0) -> KeyProfile:
     the asymptotic decoy-state rate (``key.decoy_bb84.asymptotic_key_rate``) times the source rate,
     slot by slot, inside the QKD window only. The window's finite and asymptotic key come
     from ``key.decoy_bb84.key_for_profile`` on the same slots as ``key.per_pass.pass_keys`` uses, so they
-    match the key table. Daylight (Sun above the horizon) selects the day background.
+    match the key table. The sky background comes from the Sun's and the Moon's positions.
     """
     if not scenario.has_key_model:
         raise InputError(scenario.source, "link/qkd", "[link] and [qkd] tables to compute key along a pass")
     if not 0 <= row < len(passes):
         raise InputError(scenario.source, "pass", f"a pass number in 0..{len(passes) - 1}", row)
     sat, st = int(passes.satellite[row]), int(passes.station[row])
-    link_params, qkd_params = scenario.terminal(sat, st)
+    term = scenario.terminal(sat, st)
     station = scenario.stations[st]
     east, north, up = station.enu
     aos, los = float(passes.aos_s[row]), float(passes.los_s[row])
@@ -220,18 +222,24 @@ def key_profile(scenario, passes, row: int, slot_s: float = 1.0) -> KeyProfile:
     valid = states.valid[0]
     elevation = np.where(valid, np.degrees(el), np.nan)
     rng = np.where(valid, rng, np.nan)
-    loss = link_loss(rng, elevation, link_params)
-    sun = SunTrack(scenario.timebase, float(both.min()) - 1.0, float(both.max()) + 1.0)
-    daylight = sun.unit_ecef(both) @ up > 0.0
+    loss = link_loss(rng, elevation, term.link, term.receiver, term.site)
+    span = (float(both.min()) - 1.0, float(both.max()) + 1.0)
+    sun_unit = SunTrack(scenario.timebase, *span).unit_ecef(both)
+    moon_unit = MoonTrack(scenario.timebase, *span).unit_ecef(both)
+    line = states.r_km[0] - station.position_km
+    line = line / np.maximum(np.linalg.norm(line, axis=-1, keepdims=True), 1e-9)
+    ups = np.broadcast_to(up, line.shape)
+    background = background_cps(term, ups, line, sun_unit, moon_unit, moon_phase_angle_deg(sun_unit, moon_unit))
+    background = np.where(np.isfinite(background), background, 0.0)
     n = t.size
     terms = {k: v[:n] for k, v in loss.as_dict().items()}
     win_loss = loss.loss_db[n:]
-    block = key_for_profile(win_loss, width_win, qkd_params, daylight=daylight[n:])
+    block = key_for_profile(win_loss, width_win, term.qkd, term.receiver, background[n:])
     in_window = has_window & (t >= w0) & (t <= w1)
     eta = transmittance_from_db(np.where(np.isfinite(terms["loss_db"]), terms["loss_db"], np.inf))
-    rate = asymptotic_key_rate(eta, qkd_params, daylight[:n]) * qkd_params.source_rate_hz
+    rate = asymptotic_key_rate(eta, term.qkd, term.receiver, background[:n]) * term.qkd.source_rate_hz
     with np.errstate(divide="ignore", invalid="ignore"):
-        qber = decoy_estimates(eta, qkd_params, daylight[:n]).qber_signal
+        qber = decoy_estimates(eta, term.qkd, term.receiver, background[:n]).qber_signal
     aos_text = f"{scenario.timebase.time(np.array([aos])).utc_datetime()[0]:%Y-%m-%d %H:%M:%S}"
     label = f"{scenario.satellites[sat].name} over {station.name}, AOS {aos_text} UTC"
     return KeyProfile(t, elevation[:n], rng[:n], terms, np.where(in_window, rate, 0.0),
@@ -239,23 +247,24 @@ def key_profile(scenario, passes, row: int, slot_s: float = 1.0) -> KeyProfile:
                       float(block.finite_key_bits), float(block.asymptotic_key_bits), label)
 
 
-def compute_profile_key(loss_profile, qkd_file, *, daylight: bool = False, optimise: bool = False) -> dict:
-    """Key of one loss profile (a CSV of ``t_s,loss_db`` rows, one slot each) taken as a single
-    finite-key block, with the protocol of a ``[qkd]`` TOML file, as SatQuMA users do.
+def compute_profile_key(loss_profile, qkd_file, *, optimise: bool = False) -> dict:
+    """Key of one loss profile (a CSV of ``t_s,loss_db`` rows, one slot each, with an optional
+    ``background_cps`` column) taken as a single finite-key block, with the protocol and the
+    receiver of a TOML file (``[qkd]`` and ``[receiver]``), as SatQuMA users do.
 
     ``optimise`` first chooses the intensities, their probabilities and the basis bias that
     maximise the finite key (bounds: key/optimise.py). Returns one JSON-able row: ``slots,
     duration_s, finite_key_bits, asymptotic_key_bits, qber, sifted_bits`` and, optimised, the
     settings chosen."""
-    params = read_qkd_file(qkd_file)
-    loss_db, slot_s = read_loss_profile(loss_profile)
+    params, receiver = read_qkd_file(qkd_file)
+    loss_db, slot_s, background = read_loss_profile(loss_profile)
     settings = {}
     if optimise:
-        params = optimise_protocol(loss_db, slot_s, params, daylight=daylight).params
+        params = optimise_protocol(loss_db, slot_s, params, receiver, background_cps=background).params
         settings = {"mu_signal": round(params.intensities[0], 4), "mu_decoy": round(params.intensities[1], 4),
                     "p_signal": round(params.probabilities[0], 4), "p_decoy": round(params.probabilities[1], 4),
                     "basis_probability_x": round(params.basis_probability_x, 4)}
-    result = key_for_profile(loss_db, slot_s, params, daylight=daylight)
+    result = key_for_profile(loss_db, slot_s, params, receiver, background)
     return {"slots": int(loss_db.size), "duration_s": round(float(slot_s.sum()), 6),
             "finite_key_bits": int(result.finite_key_bits), "asymptotic_key_bits": int(result.asymptotic_key_bits),
             "qber": round(result.qber, 6), "sifted_bits": int(result.sifted_bits), **settings}

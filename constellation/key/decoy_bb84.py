@@ -1,8 +1,12 @@
 """Decoy-state BB84 with signal, weak decoy and vacuum: key from a channel (numpy only).
 
 Detector model per pulse of intensity ``mu`` through an overall transmittance ``eta`` (link
-times detector efficiency), with an extraneous (dark + background) click probability
-``p_ec`` per detector and afterpulse probability ``p_ap`` (two detectors):
+times the receiver's detector efficiency and gate capture), with an extraneous (dark +
+background) click probability ``p_ec`` per detector and afterpulse probability ``p_ap`` (two
+detectors per basis). ``p_ec`` comes from the receiver's dark counts and the sky background
+rate (``background_cps``, all detectors, from :mod:`constellation.key.sky`) over its gate; the
+intrinsic error combines the payload's ``intrinsic_qber`` and the receiver's
+``polarisation_error`` (two independent flips):
 
 - detection ``D = (1 + p_ap) (1 - (1 - 2 p_ec) exp(-mu eta))``;
 - error ``E = p_ec + p_ap D / 2 + e_int (1 - exp(-mu eta))``
@@ -16,8 +20,8 @@ Two key formulas use these:
   channel), as in Lim et al. 2014 and SatQuMA: the finite key, and the asymptotic key of the
   same block (same counts, no fluctuation terms), so ``finite <= asymptotic`` always.
 
-The protocol settings, :class:`QkdParams`, are a value type of the scenario
-(:mod:`constellation.scenario.terminal_params`), imported here. Bad arrays raise
+The protocol settings, :class:`QkdParams`, and the receiver, :class:`ReceiverParams`, are value
+types of the scenario (:mod:`constellation.scenario`), imported here. Bad arrays raise
 :class:`~constellation.errors.ParameterError` (a ``ValueError``).
 """
 
@@ -28,11 +32,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import ParameterError
+from ..scenario.receiver_params import ReceiverParams
 from ..scenario.terminal_params import QkdParams
 from .finite_key import binary_entropy, block_key
 from .link import transmittance_from_db
 
-__all__ = ["DecoyEstimates", "KeyResult", "QkdParams",
+__all__ = ["DecoyEstimates", "KeyResult", "QkdParams", "ReceiverParams", "intrinsic_error",
            "asymptotic_key_rate", "decoy_estimates", "detection_probability",
            "error_probability", "key_for_profile"]
 
@@ -46,6 +51,13 @@ def error_probability(eta, intensity, p_ec, p_ap, intrinsic_qber):
     """Probability per pulse of a click in the wrong detector; broadcasts."""
     clicks = detection_probability(eta, intensity, p_ec, p_ap)
     return p_ec + 0.5 * p_ap * clicks - intrinsic_qber * np.expm1(-intensity * eta)
+
+
+def intrinsic_error(params: QkdParams, receiver: ReceiverParams) -> float:
+    """Probability that a signal photon lands in the wrong detector: the payload's and the
+    receiver's polarisation errors as two independent flips."""
+    a, b = params.intrinsic_qber, receiver.polarisation_error
+    return a + b - 2.0 * a * b
 
 
 @dataclass(frozen=True)
@@ -63,7 +75,8 @@ class DecoyEstimates:
     e1_upper: np.ndarray
 
 
-def decoy_estimates(transmittance, params: QkdParams, daylight=False) -> DecoyEstimates:
+def decoy_estimates(transmittance, params: QkdParams, receiver: ReceiverParams,
+                    background_cps=0.0) -> DecoyEstimates:
     """Asymptotic vacuum + weak decoy bounds (Ma et al. 2005, Eqs. 34 and 37 there).
 
     ``Y1 >= mu / (mu nu - nu**2) [Q_nu e**nu - Q_mu e**mu nu**2/mu**2 - (mu**2 - nu**2)/mu**2 Y0]``
@@ -78,15 +91,17 @@ def decoy_estimates(transmittance, params: QkdParams, daylight=False) -> DecoyEs
     transmittance : array_like, any shape
         Link transmittance (detector excluded), in [0, 1].
     params : QkdParams
-    daylight : bool or array_like of bool, broadcastable
+    receiver : ReceiverParams
+    background_cps : float or array_like, broadcastable
+        Background click rate of the whole receiver.
     """
-    eta = np.asarray(transmittance, dtype=float) * params.detector_efficiency
+    eta = np.asarray(transmittance, dtype=float) * receiver.signal_efficiency
     mu, nu, vacuum = params.intensities
     if vacuum != 0.0:
         raise ValueError(f"the vacuum + weak decoy bounds need intensities[2] = 0, found {vacuum}; "
                          "use key_for_profile for a non-vacuum third intensity")
-    p_ec = params.extraneous_probability(daylight)
-    p_ap, e_int = params.afterpulse_probability, params.intrinsic_qber
+    p_ec = receiver.extraneous_probability(background_cps)
+    p_ap, e_int = receiver.afterpulse_probability, intrinsic_error(params, receiver)
     gain_mu = detection_probability(eta, mu, p_ec, p_ap)
     gain_nu = detection_probability(eta, nu, p_ec, p_ap)
     y0 = detection_probability(eta, 0.0, p_ec, p_ap)
@@ -101,7 +116,7 @@ def decoy_estimates(transmittance, params: QkdParams, daylight=False) -> DecoyEs
     return DecoyEstimates(gain_mu, qber_mu, y0, y1, np.clip(e1, 0.0, 0.5))
 
 
-def asymptotic_key_rate(transmittance, params: QkdParams, daylight=False):
+def asymptotic_key_rate(transmittance, params: QkdParams, receiver: ReceiverParams, background_cps=0.0):
     """GLLP secret key per emitted pulse (bits), asymptotic, key from signal pulses.
 
     ``R = p_mu q max(0, Q1 [1 - h(e1)] - f Q_mu h(E_mu))`` with ``Q1 = Y1 mu exp(-mu)``,
@@ -113,13 +128,14 @@ def asymptotic_key_rate(transmittance, params: QkdParams, daylight=False):
     transmittance : array_like, any shape
         Link transmittance (detector excluded).
     params : QkdParams
-    daylight : bool or array_like of bool
+    receiver : ReceiverParams
+    background_cps : float or array_like
 
     Returns
     -------
     ndarray, shape of ``transmittance``, bits per pulse, >= 0
     """
-    d = decoy_estimates(transmittance, params, daylight)
+    d = decoy_estimates(transmittance, params, receiver, background_cps)
     mu = params.intensities[0]
     q1 = d.y1_lower * mu * np.exp(-mu)
     rate = (q1 * (1.0 - binary_entropy(d.e1_upper))
@@ -160,23 +176,23 @@ class KeyResult:
     masked_slots: int
 
 
-def _counts(loss_db, slot_s, params, daylight):
+def _counts(loss_db, slot_s, params, receiver, background_cps):
     """Expected clicks and errors per intensity: arrays of shape (..., 3), plus pulses."""
     loss = np.asarray(loss_db, dtype=float)
     masked = np.isnan(loss)
     pulses = np.where(masked, 0.0, np.broadcast_to(np.asarray(slot_s, dtype=float),
                                                    loss.shape) * params.source_rate_hz)
     eta = np.where(masked, 0.0, transmittance_from_db(np.where(masked, np.inf, loss)))
-    eta = eta[..., None] * params.detector_efficiency
+    eta = eta[..., None] * receiver.signal_efficiency
     mu = np.asarray(params.intensities)
     p = np.asarray(params.probabilities)
-    p_ec = np.asarray(params.extraneous_probability(daylight), dtype=float)[..., None]
+    p_ec = np.asarray(receiver.extraneous_probability(background_cps), dtype=float)
+    p_ec = np.broadcast_to(p_ec, loss.shape)[..., None]
     p_ec = np.broadcast_to(p_ec, eta.shape)
     weights = pulses[..., None] * p
-    clicks = np.sum(weights * detection_probability(eta, mu, p_ec, params.afterpulse_probability),
-                    axis=-2)
-    errors = np.sum(weights * error_probability(eta, mu, p_ec, params.afterpulse_probability,
-                                                params.intrinsic_qber), axis=-2)
+    p_ap = receiver.afterpulse_probability
+    clicks = np.sum(weights * detection_probability(eta, mu, p_ec, p_ap), axis=-2)
+    errors = np.sum(weights * error_probability(eta, mu, p_ec, p_ap, intrinsic_error(params, receiver)), axis=-2)
     return clicks, errors, pulses.sum(axis=-1), masked.sum(axis=-1)
 
 
@@ -193,7 +209,7 @@ def _check_profile(loss_db, slot_s):
     return loss
 
 
-def key_for_profile(loss_db, slot_s, params: QkdParams, daylight=False) -> KeyResult:
+def key_for_profile(loss_db, slot_s, params: QkdParams, receiver: ReceiverParams, background_cps=0.0) -> KeyResult:
     """Sifted bits, QBER, asymptotic and finite key of a loss profile taken as one block.
 
     Parameters
@@ -204,8 +220,9 @@ def key_for_profile(loss_db, slot_s, params: QkdParams, daylight=False) -> KeyRe
     slot_s : float or array_like broadcastable to ``loss_db``
         Length of each slot.
     params : QkdParams
-    daylight : bool or array_like of bool broadcastable to ``loss_db``
-        Selects the day background per slot.
+    receiver : ReceiverParams
+    background_cps : float or array_like broadcastable to ``loss_db``
+        Background click rate of the whole receiver in each slot (from the sky model).
 
     Returns
     -------
@@ -215,13 +232,13 @@ def key_for_profile(loss_db, slot_s, params: QkdParams, daylight=False) -> KeyRe
 
     Examples
     --------
-    >>> r = key_for_profile([30.0] * 100, 1.0, QkdParams())
+    >>> from constellation.scenario.receivers import RECEIVERS
+    >>> r = key_for_profile([30.0] * 100, 1.0, QkdParams(), RECEIVERS["observatory-1m"])
     >>> 0 < r.finite_key_bits < r.asymptotic_key_bits < r.sifted_bits
     True
     """
     loss = _check_profile(loss_db, slot_s)
-    day = np.broadcast_to(np.asarray(daylight, dtype=bool), loss.shape)
-    clicks, errors, pulses, masked = _counts(loss, slot_s, params, day)
+    clicks, errors, pulses, masked = _counts(loss, slot_s, params, receiver, background_cps)
     px = params.basis_probability_x
     n_x, m_x = px ** 2 * clicks, px ** 2 * errors
     n_z, m_z = (1.0 - px) ** 2 * clicks, (1.0 - px) ** 2 * errors

@@ -1,9 +1,11 @@
 """Optical downlink loss per sample (numpy only).
 
-The channel from a satellite telescope to a ground receiver, as a product of efficiencies,
-each reported in dB (Bourgoin et al., NJP 15:023006 (2013); SatQuMA, Sidhu et al., npj QI
-8:18 (2022); docs/references.md §10a):
+The channel from a satellite's transmitter to the detectors of a ground receiver, as a product
+of efficiencies, each reported in dB (Bourgoin et al., NJP 15:023006 (2013); SatQuMA, Sidhu et
+al., npj QI 8:18 (2022); docs/physics.md):
 
+- **payload optics**: the transmitter's optics loss and, when a beam waist and an aperture are
+  both given, the Gaussian's power outside the aperture (truncation).
 - **diffraction**: a Gaussian beam of waist ``w0`` spreads to
   ``w(L) = sqrt(w0**2 + (theta L)**2)``, which is ``w0 sqrt(1 + (L/zR)**2)`` with
   ``zR = pi w0**2 / lambda`` when the beam is diffraction limited (``theta = lambda/(pi w0)``)
@@ -12,17 +14,16 @@ each reported in dB (Bourgoin et al., NJP 15:023006 (2013); SatQuMA, Sidhu et al
 - **pointing**: Gaussian jitter of rms ``sigma`` per axis moves the beam centre; averaged over
   the jitter, the mean intensity is that of a beam widened to ``w**2 + 4 (sigma L)**2``
   (exact for a receiver small against the beam). Reported as the capture lost to the widening.
-- **turbulence** (optional): a long-term beam-spread angle added in quadrature to the beam.
-- **atmosphere**: ``T0 ** airmass(elevation)``, with the Kasten & Young (1989) air mass,
-  normalised to exactly 1 at the zenith; finite (~38) at the horizon where ``1/sin`` diverges.
-- **fixed**: optics, coupling and filter efficiencies as one dB term.
+- **turbulence** (the site's, optional): a long-term beam-spread angle added in quadrature.
+- **atmosphere**: ``T0 ** airmass(elevation)``, with the site's zenith transmittance at the
+  wavelength (given, or from :mod:`constellation.key.atmosphere`) and the Kasten & Young
+  (1989) air mass, normalised to exactly 1 at the zenith; finite (~38) at the horizon.
+- **receiver optics**: the receiver's transmission from the aperture to the detectors.
 
-The detector efficiency is not a link term here: it belongs to the QKD receiver
-(:class:`constellation.scenario.terminal_params.QkdParams`), as in the Liao 2017 loss curves
-digitised by QNET. The terminal description, :class:`LinkParams`, is a value type of the
-scenario (:mod:`constellation.scenario.terminal_params`), imported here.
-Not modelled: truncation of the Gaussian by the transmit aperture (SatQuMA integrates it
-numerically), scintillation statistics, beam wander distributions, clouds.
+The detector efficiency is not a link term here: it belongs to the receiver's detectors and
+is applied by the key model, as in the Liao 2017 loss curves digitised by QNET.
+Not modelled (docs/physics.md): the far-field pattern of a truncated Gaussian (only the power
+it loses), point-ahead, scintillation fades, beam wander statistics, clouds.
 """
 
 from __future__ import annotations
@@ -31,7 +32,9 @@ from dataclasses import dataclass, fields
 
 import numpy as np
 
+from ..scenario.receiver_params import ReceiverParams, SiteParams
 from ..scenario.terminal_params import LinkParams
+from .atmosphere import zenith_transmittance
 
 __all__ = ["LinkLoss", "LinkParams", "airmass_kasten_young", "capture_fraction",
            "link_loss", "transmittance_from_db"]
@@ -50,11 +53,12 @@ class LinkLoss:
     ``loss_db`` is the sum of the others. The turbulence term is 0 when turbulence is off.
     """
 
+    payload_optics_loss_db: np.ndarray
     diffraction_loss_db: np.ndarray
     pointing_loss_db: np.ndarray
     turbulence_loss_db: np.ndarray
     atmosphere_loss_db: np.ndarray
-    fixed_loss_db: np.ndarray
+    receiver_optics_loss_db: np.ndarray
     loss_db: np.ndarray
 
     def as_dict(self) -> dict[str, np.ndarray]:
@@ -109,7 +113,8 @@ def _db(efficiency):
         return -10.0 * np.log10(efficiency)
 
 
-def link_loss(range_km, elevation_deg, params: LinkParams) -> LinkLoss:
+def link_loss(range_km, elevation_deg, params: LinkParams, receiver: ReceiverParams,
+              site: SiteParams | None = None) -> LinkLoss:
     """Loss of the optical downlink for each (range, elevation) sample.
 
     Parameters
@@ -119,6 +124,11 @@ def link_loss(range_km, elevation_deg, params: LinkParams) -> LinkLoss:
     elevation_deg : array_like, broadcastable with ``range_km``
         Elevation of the satellite seen from the receiver.
     params : LinkParams
+        The payload's transmitter.
+    receiver : ReceiverParams
+        The station's receiver (aperture and optics).
+    site : SiteParams, optional
+        The station's site (atmosphere, turbulence); default: a sea-level site of the model.
 
     Returns
     -------
@@ -129,29 +139,32 @@ def link_loss(range_km, elevation_deg, params: LinkParams) -> LinkLoss:
     --------
     Doubling the range in the far field costs 6 dB:
 
-    >>> p = LinkParams(wavelength_nm=850.0, beam_divergence_urad=10.0, tx_aperture_m=0.1,
-    ...                rx_aperture_m=1.0)
-    >>> loss = link_loss([1000.0, 2000.0], 90.0, p)
+    >>> from constellation.scenario.receivers import RECEIVERS
+    >>> p = LinkParams(wavelength_nm=850.0, beam_divergence_urad=10.0, tx_aperture_m=0.1)
+    >>> loss = link_loss([1000.0, 2000.0], 90.0, p, RECEIVERS["observatory-1m"])
     >>> round(float(loss.loss_db[1] - loss.loss_db[0]), 1)
     6.0
     """
+    site = site if site is not None else SiteParams()
     range_m = np.asarray(range_km, dtype=float) * 1e3
     elevation = np.asarray(elevation_deg, dtype=float)
     range_m, elevation = np.broadcast_arrays(range_m, elevation)
 
     w2 = params.waist_m ** 2 + (params.divergence_rad * range_m) ** 2
     w2_pointing = w2 + 4.0 * (params.pointing_jitter_urad * 1e-6 * range_m) ** 2
-    turbulence_rad = (params.turbulence_urad or 0.0) * 1e-6
+    turbulence_rad = (site.turbulence_urad or 0.0) * 1e-6
     w2_turbulence = w2_pointing + (turbulence_rad * range_m) ** 2
 
-    captured = capture_fraction(np.sqrt(w2), params.rx_aperture_m)
-    captured_pointing = capture_fraction(np.sqrt(w2_pointing), params.rx_aperture_m)
-    captured_turbulence = capture_fraction(np.sqrt(w2_turbulence), params.rx_aperture_m)
+    captured = capture_fraction(np.sqrt(w2), receiver.aperture_m)
+    captured_pointing = capture_fraction(np.sqrt(w2_pointing), receiver.aperture_m)
+    captured_turbulence = capture_fraction(np.sqrt(w2_turbulence), receiver.aperture_m)
 
     diffraction = _db(captured)
     pointing = _db(captured_pointing) - diffraction
     turbulence = _db(captured_turbulence) - _db(captured_pointing)
-    atmosphere = -10.0 * np.log10(params.zenith_transmittance) * airmass_kasten_young(elevation)
-    fixed = np.full(range_m.shape, float(params.extra_loss_db))
-    total = diffraction + pointing + turbulence + atmosphere + fixed
-    return LinkLoss(diffraction, pointing, turbulence, atmosphere, fixed, total)
+    t0 = zenith_transmittance(site, params.wavelength_nm)
+    atmosphere = -10.0 * np.log10(t0) * airmass_kasten_young(elevation)
+    payload = np.full(range_m.shape, float(params.tx_optics_loss_db + params.truncation_loss_db))
+    rx_optics = np.full(range_m.shape, float(-10.0 * np.log10(receiver.optics_transmittance)))
+    total = payload + diffraction + pointing + turbulence + atmosphere + rx_optics
+    return LinkLoss(payload, diffraction, pointing, turbulence, atmosphere, rx_optics, total)

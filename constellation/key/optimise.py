@@ -60,13 +60,14 @@ def _with(params: QkdParams, x) -> QkdParams | None:
                                basis_probability_x=px)
 
 
-def optimise_protocol(loss_db, slot_s, params: QkdParams, bounds=None, *, samples: int = 200,
-                      rounds: int = 8, seed: int = 0, daylight=False) -> Optimum:
+def optimise_protocol(loss_db, slot_s, params: QkdParams, receiver, bounds=None, *, samples: int = 200,
+                      rounds: int = 8, seed: int = 0, background_cps=0.0) -> Optimum:
     """Settings within ``bounds`` maximising ``key_for_profile(...).finite_key_bits``.
 
     Parameters
     ----------
-    loss_db, slot_s, daylight : as :func:`constellation.key.decoy_bb84.key_for_profile` (one block)
+    loss_db, slot_s, receiver, background_cps : as :func:`constellation.key.decoy_bb84.key_for_profile`
+        (one block)
     params : QkdParams
         Starting point; everything not searched is kept.
     bounds : dict, optional
@@ -83,7 +84,7 @@ def optimise_protocol(loss_db, slot_s, params: QkdParams, bounds=None, *, sample
         if candidate is None:
             return -1.0, None
         evaluations += 1
-        return float(key_for_profile(loss_db, slot_s, candidate, daylight=daylight).finite_key_bits), candidate
+        return float(key_for_profile(loss_db, slot_s, candidate, receiver, background_cps).finite_key_bits), candidate
 
     start_key, _ = key(_settings(params))
     best_x, best_key, best_params = _settings(params), start_key, params

@@ -3,9 +3,10 @@
 Each window is cut into slots of ``slot_s`` (the last one shorter; windows longer than
 ``MAX_SLOTS`` slots get longer slots); at each slot's middle
 the satellite is propagated with SGP4, its range and elevation from the station give the
-link loss (``link.link_loss``), and the slots of a pass form one finite-key block
-(``decoy_bb84.key_for_profile``). Daylight (Sun above the horizon at the station) selects the
-day background.
+link loss (``link.link_loss``), the Sun's and the Moon's positions give the sky background
+the receiver sees along the line of sight (``background.background_cps``), and the slots of
+a pass form one finite-key block (``decoy_bb84.key_for_profile``). Daylight is decided by
+that background, not by a rule; ``daylight_s`` only reports how long the Sun was up.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ import numpy as np
 
 from ..constants import KEY_BATCH_SLOTS, KEY_MAX_SLOTS
 from ..core import geometry
+from ..core.sun import moon_phase_angle_deg
+from .background import background_cps
 from .decoy_bb84 import key_for_profile
 from .link import link_loss
 
@@ -40,6 +43,7 @@ class PassKeys:
     finite_key_bits: np.ndarray
     key_bits: np.ndarray
     daylight_s: np.ndarray
+    mean_background_cps: np.ndarray
 
 
 def window_slots(start_s, end_s, slot_s: float = 1.0, max_slots: int = MAX_SLOTS):
@@ -60,7 +64,7 @@ def window_slots(start_s, end_s, slot_s: float = 1.0, max_slots: int = MAX_SLOTS
     return owner, 0.5 * (lo + hi), hi - lo
 
 
-def pass_keys(propagator, table, stations, terminal, sun=None, slot_s: float = 1.0,
+def pass_keys(propagator, table, stations, terminal, sun=None, moon=None, slot_s: float = 1.0,
               batch_slots: int = BATCH_SLOTS) -> PassKeys:
     """Loss and key of every pass window.
 
@@ -69,9 +73,9 @@ def pass_keys(propagator, table, stations, terminal, sun=None, slot_s: float = 1
     propagator : Propagator
     table : PassTable
     stations : list of Station
-    terminal : callable(satellite_index, station_index) -> (LinkParams, QkdParams)
-    sun : SunTrack, optional
-        For the day/night background; without it every slot counts as night.
+    terminal : callable(satellite_index, station_index) -> Terminal
+    sun, moon : SunTrack, MoonTrack, optional
+        For the sky background; without them the sky is a moonless night.
     batch_slots : int
         Windows are processed in batches of about this many slots (each window is its own
         finite-key block, so batching changes nothing but memory: ~0.1 GB a batch).
@@ -83,11 +87,11 @@ def pass_keys(propagator, table, stations, terminal, sun=None, slot_s: float = 1
     slots = np.ceil(length / np.maximum(slot_s, length / MAX_SLOTS) - 1e-9)
     batch = (np.cumsum(slots) - slots) // max(batch_slots, 1)
     for b in np.unique(batch):
-        _pass_keys_batch(out, windows[batch == b], propagator, table, stations, terminal, sun, slot_s)
+        _pass_keys_batch(out, windows[batch == b], propagator, table, stations, terminal, sun, moon, slot_s)
     return PassKeys(**out)
 
 
-def _pass_keys_batch(out, windows, propagator, table, stations, terminal, sun, slot_s) -> None:
+def _pass_keys_batch(out, windows, propagator, table, stations, terminal, sun, moon, slot_s) -> None:
     """Fill ``out`` for the pass rows ``windows`` (all with a window)."""
     owner, mid, width = window_slots(table.window_start_s[windows], table.window_end_s[windows], slot_s)
     rows = windows[owner]
@@ -98,9 +102,13 @@ def _pass_keys_batch(out, windows, propagator, table, stations, terminal, sun, s
     east, north, up = (np.array([e[k] for e in enu]).reshape(-1, 3) for k in range(3))
     el, _, rng = geometry.look_angles(states.r_km[0], pos[st], east[st], north[st], up[st])
     elevation_deg = np.degrees(el)
-    daylight = np.zeros(mid.size, dtype=bool)
-    if sun is not None and mid.size:
-        daylight = np.einsum("ij,ij->i", sun.unit_ecef(mid), up[st]) > 0.0
+    line = states.r_km[0] - pos[st]
+    line = line / np.maximum(np.linalg.norm(line, axis=-1, keepdims=True), 1e-9)
+    up_slot = up[st]
+    sun_unit = -up_slot if sun is None or not mid.size else sun.unit_ecef(mid)
+    moon_unit = -up_slot if moon is None or not mid.size else moon.unit_ecef(mid)
+    phase = moon_phase_angle_deg(sun_unit, moon_unit) if moon is not None else np.full(mid.size, 180.0)
+    daylight = np.einsum("ij,ij->i", sun_unit, up_slot) > 0.0
     pair_terms = {}
     # Pairs of the windows (few), then of the slots by the window they belong to (cheap).
     n_st = max(len(stations), 1)
@@ -113,9 +121,11 @@ def _pass_keys_batch(out, windows, propagator, table, stations, terminal, sun, s
     groups: dict = {}
     for p, terms in pair_terms.items():
         groups.setdefault(terms, []).append(p)
-    for (link, qkd), members in groups.items():
+    for term, members in groups.items():
         in_group = np.isin(pair_of_slot, members)
-        loss = link_loss(rng[in_group], elevation_deg[in_group], link).loss_db
+        loss = link_loss(rng[in_group], elevation_deg[in_group], term.link, term.receiver, term.site).loss_db
+        background = background_cps(term, up_slot[in_group], line[in_group], sun_unit[in_group],
+                                    moon_unit[in_group], phase[in_group])
         valid = states.valid[0][in_group]
         loss = np.where(valid, loss, np.nan)
         grouped = rows[in_group]  # non-decreasing: slots come window by window
@@ -126,11 +136,11 @@ def _pass_keys_batch(out, windows, propagator, table, stations, terminal, sun, s
         shape = (passes_here.size, int(counts.max()))
         loss_m = np.full(shape, _PAD_LOSS_DB)
         width_m = np.zeros(shape)
-        day_m = np.zeros(shape, dtype=bool)
+        background_m = np.zeros(shape)
         loss_m[local, column] = loss
         width_m[local, column] = width[in_group]
-        day_m[local, column] = daylight[in_group]
-        result = key_for_profile(loss_m, width_m, qkd, daylight=day_m)
+        background_m[local, column] = background
+        result = key_for_profile(loss_m, width_m, term.qkd, term.receiver, background_m)
         for name in ("sifted_bits", "qber", "asymptotic_key_bits", "finite_key_bits", "key_bits"):
             out[name][passes_here] = np.atleast_1d(getattr(result, name))
         finite = np.isfinite(loss)
@@ -143,11 +153,14 @@ def _pass_keys_batch(out, windows, propagator, table, stations, terminal, sun, s
         out["min_loss_db"][passes_here] = np.where(np.isfinite(minimum), minimum, 0.0)
         out["daylight_s"][passes_here] = np.bincount(local, weights=width[in_group] * daylight[in_group],
                                                      minlength=passes_here.size)
+        bg = np.bincount(local, weights=width[in_group] * background, minlength=passes_here.size)
+        all_w = np.bincount(local, weights=width[in_group], minlength=passes_here.size)
+        out["mean_background_cps"][passes_here] = np.divide(bg, all_w, out=np.zeros_like(bg), where=all_w > 0)
 
 
 KEY_COLUMNS = ["satellite", "station", "aos_utc", "window_start_utc", "window_end_utc", "window_s",
                "mean_loss_db", "min_loss_db", "sifted_bits", "qber", "asymptotic_key_bits",
-               "finite_key_bits", "daylight_s"]
+               "finite_key_bits", "daylight_s", "mean_background_cps"]
 
 
 def key_rows(pass_rows: list[dict], keys: PassKeys) -> list[dict]:
@@ -164,6 +177,7 @@ def key_rows(pass_rows: list[dict], keys: PassKeys) -> list[dict]:
             "asymptotic_key_bits": int(keys.asymptotic_key_bits[k]),
             "finite_key_bits": int(keys.finite_key_bits[k]),
             "daylight_s": round(float(keys.daylight_s[k]), 3),
+            "mean_background_cps": round(float(keys.mean_background_cps[k]), 1),
         })
     return out
 

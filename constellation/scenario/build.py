@@ -16,6 +16,8 @@ expected and what was found:
 
 from __future__ import annotations
 
+import dataclasses
+
 import datetime as dt
 import hashlib
 import tomllib
@@ -35,8 +37,8 @@ from .messages import input_error
 from .model import Constraints, Fibre, Link, Satellite, Scenario
 from .schema import SatelliteSpec, ScenarioFile, StationSpec
 from .stations import Station, builtin_station, catalogue_names, lookup
-from .terminal_params import LinkParams, QkdParams
-from .terminals import link_params, qkd_params
+from .terminal_params import Terminal
+from .terminals import link_params, qkd_params, receiver_params, site_params, terminal
 
 __all__ = ["STALE_TLE_DAYS", "load_scenario", "scenario_from_dict"]
 
@@ -180,25 +182,21 @@ def _check_links(model: ScenarioFile, known: set[str], source) -> None:
 
 
 def _terminals(model: ScenarioFile, satellites: tuple[Satellite, ...], stations: tuple[Station, ...],
-               source) -> dict[tuple[int, int], tuple[LinkParams, QkdParams]]:
-    """``(spec_index, station_index) -> (LinkParams, QkdParams)`` of every satellite entry over
-    every station, checked (empty when the scenario has no ``[link]`` and ``[qkd]``)."""
+               source) -> dict[tuple[int, int], Terminal]:
+    """``(spec_index, station_index) -> Terminal`` of every satellite entry over every station,
+    checked (empty when the scenario has no ``[link]`` and ``[qkd]``)."""
     if model.link is None or model.qkd is None:
         return {}
     out = {}
     for sat in {s.spec_index: s for s in satellites}.values():
+        where = f"satellites[{sat.spec_index}].link" if sat.link else "link"
+        link = link_params({**model.link, **sat.link}, str(source), where)
+        payload_where = where
+        where = f"satellites[{sat.spec_index}].qkd" if sat.qkd else "qkd"
+        qkd = qkd_params({**model.qkd, **sat.qkd}, str(source), where)
         for index, station in enumerate(stations):
-            out[sat.spec_index, index] = _terminal(model, sat, station, index, source)
+            out[sat.spec_index, index] = terminal(link, qkd, station, index, str(source), payload_where)
     return out
-
-
-def _terminal(model: ScenarioFile, sat: Satellite, station: Station, station_index: int, source):
-    """The scenario's ``[link]``/``[qkd]`` overridden by the satellite's, with the station's aperture."""
-    where = f"satellites[{sat.spec_index}].link" if sat.link else "link"
-    link = link_params({**model.link, **sat.link}, str(source), where, rx_aperture_m=station.aperture_m,
-                       rx_field=f"stations[{station_index}].aperture_m")
-    where = f"satellites[{sat.spec_index}].qkd" if sat.qkd else "qkd"
-    return link, qkd_params({**model.qkd, **sat.qkd}, str(source), where)
 
 
 def _build_satellites(spec: SatelliteSpec, index: int, start: dt.datetime, base: Path, source) -> list[Satellite]:
@@ -266,10 +264,25 @@ def _build_station(spec: StationSpec, index: int, source) -> Station:
             hint = did_you_mean(spec.name, catalogue_names())
             raise InputError(source, f"stations[{index}].name",
                              f"a built-in station{hint} or latitude_deg/longitude_deg", spec.name)
-        return builtin_station(spec.name, **overrides)
-    longitude = spec.longitude_deg - 360.0 if spec.longitude_deg > 180.0 else spec.longitude_deg
-    fields = {k: v for k, v in overrides.items() if v is not None}
-    return Station(name=spec.name, latitude_deg=spec.latitude_deg, longitude_deg=longitude, **fields)
+        station = builtin_station(spec.name, **overrides)
+    else:
+        longitude = spec.longitude_deg - 360.0 if spec.longitude_deg > 180.0 else spec.longitude_deg
+        fields = {k: v for k, v in overrides.items() if v is not None}
+        station = Station(name=spec.name, latitude_deg=spec.latitude_deg, longitude_deg=longitude, **fields)
+    return _with_receiver(station, spec, index, source)
+
+
+def _with_receiver(station: Station, spec: StationSpec, index: int, source) -> Station:
+    """The station with the scenario's receiver and sky over its built-in ones; the station's
+    ``aperture_m`` is the receiver's aperture."""
+    receiver, sky = station.receiver, station.sky
+    if spec.receiver is not None:
+        receiver = receiver_params(spec.receiver, str(source), f"stations[{index}].receiver", base=receiver)
+    if spec.sky is not None:
+        sky = site_params(spec.sky, str(source), f"stations[{index}].sky", base=sky)
+    if receiver is not None and spec.aperture_m is not None:
+        receiver = dataclasses.replace(receiver, aperture_m=spec.aperture_m)
+    return dataclasses.replace(station, receiver=receiver, sky=sky)
 
 
 def _resolve(name: str, base: Path, source, where: str) -> Path:

@@ -20,7 +20,7 @@ from sgp4.api import Satrec
 from ..core.timebase import TimeBase, parse_utc
 from .schema import CoverageSpec, DesignSpec, NetworkSpec, SweepSpec, TargetsSpec
 from .stations import Station
-from .terminal_params import LinkParams, QkdParams
+from .terminal_params import Terminal
 
 
 def _empty() -> Mapping:
@@ -107,7 +107,8 @@ class Scenario:
     its bytes (empty for a mapping); ``warnings`` are lines to show the user (stale element
     sets). ``link`` and ``qkd`` are the scenario's ``[link]``/``[qkd]`` tables as written
     (None when absent); ``terminals`` maps ``(spec_index, station_index)`` to the checked
-    ``(LinkParams, QkdParams)`` of that pair (empty without a key model): see :meth:`terminal`.
+    :class:`~constellation.scenario.terminal_params.Terminal` of that pair (payload, receiver
+    and site; empty without a key model): see :meth:`terminal`.
     ``telescopes`` and ``clear_sky_probability`` are keyed by station name. ``raw`` is the
     parsed file, read-only, from which sizing writes design scenarios.
     """
@@ -134,15 +135,15 @@ class Scenario:
     targets: TargetsSpec | None = None
     sweep: SweepSpec = field(default_factory=SweepSpec)
     raw: Mapping[str, Any] = field(default_factory=_empty, repr=False)
-    terminals: Mapping[tuple[int, int], tuple[LinkParams, QkdParams]] = field(default_factory=_empty, repr=False)
+    terminals: Mapping[tuple[int, int], Terminal] = field(default_factory=_empty, repr=False)
 
     @property
     def has_key_model(self) -> bool:
         """True when the scenario describes the optical link and the protocol."""
         return self.link is not None and self.qkd is not None
 
-    def terminal(self, satellite: int, station: int) -> tuple[LinkParams, QkdParams]:
-        """``(LinkParams, QkdParams)`` of a satellite-station pair, by their indices.
+    def terminal(self, satellite: int, station: int) -> Terminal:
+        """The Terminal (payload, receiver, site) of a satellite-station pair, by their indices.
 
         Checked when the scenario was built; raises ValueError when the scenario has no
         ``[link]`` and ``[qkd]`` tables."""

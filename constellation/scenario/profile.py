@@ -1,4 +1,5 @@
-"""User-supplied channels: a loss profile CSV (``t_s,loss_db``) and a ``[qkd]`` TOML file.
+"""User-supplied channels: a loss profile CSV (``t_s,loss_db[,background_cps]``) and a TOML
+file with the protocol (``[qkd]``) and the receiver (``[receiver]``).
 
 Both are checked here, at the edge, into InputError lines naming the file: the key kernel
 (:func:`constellation.key.decoy_bb84.key_for_profile`) gets only valid arrays and settings.
@@ -14,12 +15,15 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import Described, InputError, decode_utf8, toml_error
+from .receiver_params import ReceiverParams
 from .terminal_params import QkdParams
-from .terminals import qkd_params
+from .terminals import qkd_params, receiver_params
 
 
-def read_loss_profile(path) -> tuple[np.ndarray, np.ndarray]:
-    """Read ``t_s,loss_db`` rows; return ``(loss_db, slot_s)`` arrays, one per row.
+def read_loss_profile(path) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Read ``t_s,loss_db`` rows (and an optional ``background_cps`` column: the receiver's
+    background clicks per second in that slot, 0 when absent); return ``(loss_db, slot_s,
+    background_cps)`` arrays, one per row.
 
     A slot lasts until the next row's ``t_s``; the last slot is as long as the one before
     (1 s when there is a single row). Times must increase strictly, losses be >= 0 dB.
@@ -43,10 +47,13 @@ def read_loss_profile(path) -> tuple[np.ndarray, np.ndarray]:
         if column not in names:
             raise InputError(path, "header", "columns t_s and loss_db", ",".join(names))
     i_t, i_loss = names.index("t_s"), names.index("loss_db")
-    times, losses = [], []
+    columns = [("t_s", i_t), ("loss_db", i_loss)]
+    if "background_cps" in names:
+        columns.append(("background_cps", names.index("background_cps")))
+    times, losses, backgrounds = [], [], []
     for line_number, row in rows:
         values = []
-        for column, index in (("t_s", i_t), ("loss_db", i_loss)):
+        for column, index in columns:
             cell = row[index].strip() if index < len(row) else ""
             try:
                 value = float(cell)
@@ -56,7 +63,10 @@ def read_loss_profile(path) -> tuple[np.ndarray, np.ndarray]:
             if not math.isfinite(value):
                 raise InputError(path, f"line {line_number} {column}", "a finite number", cell)
             values.append(value)
-        t, loss = values
+        t, loss = values[:2]
+        background = values[2] if len(values) > 2 else 0.0
+        if background < 0.0:
+            raise InputError(path, f"line {line_number} background_cps", "a rate >= 0", background)
         if loss < 0.0:
             raise InputError(path, f"line {line_number} loss_db", "a loss >= 0 dB", row[i_loss].strip())
         if times and t <= times[-1]:
@@ -64,16 +74,18 @@ def read_loss_profile(path) -> tuple[np.ndarray, np.ndarray]:
                              row[i_t].strip())
         times.append(t)
         losses.append(loss)
+        backgrounds.append(background)
     if not times:
         raise InputError(path, "rows", "at least one t_s,loss_db row", "only a header")
     t = np.array(times)
     slot = np.diff(t)
     slot = np.append(slot, slot[-1] if slot.size else 1.0)
-    return np.array(losses), slot
+    return np.array(losses), slot, np.array(backgrounds)
 
 
-def read_qkd_file(path) -> QkdParams:
-    """QkdParams from a TOML file holding a ``[qkd]`` table (``preset`` allowed).
+def read_qkd_file(path) -> tuple[QkdParams, ReceiverParams]:
+    """QkdParams and ReceiverParams from a TOML file holding a ``[qkd]`` table and a
+    ``[receiver]`` table (``preset`` allowed in both, e.g. ``preset = "observatory-1m"``).
 
     Every problem, a bad parameter included, is an InputError naming the file."""
     path = Path(path)
@@ -88,4 +100,7 @@ def read_qkd_file(path) -> QkdParams:
     table = data.get("qkd")
     if not isinstance(table, dict):
         raise InputError(path, "qkd", "a [qkd] table", "none" if table is None else type(table).__name__)
-    return qkd_params(table, path, "qkd")
+    receiver = data.get("receiver")
+    if receiver is None:
+        raise InputError(path, "receiver", 'a [receiver] table (e.g. preset = "observatory-1m")', "none")
+    return qkd_params(table, path, "qkd"), receiver_params(receiver, path, "receiver")

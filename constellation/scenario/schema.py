@@ -127,7 +127,12 @@ class SatelliteSpec(_Strict):
 
 
 class StationSpec(_Strict):
-    """One ``[[stations]]`` entry: a built-in site by name, or a position; mask and receiver."""
+    """One ``[[stations]]`` entry: a built-in site by name, or a position; mask, receiver and sky.
+
+    ``receiver`` names a receiver preset or is a table (with an optional ``preset``) checked by
+    :mod:`constellation.scenario.terminals`; ``sky`` is a table of site parameters
+    (:class:`~constellation.scenario.receiver_params.SiteParams`); ``aperture_m`` replaces the
+    receiver's aperture."""
 
     name: str = Field(min_length=1)
     latitude_deg: Latitude | None = None
@@ -136,6 +141,8 @@ class StationSpec(_Strict):
     min_elevation_deg: Annotated[float, Field(ge=0.0, lt=90.0)] | None = None
     horizon_mask: list[tuple[float, Annotated[float, Field(ge=-5.0, lt=90.0)]]] | None = None
     aperture_m: Annotated[float, Field(gt=0.0, le=50.0)] | None = None
+    receiver: str | dict[str, Any] | None = None
+    sky: dict[str, Any] | None = None
     telescopes: Annotated[int, Field(ge=0, le=100)] = 1
     clear_sky_probability: Probability | Annotated[list[Probability], Field(min_length=12, max_length=12)] | None = None
 

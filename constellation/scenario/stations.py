@@ -8,11 +8,14 @@ published; they are good to ~10 km, which moves pass times by ~1 s.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from ..core.geometry import enu_basis, geodetic_to_ecef
+from .receiver_params import ReceiverParams, SiteParams
+from .receivers import RECEIVERS
 
 
 @dataclass(frozen=True)
@@ -21,7 +24,9 @@ class Station:
 
     ``horizon_mask`` is a sequence of ``(azimuth_deg, elevation_deg)`` points, linear in
     azimuth and periodic; the station sees a satellite where its elevation is above both
-    ``min_elevation_deg`` and the mask.
+    ``min_elevation_deg`` and the mask. ``receiver`` is the QKD receiver behind the telescope
+    (None: the station cannot receive key), ``sky`` the site's atmosphere and night sky
+    (its ``elevation_m`` is the station's: see :attr:`site`).
     """
 
     name: str
@@ -32,6 +37,13 @@ class Station:
     horizon_mask: tuple[tuple[float, float], ...] = ()
     aperture_m: float | None = None
     note: str = field(default="", compare=False)
+    receiver: ReceiverParams | None = None
+    sky: SiteParams = SiteParams()
+
+    @property
+    def site(self) -> SiteParams:
+        """The site parameters, at the station's altitude."""
+        return dataclasses.replace(self.sky, elevation_m=float(self.elevation_m))
 
     @property
     def position_km(self) -> np.ndarray:
@@ -68,31 +80,53 @@ _CATALOGUE: dict[str, tuple[float, float, float, float | None, str]] = {
     # satMiciusNature.py; 1 m telescope per NAOC news, Sep 2016.
     "Xinglong": (40.39587, 117.57746, 890.0, 1.0, "NAOC Xinglong; satScripts coordinates"),
     # Xinjiang Astronomical Observatory, near Urumqi; satScripts satMiciusCompDelft.py.
-    "Nanshan": (_dms(43, 28, 31.66), _dms(87, 10, 36.07), 2028.0, 1.0, "XAO Nanshan; satScripts"),
+    "Nanshan": (_dms(43, 28, 31.66), _dms(87, 10, 36.07), 2028.0, 1.2, "XAO Nanshan; satScripts; 1.2 m (Yin 2020)"),
     # Qinghai; USTC release coordinates, altitude from satScripts.
-    "Delingha": (_dms(37, 22, 44.43), _dms(97, 43, 37.01), 3153.0, 1.0, "USTC release; satScripts"),
+    "Delingha": (_dms(37, 22, 44.43), _dms(97, 43, 37.01), 3153.0, 1.2, "USTC release; satScripts; 1.2 m (Yin 2020)"),
     # Gaomeigu site, Yunnan; USTC release, Xinhua 2001 (3,193 m).
-    "Lijiang": (_dms(26, 41, 38.15), _dms(100, 1, 45.55), 3193.0, 1.0, "USTC release; Xinhua 2001"),
+    "Lijiang": (_dms(26, 41, 38.15), _dms(100, 1, 45.55), 3193.0, 1.8, "USTC release; Xinhua 2001; 1.8 m (unconfirmed)"),
     # Ali, Tibet: teleportation uplink site; USTC release, 5,100 m per kzwr.com.
     "Ngari": (_dms(32, 19, 30.07), _dms(80, 1, 34.18), 5100.0, None, "USTC release"),
     # Jinan-1 portable stations (Li et al. 2025): sites not published; approximate city
     # coordinates, ~100 kg portable receiver.
-    "Jinan": (36.651, 117.120, 50.0, None, "approximate: city of Jinan"),
-    "Hefei": (31.839, 117.264, 30.0, None, "approximate: USTC campus, Hefei"),
-    "Beijing": (39.90, 116.40, 50.0, None, "approximate: Beijing centre (docs/references.md §6)"),
+    "Jinan": (36.651, 117.120, 50.0, 0.28, "approximate: city of Jinan; portable"),
+    "Hefei": (31.839, 117.264, 30.0, 0.28, "approximate: USTC campus, Hefei; portable"),
+    "Beijing": (39.90, 116.40, 50.0, 0.28, "approximate: Beijing centre (docs/references.md §6); portable"),
     # ILRS site log 7839 GRZL, Graz Lustbuehel; 0.5 m receive telescope.
     "Graz": (47.0671, 15.4933, 539.4, 0.5, "ILRS site log 7839 GRZL"),
     # Videoconference endpoint of Liao 2018 (Austrian Academy of Sciences), not an OGS.
     "Vienna": (48.2087, 16.3772, 180.0, None, "approximate: Austrian Academy of Sciences"),
     # INASAN Zvenigorod observatory, Moscow region; station of the China-Russia link is
     # recalled, not confirmed (docs/references.md §5).
-    "Zvenigorod": (55.70, 36.76, 200.0, None, "approximate: INASAN Zvenigorod"),
+    "Zvenigorod": (55.70, 36.76, 200.0, 0.6, "approximate: INASAN Zvenigorod; 600 mm (Khmelev 2024)"),
     # Jinan-1 portable receiver on the Engineering building, Stellenbosch University.
-    "Stellenbosch": (-33.93, 18.86, 110.0, None, "approximate: Stellenbosch University"),
+    "Stellenbosch": (-33.93, 18.86, 110.0, 0.28, "approximate: Stellenbosch University; portable"),
     # ILRS MATM, Matera Laser Ranging Observatory; 1.5 m primary.
     "Matera": (40.6486, 16.7046, 536.9, 1.5, "ILRS MATM station page"),
     # ESA Optical Ground Station, Izana, Tenerife; 1 m Zeiss telescope (ESA, IAC).
     "Tenerife": (28.30096, -16.51182, 2400.0, 1.0, "ESA OGS Izana; ESA and IAC pages"),
+}
+
+# name -> (receiver preset, site overrides, source of both). Stations without a receiver here
+# cannot receive key unless the scenario gives one (stations[].receiver).
+_RECEIVERS: dict[str, tuple[str | None, dict, str]] = {
+    # Liao 2017's receiver; the zenith transmittance is fitted with the Micius payload to the
+    # Liao 2017 loss curve (docs/validation.md): 3.2 dB of atmosphere at 645 km and 7.0 dB at
+    # 1,200 km, inside the paper's 3-8 dB, in the haze of December 2016.
+    "Xinglong": ("observatory-1m", {"zenith_transmittance": 0.58}, "Liao 2017 receiver; zenith transmittance fitted"),
+    # Yin et al. 2020: new 1.2 m telescopes at Delingha and Nanshan.
+    "Nanshan": ("observatory-1m", {}, "1.2 m telescope (Yin 2020); receiver as Xinglong's (assumption)"),
+    "Delingha": ("observatory-1m", {}, "1.2 m telescope (Yin 2020); receiver as Xinglong's (assumption)"),
+    # Micius receivers "of 1 m, 1.2 m and 1.8 m" (Bedington et al. 2017 review); 1.8 m at Lijiang (MEM).
+    "Lijiang": ("observatory-1m", {}, "1.8 m telescope (unconfirmed); receiver as Xinglong's (assumption)"),
+    "Graz": ("observatory-1m", {}, "0.5 m SLR telescope (ILRS); receiver as Xinglong's (assumption)"),
+    "Matera": ("observatory-1m", {}, "1.5 m MLRO telescope (ILRS); receiver as Xinglong's (assumption)"),
+    "Tenerife": ("observatory-1m", {}, "ESA OGS 1 m; receiver as Xinglong's (assumption)"),
+    "Zvenigorod": ("telescope-0.6m", {}, "600 mm station (Khmelev et al. 2024)"),
+    "Stellenbosch": ("portable-0.28m", {}, "Jinan-1 portable station (Li et al. 2025)"),
+    "Jinan": ("portable-0.28m", {}, "Jinan-1 portable station (Li et al. 2025)"),
+    "Hefei": ("portable-0.28m", {}, "Jinan-1 portable station (Li et al. 2025)"),
+    "Beijing": ("portable-0.28m", {}, "Jinan-1 portable station (Li et al. 2025)"),
 }
 
 _ALIASES = {"tenerife ogs": "Tenerife", "esa ogs": "Tenerife", "graz lustbuehel": "Graz", "moscow": "Zvenigorod"}
@@ -121,7 +155,18 @@ def builtin_station(name: str, **overrides) -> Station:
     if key is None:
         raise KeyError(name)
     lat, lon, elevation_m, aperture_m, source = _CATALOGUE[key]
+    preset, sky, _ = _RECEIVERS.get(key, (None, {}, ""))
     fields = dict(name=key, latitude_deg=lat, longitude_deg=lon, elevation_m=elevation_m,
-                  aperture_m=aperture_m, note=source)
+                  aperture_m=aperture_m, note=source, receiver=RECEIVERS[preset] if preset else None,
+                  sky=SiteParams(**sky))
     fields.update({k: v for k, v in overrides.items() if v is not None})
+    if fields["receiver"] is not None and fields["aperture_m"] is not None:
+        fields["receiver"] = dataclasses.replace(fields["receiver"], aperture_m=fields["aperture_m"])
     return Station(**fields)
+
+
+def builtin_receiver(name: str) -> tuple[str | None, str]:
+    """``(receiver preset, source)`` of a built-in station (``(None, "")`` when it has none)."""
+    key = lookup(name)
+    preset, _, source = _RECEIVERS.get(key, (None, {}, ""))
+    return preset, source

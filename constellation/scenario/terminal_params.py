@@ -1,9 +1,11 @@
-"""Terminal parameters: the optical link and the decoy-BB84 protocol of a satellite-station pair.
+"""Payload parameters: the optical transmitter and the decoy-BB84 source and protocol.
 
-:class:`LinkParams` describes the optical terminals and the channel (a ``[link]`` table),
-:class:`QkdParams` the source, the receiver and the post-processing (a ``[qkd]`` table).
-Both are value types of a validated scenario (presets and scenarios build them, the key
-kernels in :mod:`constellation.key` consume them), so they live with the scenario.
+:class:`LinkParams` describes the satellite's optical transmitter (a ``[link]`` table),
+:class:`QkdParams` its decoy-state source and the protocol's post-processing (a ``[qkd]``
+table). The receiver and the site belong to the station
+(:mod:`constellation.scenario.receiver_params`); a key pair combines all four in a
+:class:`Terminal`. All are value types of a validated scenario (presets and scenarios build
+them, the key kernels in :mod:`constellation.key` consume them), so they live with the scenario.
 
 Each checks its values when built and raises :class:`~constellation.errors.ParameterError`
 (a ``ValueError``) naming the field, what was expected and what was found; it knows no file.
@@ -18,24 +20,44 @@ from dataclasses import dataclass, fields
 
 import numpy as np
 
-from ..errors import ParameterError, did_you_mean
+from ..errors import ParameterError
+from .receiver_params import WAVELENGTH_RANGE_NM, ReceiverParams, SiteParams, unknown_key
 
-__all__ = ["LinkParams", "QkdParams"]
+__all__ = ["MOVED_KEYS", "LinkParams", "QkdParams", "Terminal"]
+
+# Keys that [link]/[qkd] once held and that now belong to the station: where each lives now.
+MOVED_KEYS = {
+    "rx_aperture_m": "the station's receiver (stations[].aperture_m or stations[].receiver.aperture_m)",
+    "zenith_transmittance": "the station's site (stations[].sky.zenith_transmittance)",
+    "turbulence": "the station's site (stations[].sky.turbulence)",
+    "turbulence_urad": "the station's site (stations[].sky.turbulence_urad)",
+    "extra_loss_db": "the payload's tx_optics_loss_db and the receiver's optics_transmittance",
+    "detector_efficiency": "the station's receiver (stations[].receiver.detector_efficiency)",
+    "dark_count_probability": "the station's receiver (stations[].receiver.dark_count_cps, per second)",
+    "afterpulse_probability": "the station's receiver (stations[].receiver.afterpulse_probability)",
+    "gate_width_s": "the station's receiver (stations[].receiver.gate_ns)",
+    "background_probability_night": "the sky model (key/sky.py), from the receiver's field of view and filter",
+    "background_probability_day": "the sky model (key/sky.py), from the receiver's field of view and filter",
+    "background_cps_night": "the sky model (key/sky.py), from the receiver's field of view and filter",
+    "background_cps_day": "the sky model (key/sky.py), from the receiver's field of view and filter",
+}
+
+
+def _moved(key) -> ParameterError:
+    return ParameterError(key, f"no receiver or site key here: it now lives in {MOVED_KEYS[key]}", key)
 
 
 @dataclass(frozen=True)
 class LinkParams:
-    """Optical terminal and channel description (units in the names).
+    """The payload's optical transmitter (units in the names).
 
     Parameters
     ----------
     wavelength_nm : float
-        Quantum signal wavelength.
-    rx_aperture_m : float
-        Receiver telescope clear aperture (diameter); normally the station's ``aperture_m``.
+        Quantum signal wavelength, in the range of the atmosphere and sky models (500-1,600 nm).
     tx_aperture_m : float, optional
-        Transmit telescope aperture (diameter). The beam waist is half of it unless
-        ``beam_waist_m`` is given.
+        Transmit telescope clear aperture (diameter). With ``beam_waist_m`` the Gaussian is
+        truncated by it (the power outside the aperture is lost); alone, the waist is half of it.
     beam_waist_m : float, optional
         Gaussian 1/e**2 intensity radius at the transmitter.
     beam_divergence_urad : float, optional
@@ -43,13 +65,8 @@ class LinkParams:
         ``lambda / (pi w0)``.
     pointing_jitter_urad : float
         Rms pointing error per axis.
-    zenith_transmittance : float
-        Atmospheric transmittance towards the zenith, in (0, 1].
-    turbulence_urad : float, optional
-        Long-term beam-spread angle from turbulence (1/e**2 half-angle), added in quadrature;
-        ``None`` switches turbulence broadening off.
-    extra_loss_db : float
-        Fixed optics losses (both terminals, coupling, filters), >= 0.
+    tx_optics_loss_db : float
+        Loss of the payload's optics between the source and the aperture, >= 0.
 
     Raises
     ------
@@ -58,32 +75,29 @@ class LinkParams:
     """
 
     wavelength_nm: float
-    rx_aperture_m: float
     tx_aperture_m: float | None = None
     beam_waist_m: float | None = None
     beam_divergence_urad: float | None = None
     pointing_jitter_urad: float = 0.0
-    zenith_transmittance: float = 1.0
-    turbulence_urad: float | None = None
-    extra_loss_db: float = 0.0
+    tx_optics_loss_db: float = 0.0
 
     def __post_init__(self):
-        for name, value, low, low_ok in [
-                ("wavelength_nm", self.wavelength_nm, 0.0, False),
-                ("rx_aperture_m", self.rx_aperture_m, 0.0, False),
-                ("tx_aperture_m", self.tx_aperture_m, 0.0, False),
-                ("beam_waist_m", self.beam_waist_m, 0.0, False),
-                ("beam_divergence_urad", self.beam_divergence_urad, 0.0, False),
-                ("pointing_jitter_urad", self.pointing_jitter_urad, 0.0, True),
-                ("turbulence_urad", self.turbulence_urad, 0.0, True),
-                ("extra_loss_db", self.extra_loss_db, 0.0, True)]:
+        for name, value, low_ok in [
+                ("wavelength_nm", self.wavelength_nm, False),
+                ("tx_aperture_m", self.tx_aperture_m, False),
+                ("beam_waist_m", self.beam_waist_m, False),
+                ("beam_divergence_urad", self.beam_divergence_urad, False),
+                ("pointing_jitter_urad", self.pointing_jitter_urad, True),
+                ("tx_optics_loss_db", self.tx_optics_loss_db, True)]:
             if value is None:
                 continue
-            if not np.isfinite(value) or value < low or (value == low and not low_ok):
+            if not np.isfinite(value) or value < 0.0 or (value == 0.0 and not low_ok):
                 relation = ">= 0" if low_ok else "> 0"
                 raise ParameterError(name, f"a finite number {relation}", value)
-        if not 0.0 < self.zenith_transmittance <= 1.0:
-            raise ParameterError("zenith_transmittance", "a number in (0, 1]", self.zenith_transmittance)
+        low, high = WAVELENGTH_RANGE_NM
+        if not low <= self.wavelength_nm <= high:
+            raise ParameterError("wavelength_nm", f"a wavelength from {low:g} to {high:g} nm "
+                                 "(the range of the atmosphere and sky models)", self.wavelength_nm)
         if self.tx_aperture_m is None and self.beam_waist_m is None:
             raise ParameterError("tx_aperture_m", "tx_aperture_m or beam_waist_m to be set", "neither")
 
@@ -99,36 +113,35 @@ class LinkParams:
             return self.beam_divergence_urad * 1e-6
         return self.wavelength_nm * 1e-9 / (np.pi * self.waist_m)
 
+    @property
+    def truncation_loss_db(self) -> float:
+        """Power of the Gaussian outside the transmit aperture, in dB (0 without both sizes)."""
+        if self.tx_aperture_m is None or self.beam_waist_m is None:
+            return 0.0
+        kept = -math.expm1(-2.0 * (0.5 * self.tx_aperture_m) ** 2 / self.beam_waist_m ** 2)
+        return -10.0 * math.log10(kept)
+
     @classmethod
     def from_mapping(cls, mapping) -> "LinkParams":
-        """Build from a ``[link]`` table; ``turbulence = "off"`` or a number (urad) is accepted.
-
-        Raises :class:`~constellation.errors.ParameterError` naming the key.
-        """
+        """Build from a ``[link]`` table. Raises :class:`~constellation.errors.ParameterError`
+        naming the key (a receiver or site key names where it lives now)."""
         known = {f.name for f in fields(cls)}
         values = dict(mapping)
-        if "turbulence" in values:
-            turbulence = values.pop("turbulence")
-            if isinstance(turbulence, str) and turbulence.lower() in ("off", "none"):
-                turbulence = None
-            elif isinstance(turbulence, bool) or not isinstance(turbulence, (int, float)):
-                raise ParameterError("turbulence", '"off" or a broadening angle in urad', turbulence)
-            values["turbulence_urad"] = turbulence
         for key, value in values.items():
+            if key in MOVED_KEYS:
+                raise _moved(key)
             if key not in known:
-                raise _unknown_key(key, known)
+                raise unknown_key(key, known)
             if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))):
                 raise ParameterError(key, "a number", value)
-        try:
-            return cls(**values)
-        except TypeError:
-            missing = [k for k in ("wavelength_nm", "rx_aperture_m") if values.get(k) is None]
-            raise ParameterError(missing[0], "a number (required, missing)") from None
+        if values.get("wavelength_nm") is None:
+            raise ParameterError("wavelength_nm", "a number (required, missing)")
+        return cls(**values)
 
 
 @dataclass(frozen=True)
 class QkdParams:
-    """Decoy-state BB84 source, receiver and post-processing parameters.
+    """The payload's decoy-state BB84 source and the protocol's post-processing.
 
     Parameters
     ----------
@@ -140,20 +153,9 @@ class QkdParams:
         Probability of sending each intensity; each > 0, summing to 1.
     basis_probability_x : float
         Probability of the X basis at both ends (0.5: standard BB84).
-    detector_efficiency : float
-        Receiver detection efficiency in (0, 1] (applied on top of the link loss).
-    dark_count_probability : float
-        Dark click probability per pulse per detector.
-    background_probability_night, background_probability_day : float
-        Background (sky) click probability per pulse per detector.
-    background_cps_night, background_cps_day : float, optional
-        Background click rates per detector; with ``gate_width_s`` they replace the
-        per-pulse probabilities (``p = cps * gate_width_s``).
-    gate_width_s : float, optional
-        Detection gate width, needed with the cps form.
     intrinsic_qber : float
-        Probability that a signal click lands in the wrong detector (misalignment).
-    afterpulse_probability : float
+        Probability that a signal click lands in the wrong detector (polarisation contrast of
+        source, channel and analyser).
     error_correction_efficiency : float
         ``f_EC >= 1``.
     epsilon_correct, epsilon_secret : float
@@ -175,15 +177,7 @@ class QkdParams:
     intensities: tuple = (0.8, 0.1, 0.0)
     probabilities: tuple = (0.5, 0.25, 0.25)
     basis_probability_x: float = 0.5
-    detector_efficiency: float = 0.5
-    dark_count_probability: float = 1e-7
-    background_probability_night: float = 0.0
-    background_probability_day: float = 0.0
-    background_cps_night: float | None = None
-    background_cps_day: float | None = None
-    gate_width_s: float | None = None
     intrinsic_qber: float = 0.01
-    afterpulse_probability: float = 1e-3
     error_correction_efficiency: float = 1.16
     epsilon_correct: float = 1e-15
     epsilon_secret: float = 1e-9
@@ -194,16 +188,6 @@ class QkdParams:
         object.__setattr__(self, "intensities", tuple(float(x) for x in self.intensities))
         object.__setattr__(self, "probabilities", tuple(float(x) for x in self.probabilities))
         _check_params(self)
-
-    def extraneous_probability(self, daylight=False):
-        """Dark + background click probability per pulse per detector, shaped like ``daylight``."""
-        day = np.asarray(daylight, dtype=bool)
-        if self.background_cps_night is not None or self.background_cps_day is not None:
-            night_p = (self.background_cps_night or 0.0) * self.gate_width_s
-            day_p = (self.background_cps_day or 0.0) * self.gate_width_s
-        else:
-            night_p, day_p = self.background_probability_night, self.background_probability_day
-        return self.dark_count_probability + np.where(day, day_p, night_p)
 
     @property
     def sifting_fraction(self) -> float:
@@ -223,8 +207,10 @@ class QkdParams:
             raise ParameterError("protocol", '"decoy-bb84"', protocol)
         known = {f.name for f in fields(cls)}
         for key, value in values.items():
+            if key in MOVED_KEYS:
+                raise _moved(key)
             if key not in known:
-                raise _unknown_key(key, known)
+                raise unknown_key(key, known)
             if key in ("finite_key", "key_from_both_bases"):
                 if not isinstance(value, bool):
                     raise ParameterError(key, "true or false", value)
@@ -237,12 +223,16 @@ class QkdParams:
         return cls(**values)
 
 
-def _unknown_key(key, known) -> ParameterError:
-    """An unknown key: the closest known one, else the list of every known key."""
-    names = sorted(known)
-    hint = did_you_mean(key, names) if isinstance(key, str) else ""
-    expected = f"a known key{hint}" if hint else "one of " + ", ".join(names)
-    return ParameterError(key, expected, key)
+@dataclass(frozen=True)
+class Terminal:
+    """Everything the key of one satellite-station pair depends on: the payload's
+    transmitter and protocol, the station's receiver and site. Hashable: pairs with equal
+    terminals are computed together."""
+
+    link: LinkParams
+    qkd: QkdParams
+    receiver: ReceiverParams
+    site: SiteParams
 
 
 def _is_number(value) -> bool:
@@ -262,24 +252,15 @@ def _check_params(q: QkdParams) -> None:
         fail("probabilities", "3 probabilities, each > 0", list(q.probabilities))
     if abs(sum(q.probabilities) - 1.0) > 1e-9:
         fail("probabilities", "probabilities summing to 1", list(q.probabilities))
+    if not (_is_number(q.basis_probability_x) and 0.0 < q.basis_probability_x < 1.0):
+        fail("basis_probability_x", "a number in (0, 1) (both bases are needed: one tests the other)",
+             q.basis_probability_x)
     for field, low, high in [("source_rate_hz", 0.0, math.inf),
-                             ("basis_probability_x", 0.0, 1.0),
-                             ("detector_efficiency", 0.0, 1.0),
                              ("epsilon_correct", 0.0, 1.0), ("epsilon_secret", 0.0, 1.0)]:
         value = getattr(q, field)
         if not (_is_number(value) and low < value and (value <= high)):
             fail(field, f"a number in ({low:g}, {high:g}]", value)
-    for field in ["dark_count_probability", "background_probability_night",
-                  "background_probability_day", "intrinsic_qber", "afterpulse_probability"]:
-        value = getattr(q, field)
-        if not (_is_number(value) and 0.0 <= value < 0.5):
-            fail(field, "a probability in [0, 0.5)", value)
+    if not (_is_number(q.intrinsic_qber) and 0.0 <= q.intrinsic_qber < 0.5):
+        fail("intrinsic_qber", "a probability in [0, 0.5)", q.intrinsic_qber)
     if not (_is_number(q.error_correction_efficiency) and q.error_correction_efficiency >= 1.0):
         fail("error_correction_efficiency", "a number >= 1", q.error_correction_efficiency)
-    for field in ["background_cps_night", "background_cps_day"]:
-        value = getattr(q, field)
-        if value is not None:
-            if not (_is_number(value) and value >= 0.0):
-                fail(field, "a rate >= 0 (counts per second)", value)
-            if q.gate_width_s is None or not (_is_number(q.gate_width_s) and q.gate_width_s > 0):
-                fail("gate_width_s", f"a gate width > 0 (s) to go with {field}", q.gate_width_s)

@@ -1,13 +1,15 @@
-"""Link and protocol settings of each satellite-station pair, from presets and overrides.
+"""Payload, receiver and site of each satellite-station pair, from presets and overrides.
 
-A scenario's ``[link]`` and ``[qkd]`` tables may start from a named preset
-(``preset = "micius"``) and override any field; a satellite may override either table
-(``link = { tx_aperture_m = 0.1 }``), and a station's ``aperture_m`` is the receiver
-aperture unless the link table sets ``rx_aperture_m``.
+A scenario's ``[link]`` and ``[qkd]`` tables describe the payload and may start from a named
+preset (``preset = "micius"``) and override any field; a satellite may override either table
+(``link = { tx_aperture_m = 0.1 }``). A station's ``receiver`` names a receiver preset or is a
+table starting from one; its ``sky`` table sets the site's atmosphere and night sky; its
+``aperture_m`` replaces the receiver's aperture.
 
-This is the edge where the checks of :mod:`constellation.scenario.terminal_params`
-(``ParameterError``, which knows no file) become one-line ``InputError`` messages naming
-the user's file and the table (``where``): ``<source>: <where>.<field>: expected ...``.
+This is the edge where the checks of :mod:`constellation.scenario.terminal_params` and
+:mod:`constellation.scenario.receiver_params` (``ParameterError``, which knows no file) become
+one-line ``InputError`` messages naming the user's file and the table (``where``):
+``<source>: <where>.<field>: expected ...``.
 """
 
 from __future__ import annotations
@@ -16,42 +18,73 @@ import dataclasses
 
 from ..errors import InputError, ParameterError, did_you_mean
 from .presets import PRESETS
-from .terminal_params import LinkParams, QkdParams
+from .receiver_params import ReceiverParams, SiteParams
+from .receivers import RECEIVERS
+from .terminal_params import LinkParams, QkdParams, Terminal
 
 
-def _with_preset(table: dict, kind: str, source, where: str) -> dict:
+def _with_preset(table: dict, presets: dict, kind: str | None, source, where: str) -> dict:
     values = dict(table)
     name = values.pop("preset", None)
     if name is None:
         return values
-    if not isinstance(name, str) or name not in PRESETS:
-        hint = did_you_mean(name, PRESETS)
-        raise InputError(source, f"{where}.preset", f"one of {', '.join(sorted(PRESETS))}{hint}", name)
-    base = getattr(PRESETS[name], kind)
+    if not isinstance(name, str) or name not in presets:
+        hint = did_you_mean(name, presets) if isinstance(name, str) else ""
+        raise InputError(source, f"{where}.preset", f"one of {', '.join(sorted(presets))}{hint}", name)
+    base = getattr(presets[name], kind) if kind else presets[name]
     merged = {f.name: getattr(base, f.name) for f in dataclasses.fields(base)}
     merged.update(values)
     return merged
 
 
-def link_params(table: dict, source, where: str = "link", rx_aperture_m: float | None = None,
-                rx_field: str = "rx_aperture_m") -> LinkParams:
-    """LinkParams from a ``[link]`` table.
-
-    The receiver aperture is, in order: the table's own ``rx_aperture_m``, the station's
-    ``rx_aperture_m`` argument, the preset's. Raises InputError naming ``source``.
-    """
-    values = _with_preset(table, "link", source, where)
-    if rx_aperture_m is not None and "rx_aperture_m" not in table:
-        values["rx_aperture_m"] = rx_aperture_m
-    if values.get("rx_aperture_m") is None:
-        raise InputError(source, rx_field, f"the receiver aperture in metres (or {where}.rx_aperture_m)",
-                         "nothing")
-    return _relabel(LinkParams.from_mapping, values, source, where)
+def link_params(table: dict, source, where: str = "link") -> LinkParams:
+    """LinkParams (the payload's transmitter) from a ``[link]`` table. Raises InputError naming ``source``."""
+    return _relabel(LinkParams.from_mapping, _with_preset(table, PRESETS, "link", source, where), source, where)
 
 
 def qkd_params(table: dict, source, where: str = "qkd") -> QkdParams:
     """QkdParams from a ``[qkd]`` table (with an optional ``preset``). Raises InputError naming ``source``."""
-    return _relabel(QkdParams.from_mapping, _with_preset(table, "qkd", source, where), source, where)
+    return _relabel(QkdParams.from_mapping, _with_preset(table, PRESETS, "qkd", source, where), source, where)
+
+
+def receiver_params(value, source, where: str = "receiver", base: ReceiverParams | None = None) -> ReceiverParams:
+    """ReceiverParams from a preset name or a table (optional ``preset``; without one, the
+    fields override ``base``, the station's built-in receiver, when there is one)."""
+    if isinstance(value, str):
+        value = {"preset": value}
+    if not isinstance(value, dict):
+        raise InputError(source, where, "a receiver preset name or a table", value)
+    table = dict(value)
+    if "preset" not in table and base is not None:
+        table = {**{f.name: getattr(base, f.name) for f in dataclasses.fields(base)}, **table}
+    return _relabel(ReceiverParams.from_mapping, _with_preset(table, RECEIVERS, None, source, where), source, where)
+
+
+def site_params(table, source, where: str = "sky", base: SiteParams | None = None) -> SiteParams:
+    """SiteParams from a station's ``sky`` table, over ``base`` (the built-in station's)."""
+    if not isinstance(table, dict):
+        raise InputError(source, where, "a table of site parameters", table)
+    values = {f.name: getattr(base, f.name) for f in dataclasses.fields(base) if f.name != "elevation_m"} if base else {}
+    turbulence = dict(table)
+    values.update(turbulence)
+    if "turbulence" in turbulence:
+        values.pop("turbulence_urad", None)
+    return _relabel(SiteParams.from_mapping, values, source, where)
+
+
+def terminal(link: LinkParams, qkd: QkdParams, station, station_index: int, source, payload_where: str) -> Terminal:
+    """The Terminal of a payload over a station; InputError when the station has no receiver
+    or one that does not work at the payload's wavelength."""
+    receiver = station.receiver
+    if receiver is None:
+        raise InputError(source, f"stations[{station_index}].receiver",
+                         'a receiver to compute key (a preset such as "observatory-1m", or a table); '
+                         f"{station.name} has none built in", "nothing")
+    if not receiver.wavelength_min_nm <= link.wavelength_nm <= receiver.wavelength_max_nm:
+        raise InputError(source, f"stations[{station_index}].receiver",
+                         f"a receiver working at the {payload_where} wavelength ({link.wavelength_nm:g} nm)",
+                         f"one for {receiver.wavelength_min_nm:g}-{receiver.wavelength_max_nm:g} nm")
+    return Terminal(link, qkd, receiver, station.site)
 
 
 def _relabel(build, values, source, where):
