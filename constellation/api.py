@@ -41,7 +41,8 @@ from .results import CompareResult, RunResult, SizeResult, figure_from_results
 from .scenario.build import load_scenario, scenario_from_dict
 from .scenario.model import Constraints, Fibre, Link, Satellite, Scenario
 from .scenario.stations import Station, builtin_station, catalogue_names
-from .scenario.terminal_params import LinkParams, QkdParams
+from .scenario.receiver_params import ReceiverParams, SiteParams
+from .scenario.terminal_params import LinkParams, QkdParams, Terminal
 from .sizing.compare import compare_designs
 from .sizing.designs import expand_designs
 from .sizing.evaluate import evaluate_scenario
@@ -63,7 +64,8 @@ __all__ = [
     "CompareResult", "RunResult", "SizeResult", "compare_scenarios", "evaluate_scenario", "run_scenario",
     "size_scenario",
     # the physics of one link and one block of key
-    "KeyResult", "LinkLoss", "LinkParams", "QkdParams", "key_for_profile", "link_loss", "window_slots",
+    "KeyResult", "LinkLoss", "LinkParams", "QkdParams", "ReceiverParams", "SiteParams", "Terminal",
+    "key_for_profile", "link_loss", "window_slots",
     # exports and figures
     "KeyProfile", "export_czml", "export_footprints", "export_tracks", "figure_from_results", "key_profile",
     "plot_compare", "plot_coverage", "plot_key", "plot_key_profile", "plot_pareto", "plot_sky", "plot_timeline",

@@ -312,13 +312,18 @@ def stations(fmt, output):
     """List the built-in ground stations."""
     from .api import builtin_station, catalogue_names
     from .output.tables import render_table
+    from .scenario.stations import builtin_receiver
 
-    columns = ["name", "latitude_deg", "longitude_deg", "elevation_m", "aperture_m", "source"]
+    columns = ["name", "latitude_deg", "longitude_deg", "elevation_m", "aperture_m", "receiver",
+               "zenith_transmittance", "source", "receiver_source"]
     rows = []
     for name in catalogue_names():
         s = builtin_station(name)
+        preset, receiver_source = builtin_receiver(name)
         rows.append(dict(name=s.name, latitude_deg=round(s.latitude_deg, 6), longitude_deg=round(s.longitude_deg, 6),
-                         elevation_m=s.elevation_m, aperture_m=s.aperture_m, source=s.note))
+                         elevation_m=s.elevation_m, aperture_m=s.aperture_m, receiver=preset,
+                         zenith_transmittance=s.sky.zenith_transmittance, source=s.note,
+                         receiver_source=receiver_source))
     _emit(render_table(rows, columns, fmt), output)
 
 

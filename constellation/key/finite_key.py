@@ -4,7 +4,11 @@ Lim, Curty, Walenta, Xu & Zbinden, PRA 89:022307 (2014), "Concise security bound
 practical decoy-state QKD": three intensities ``mu1 > mu2 + mu3``, ``mu2 > mu3 >= 0``; the key
 comes from the basis called "key" here, the phase error is estimated from the other ("test")
 basis. With the fluctuation terms switched off the same formulas give the asymptotic key of
-the block, which then equals the Lo-Ma-Chen (PRL 94:230504, 2005) vacuum + weak decoy bound.
+the block. That is not the Lo-Ma-Chen (PRL 94:230504, 2005) signal-only GLLP rate of
+:func:`constellation.key.decoy_bb84.asymptotic_key_rate`: Lim's bound also credits the vacuum
+events ``s0`` and the single photons sent at every intensity in the key basis (``tau_1`` sums
+over the three), where GLLP counts the signal pulses only, so on the same block it is higher
+(496,571 against 434,449 bits on the 2016 Micius headline pass, before the receiver model).
 
 Formulas (``k`` = 0, 1, 2 for ``mu1, mu2, mu3``; ``eps1 = eps_s / 21``):
 

@@ -24,9 +24,9 @@ def longest_window_pass(passes, station: int | None = None) -> int:
     return int(np.argmax(np.where(candidates, passes.window_s, -1.0)))
 
 
-_TERM_LABELS = {"diffraction_loss_db": "diffraction", "pointing_loss_db": "pointing",
-                "turbulence_loss_db": "turbulence", "atmosphere_loss_db": "atmosphere",
-                "fixed_loss_db": "fixed optics"}
+_TERM_LABELS = {"payload_optics_loss_db": "payload optics", "diffraction_loss_db": "diffraction",
+                "pointing_loss_db": "pointing", "turbulence_loss_db": "turbulence",
+                "atmosphere_loss_db": "atmosphere", "receiver_optics_loss_db": "receiver optics"}
 
 
 def plot_key_profile(profile: KeyProfile, timebase=None, *, title: str | None = None):

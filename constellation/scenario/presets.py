@@ -70,7 +70,7 @@ PRESETS: dict[str, Preset] = {
             tx_aperture_m=0.10,            # assumption: 10 cm telescope on a 23 kg payload
             beam_divergence_urad=None,     # diffraction limited: lambda/(pi w0) = 5.4 urad half-angle
             pointing_jitter_urad=1.0,      # assumption
-            tx_optics_loss_db=3.0,         # fitted: 1.07 Mbit best pass at Stellenbosch (docs/validation.md)
+            tx_optics_loss_db=4.5,         # fitted: 1.07 Mbit best pass at Stellenbosch (docs/validation.md)
         ),
         qkd=QkdParams(
             source_rate_hz=625e6,          # assumption; with the intensities below sends
@@ -122,7 +122,7 @@ PRESETS: dict[str, Preset] = {
                                            # divergence lambda/(pi w0) = 1.01 urad half-angle
             beam_divergence_urad=None,
             pointing_jitter_urad=0.3,      # assumption: a high orbit needs sub-urad pointing
-            tx_optics_loss_db=3.0,         # assumption: as the Jinan-1 payload's fitted optics loss
+            tx_optics_loss_db=4.5,         # assumption: as the Jinan-1 payload's fitted optics loss
         ),
         qkd=QkdParams(
             source_rate_hz=1e9,                    # assumption: GHz-class decoy source
@@ -148,7 +148,7 @@ PRESETS: dict[str, Preset] = {
             beam_waist_m=0.268,            # as high-orbit-60cm: 1.84 urad half-angle at 1550 nm
             beam_divergence_urad=None,
             pointing_jitter_urad=0.3,      # assumption, as high-orbit-60cm
-            tx_optics_loss_db=3.0,         # assumption, as high-orbit-60cm
+            tx_optics_loss_db=4.5,         # assumption, as high-orbit-60cm
         ),
         qkd=QkdParams(
             source_rate_hz=1e9,                    # assumption: GHz-class decoy source
