@@ -38,9 +38,14 @@ import time
 import numpy as np
 
 from constellation.key.finite_key import binary_entropy
+from constellation.key.decoy_bb84 import asymptotic_key_rate, decoy_estimates, intrinsic_error, key_for_profile
 from constellation.key.link import link_loss
 from constellation.scenario.presets import PRESETS
-from constellation.key.decoy_bb84 import asymptotic_key_rate, decoy_estimates, key_for_profile
+from constellation.scenario.receiver_params import SiteParams
+from constellation.scenario.receivers import RECEIVERS
+
+RECEIVER = RECEIVERS["observatory-1m"]                      # Xinglong's receiver
+SITE = SiteParams(elevation_m=890.0, zenith_transmittance=0.58)  # Xinglong's site
 
 EARTH_RADIUS_KM = 6371.0
 GROUND_SPEED_KM_S = 7.1
@@ -58,7 +63,7 @@ def micius_like_profiles(passes: int, slots: int, seed: int) -> np.ndarray:
     r_sat = EARTH_RADIUS_KM + altitude
     range_km = np.sqrt(EARTH_RADIUS_KM ** 2 + r_sat ** 2 - 2 * EARTH_RADIUS_KM * r_sat * np.cos(gamma))
     elevation = np.degrees(np.arcsin((r_sat * np.cos(gamma) - EARTH_RADIUS_KM) / range_km))
-    loss = link_loss(range_km, elevation, PRESETS["micius"].link).loss_db
+    loss = link_loss(range_km, elevation, PRESETS["micius"].link, RECEIVER, SITE).loss_db
     loss = loss + rng.normal(0.0, 1.0, (passes, 1))
     rho, sigma = 0.8, 0.6
     shocks = rng.normal(0.0, sigma * math.sqrt(1 - rho ** 2), (passes, slots))
@@ -79,7 +84,7 @@ def best_of(fn, repeat):
     return min(times), result
 
 
-def tno_per_slot(loss_db, params):
+def tno_per_slot(loss_db, params, receiver):
     """TNO asymptotic key per signal pulse, slot by slot (HiGHS presolve off, as in the tests)."""
     from tno.quantum.communication.qkd_key_rate.quantum import standard_detector
     from tno.quantum.communication.qkd_key_rate.quantum._config import LP_CONFIG
@@ -87,16 +92,16 @@ def tno_per_slot(loss_db, params):
 
     LP_CONFIG["options"]["presolve"] = False
     detector = standard_detector.customise(
-        efficiency_system=1.0, efficiency_party=params.detector_efficiency,
-        dark_count_rate=float(params.extraneous_probability(False)),
-        polarization_drift=math.asin(math.sqrt(params.intrinsic_qber)))
+        efficiency_system=1.0, efficiency_party=receiver.signal_efficiency,
+        dark_count_rate=float(receiver.extraneous_probability(0.0)),
+        polarization_drift=math.asin(math.sqrt(intrinsic_error(params, receiver))))
     estimator = BB84AsymptoticKeyRateEstimate(detector=detector, number_of_decoy=2)
     mu = np.array(params.intensities)
     return np.array([estimator.compute_rate(mu=mu, attenuation=float(x)) for x in loss_db])
 
 
-def ours_with_vacuum(loss_db, params):
-    d = decoy_estimates(10.0 ** (-np.asarray(loss_db) / 10.0), params)
+def ours_with_vacuum(loss_db, params, receiver):
+    d = decoy_estimates(10.0 ** (-np.asarray(loss_db) / 10.0), params, receiver)
     mu = params.intensities[0]
     return (math.exp(-mu) * d.y0 + mu * math.exp(-mu) * d.y1_lower * (1 - binary_entropy(d.e1_upper))
             - params.error_correction_efficiency * d.gain_signal * binary_entropy(d.qber_signal))
@@ -123,13 +128,13 @@ def main():
           f"loss min/p5/median/p95/max {loss.min():.1f}/{p5:.1f}/{p50:.1f}/{p95:.1f}/{loss.max():.1f} dB "
           f"(generated in {gen_s:.2f} s, not timed below)")
 
-    loop_s, loop = best_of(lambda: [key_for_profile(row, 1.0, qkd) for row in loss],
+    loop_s, loop = best_of(lambda: [key_for_profile(row, 1.0, qkd, RECEIVER) for row in loss],
                            max(1, args.repeat - 1))
-    batch_s, batch = best_of(lambda: key_for_profile(loss, 1.0, qkd), args.repeat)
+    batch_s, batch = best_of(lambda: key_for_profile(loss, 1.0, qkd, RECEIVER), args.repeat)
     chunk = 1000
 
     def chunked():
-        parts = [key_for_profile(loss[k:k + chunk], 1.0, qkd) for k in range(0, args.passes, chunk)]
+        parts = [key_for_profile(loss[k:k + chunk], 1.0, qkd, RECEIVER) for k in range(0, args.passes, chunk)]
         return np.concatenate([p.finite_key_bits for p in parts])
     chunk_s, chunk_finite = best_of(chunked, args.repeat)
 
@@ -139,17 +144,17 @@ def main():
     assert np.array_equal(loop_asym, batch.asymptotic_key_bits)
     assert np.array_equal(chunk_finite, batch.finite_key_bits)
 
-    matched = dataclasses.replace(qkd, afterpulse_probability=0.0, error_correction_efficiency=1.0,
-                                  key_from_both_bases=False)
-    rate_s, _ = best_of(lambda: asymptotic_key_rate(10.0 ** (-loss / 10.0), matched), args.repeat)
+    matched = dataclasses.replace(qkd, error_correction_efficiency=1.0, key_from_both_bases=False)
+    matched_rx = dataclasses.replace(RECEIVER, afterpulse_probability=0.0)
+    rate_s, _ = best_of(lambda: asymptotic_key_rate(10.0 ** (-loss / 10.0), matched, matched_rx), args.repeat)
     rng = np.random.default_rng(args.seed + 1)
     sample = loss.ravel()[rng.choice(n_slots, min(args.tno_slots, n_slots), replace=False)]
-    tno_per_slot(sample[:3], matched)  # warm-up (imports)
+    tno_per_slot(sample[:3], matched, matched_rx)  # warm-up (imports)
     t0 = time.perf_counter()
-    tno = tno_per_slot(sample, matched)
+    tno = tno_per_slot(sample, matched, matched_rx)
     tno_sample_s = time.perf_counter() - t0
     tno_s = tno_sample_s * n_slots / sample.size
-    agree = np.abs(ours_with_vacuum(sample, matched) / tno - 1.0).max()
+    agree = np.abs(ours_with_vacuum(sample, matched, matched_rx) / tno - 1.0).max()
 
     print()
     print("| method | work | time s | per pass us | per slot us | vs baseline |")

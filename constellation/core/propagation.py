@@ -157,21 +157,14 @@ class Track:
             r, v = self.r_km[satellite, 0], self.v_km_s[satellite, 0]
             coef = np.stack([r, v * 0.0] + [r * 0.0] * 4, axis=0).transpose(0, 2, 1)
             return Segments(self.t_s[i], np.ones(i.size), np.ascontiguousarray(coef), self.valid[satellite, 0])
-        h = self.t_s[i + 1] - self.t_s[i]
         flat = satellite * n_t + i
         r_cm, v_cm, a_cm = self._cm
-        p0, p1 = np.take(r_cm, flat, axis=1), np.take(r_cm, flat + 1, axis=1)
-        m0, m1 = np.take(v_cm, flat, axis=1) * h, np.take(v_cm, flat + 1, axis=1) * h
-        h2 = h * h
-        a0, a1 = np.take(a_cm, flat, axis=1) * h2, np.take(a_cm, flat + 1, axis=1) * h2
-        # Quintic Hermite in power form: p(s) = p0 + m0 s + a0/2 s^2 + c3 s^3 + c4 s^4 + c5 s^5.
-        dp = p1 - p0
-        c3 = 10.0 * dp - 6.0 * m0 - 4.0 * m1 - 1.5 * a0 + 0.5 * a1
-        c4 = -15.0 * dp + 8.0 * m0 + 7.0 * m1 + 1.5 * a0 - a1
-        c5 = 6.0 * dp - 3.0 * m0 - 3.0 * m1 - 0.5 * a0 + 0.5 * a1
-        coef = np.stack([p0, m0, 0.5 * a0, c3, c4, c5], axis=0)
         valid_flat = self.valid.reshape(-1)
-        return Segments(self.t_s[i], h, coef, valid_flat[flat] & valid_flat[flat + 1])
+        return Segments.between(self.t_s[i], self.t_s[i + 1],
+                                (np.take(r_cm, flat, axis=1), np.take(v_cm, flat, axis=1), np.take(a_cm, flat, axis=1)),
+                                (np.take(r_cm, flat + 1, axis=1), np.take(v_cm, flat + 1, axis=1),
+                                 np.take(a_cm, flat + 1, axis=1)),
+                                valid_flat[flat] & valid_flat[flat + 1])
 
     def at(self, satellite, t_s):
         """Interpolated ``(r_km, v_km_s, valid)`` of satellite ``satellite[k]`` at ``t_s[k]``.
@@ -194,6 +187,24 @@ class Segments:
     h_s: np.ndarray
     coef: np.ndarray
     valid: np.ndarray
+
+    @classmethod
+    def between(cls, t0_s, t1_s, start, end, valid) -> "Segments":
+        """The quintic Hermite polynomials matching position, velocity and acceleration at
+        ``t0_s`` and ``t1_s``; ``start`` and ``end`` are ``(r_km, v_km_s, a_km_s2)``, each
+        component-major, shape ``(3, n)``."""
+        h = np.asarray(t1_s, dtype=float) - np.asarray(t0_s, dtype=float)
+        (p0, v0, acc0), (p1, v1, acc1) = start, end
+        m0, m1 = v0 * h, v1 * h
+        h2 = h * h
+        a0, a1 = acc0 * h2, acc1 * h2
+        # Quintic Hermite in power form: p(s) = p0 + m0 s + a0/2 s^2 + c3 s^3 + c4 s^4 + c5 s^5.
+        dp = p1 - p0
+        c3 = 10.0 * dp - 6.0 * m0 - 4.0 * m1 - 1.5 * a0 + 0.5 * a1
+        c4 = -15.0 * dp + 8.0 * m0 + 7.0 * m1 + 1.5 * a0 - a1
+        c5 = 6.0 * dp - 3.0 * m0 - 3.0 * m1 - 0.5 * a0 + 0.5 * a1
+        coef = np.stack([p0, m0, 0.5 * a0, c3, c4, c5], axis=0)
+        return cls(np.asarray(t0_s, dtype=float), h, coef, np.asarray(valid, dtype=bool))
 
     def at(self, rows, t_s):
         """``(r_km, v_km_s, valid)`` of polynomial ``rows[k]`` at ``t_s[k]``; shapes ``(n, 3)``."""

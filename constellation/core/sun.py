@@ -37,6 +37,10 @@ class SunTrack:
         whole, _, fraction_ut1 = self.timebase.sgp4_and_ut1(t_s)
         return gmst82_rad(whole, fraction_ut1)
 
+    def earth_rotation_rad(self, t_s):
+        """GMST-1982 (rad) at ``t_s``: pass it to :meth:`unit_ecef` of several tracks."""
+        return self._gmst(np.asarray(t_s, dtype=float).ravel())
+
     def unit_ecef(self, t_s, gmst_rad=None):
         """Unit vectors to the Sun, shape ``t_s.shape + (3,)``.
 

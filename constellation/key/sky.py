@@ -46,6 +46,8 @@ _ITU_W_M2_SR_NM = np.array([101.6, 42.58, 25.12, 25.32, 6.00]) * 1e-3
 # The geometry those values are taken for: zenith view, Sun 45 deg high (assumption: the
 # recommendation gives no geometry), over the default site (see scattered_radiance).
 _REFERENCE_SUN_ZENITH_DEG = 45.0
+# Below 30 deg of depression the twilight term (10**-9.6 of the day sky) is < 0.3 % of the night sky.
+SUN_NEGLIGIBLE_BELOW_DEG = 30.0
 
 # Decline of the twilight sky with the Sun's elevation (deg): log10 of the brightness relative
 # to the Sun at the horizon; linear in between and beyond the last point (Patat et al. 2006,
@@ -136,16 +138,27 @@ def sky_radiance(wavelength_nm, view_zenith_deg, sun_zenith_deg, sun_separation_
     """Clear-sky spectral radiance (W m^-2 sr^-1 nm^-1) along a line of sight: Sun (day or
     twilight) + Moon (above the horizon) + the night sky. Angles in degrees; broadcasts."""
     sun_zenith = np.asarray(sun_zenith_deg, dtype=float)
-    sun_elevation = 90.0 - sun_zenith
-    sun = scattered_radiance(SUN_ILLUMINANCE_FC, np.minimum(sun_zenith, 90.0), sun_separation_deg,
-                             view_zenith_deg, wavelength_nm, extinction_v, extinction,
-                             reference_extinction)
-    sun = sun * np.where(sun_elevation > 0.0, 1.0, 10.0 ** _twilight_log10(np.minimum(sun_elevation, 0.0)))
     moon_zenith = np.asarray(moon_zenith_deg, dtype=float)
-    moon = scattered_radiance(moon_illuminance_fc(moon_phase_deg), np.minimum(moon_zenith, 90.0),
-                              moon_separation_deg, view_zenith_deg, wavelength_nm, extinction_v, extinction,
-                              reference_extinction)
-    moon = np.where(moon_zenith < 90.0, moon, 0.0)
+    shape = np.broadcast_shapes(sun_zenith.shape, np.shape(sun_separation_deg), moon_zenith.shape,
+                                np.shape(moon_separation_deg), np.shape(view_zenith_deg), np.shape(moon_phase_deg))
+
+    def pick(x, where):
+        return np.broadcast_to(np.asarray(x, dtype=float), shape)[where]
+
+    sun = np.zeros(shape)
+    lit = np.broadcast_to(sun_zenith < 90.0 + SUN_NEGLIGIBLE_BELOW_DEG, shape)
+    if lit.any():                       # below -30 deg the Sun adds < 0.3 % to the night sky
+        elevation = 90.0 - pick(sun_zenith, lit)
+        dim = np.where(elevation > 0.0, 1.0, 10.0 ** _twilight_log10(np.minimum(elevation, 0.0)))
+        sun[lit] = dim * scattered_radiance(SUN_ILLUMINANCE_FC, np.minimum(pick(sun_zenith, lit), 90.0),
+                                            pick(sun_separation_deg, lit), pick(view_zenith_deg, lit),
+                                            wavelength_nm, extinction_v, extinction, reference_extinction)
+    moon = np.zeros(shape)
+    up = np.broadcast_to(moon_zenith < 90.0, shape)
+    if up.any():                        # the Moon's light only where it is above the horizon
+        moon[up] = scattered_radiance(moon_illuminance_fc(pick(moon_phase_deg, up)), pick(moon_zenith, up),
+                                      pick(moon_separation_deg, up), pick(view_zenith_deg, up), wavelength_nm,
+                                      extinction_v, extinction, reference_extinction)
     return sun + moon + night_sky_radiance(wavelength_nm, brightening_mag)
 
 
