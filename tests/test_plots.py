@@ -19,7 +19,7 @@ from constellation.pipeline import KeyProfile, key_profile
 from constellation.plots.key import longest_window_pass, plot_key, plot_key_profile
 from constellation.plots.maps import footprint_outline, plot_tracks
 from constellation.plots.passes import plot_sky, plot_timeline
-from constellation.core.sun import SunTrack
+from constellation.core.sun import MoonTrack, SunTrack
 
 ROOT = Path(__file__).resolve().parents[1]
 MICIUS = ROOT / "scenarios" / "micius-2016-xinglong.toml"
@@ -267,8 +267,10 @@ def test_key_along_the_headline_pass_matches_the_key_table(micius, offline):
     assert passes.window_s[longest] == passes.window_s[passes.station == 0].max()
     (row,) = np.flatnonzero((passes.station == 0) & (passes.aos_s < HEADLINE_T_S) & (passes.los_s > HEADLINE_T_S))
     profile = key_profile(scenario, passes, row)
+    # The key table's sky: the Sun and the Moon over the whole scenario (pipeline.compute_keys).
     keys = pass_keys(propagator_for(scenario), passes, scenario.stations, scenario.terminal,
-                     sun=SunTrack(scenario.timebase, 0.0, scenario.duration_s))
+                     sun=SunTrack(scenario.timebase, 0.0, scenario.duration_s),
+                     moon=MoonTrack(scenario.timebase, 0.0, scenario.duration_s))
     assert profile.finite_key_bits == pytest.approx(keys.finite_key_bits[row], rel=1e-12)
     assert profile.asymptotic_key_bits == pytest.approx(keys.asymptotic_key_bits[row], rel=1e-12)
     # Liao et al. 2017: 645-1,200 km across the ~273 s window.
