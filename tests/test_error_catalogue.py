@@ -36,7 +36,12 @@ name = "Xinglong"
 """
 SATELLITE = f'tle = ["{TLE1}", "{TLE2}"]'
 STATION = '[[stations]]\nname = "Xinglong"'
-GOOD_QKD = '[qkd]\npreset = "micius"\n'
+# A --qkd file: the payload's protocol and the receiver that measures the loss profile.
+QKD_TABLE = '[qkd]\npreset = "micius"\n'
+RECEIVER_TABLE = '[receiver]\npreset = "observatory-1m"\n'
+GOOD_QKD = QKD_TABLE + "\n" + RECEIVER_TABLE
+# The Micius payload: with it a scenario computes key, so each station needs a receiver.
+KEY_MODEL = '[link]\npreset = "micius"\n[qkd]\npreset = "micius"\n'
 GOOD_PROFILE = "t_s,loss_db\n0,30\n1,30\n"
 
 
@@ -106,6 +111,7 @@ class Case:
                             ``content`` is an OMM file used by ``omm_file`` in GOOD
                  profile    ``content`` is the loss-profile CSV of ``key --loss-profile FILE --qkd GOOD``
                  qkd        ``content`` is the TOML of ``key --loss-profile GOOD --qkd FILE``
+                            (``qkd_file(...)`` builds one with a [qkd] and a [receiver] table)
                  cli        ``content`` is the argument list; ``{good}`` is a valid scenario,
                             ``{qkd}`` a valid qkd TOML file, ``{tmp}`` the temporary folder
     file         the file (or command) the message names; FILE: the case's own file, ``<id>.<ext>``
@@ -131,6 +137,18 @@ def scenario(id, content, field, expected, found):
     return Case(id, "scenario", content, FILE, field, expected, found)
 
 
+def station_with(line: str) -> tuple[str, str]:
+    """The edit that adds ``line`` to the built-in Xinglong station of GOOD."""
+    return STATION, STATION + "\n" + line
+
+
+def qkd_file(qkd: str = "", receiver: str | None = "") -> str:
+    """A --qkd TOML: the Micius [qkd] plus ``qkd`` lines, the observatory-1m [receiver] plus
+    ``receiver`` lines (``receiver=None``: no [receiver] table)."""
+    text = QKD_TABLE + qkd
+    return text if receiver is None else text + "\n" + RECEIVER_TABLE + receiver
+
+
 CATALOGUE: list[Case] = [
     # ------------------------------------------------------------ scenario TOML: syntax and encoding
     scenario("toml-unterminated-string", ('name = "t"', 'name = "t'), "line 2 column", "valid TOML",
@@ -152,8 +170,10 @@ CATALOGUE: list[Case] = [
              "did you mean 'min_elevation_deg'", "unknown key 'min_elevation'"),
     scenario("unknown-satellite-key", ('name = "MICIUS"', 'name = "MICIUS"\ninclination = 97.4'),
              "satellites[0].inclination", "did you mean 'inclination_deg'", "unknown key 'inclination'"),
-    scenario("unknown-qkd-key", GOOD + '[link]\npreset = "micius"\n[qkd]\npreset = "micius"\ndetector_eficiency = 0.4\n',
-             "qkd.detector_eficiency", "did you mean 'detector_efficiency'", "detector_eficiency"),
+    scenario("unknown-qkd-key", GOOD + KEY_MODEL + "intrinsic_qbr = 0.004\n",
+             "qkd.intrinsic_qbr", "did you mean 'intrinsic_qber'", "intrinsic_qbr"),
+    scenario("unknown-receiver-key", station_with("receiver = { detector_eficiency = 0.4 }"),
+             "stations[0].receiver.detector_eficiency", "did you mean 'detector_efficiency'", "detector_eficiency"),
     scenario("designs-only-file-run", ('[[satellites]]\nname = "MICIUS"\n' + SATELLITE,
                                        '[[designs]]\nname = "g"\nfamily = "geo"\nlongitudes_deg = [100.0]\ncount = 1\n'
                                        '[targets]\nmin_key_bits_per_day = 1e5'),
@@ -239,6 +259,54 @@ CATALOGUE: list[Case] = [
     scenario("station-aperture", (STATION, STATION + "\naperture_m = 0"), "stations[0].aperture_m", "> 0", "0"),
     scenario("station-clear-sky", (STATION, STATION + "\nclear_sky_probability = 1.5"),
              "stations[0].clear_sky_probability", "<= 1", "1.5"),
+    # ------------------------------------------------------------ stations: receivers and sites
+    # The receiver is the station's (receivers.py presets; a table overrides the built-in one).
+    scenario("receiver-unknown-preset", station_with('receiver = "nope"'), "stations[0].receiver.preset",
+             "one of daylight-1550, observatory-1m", "nope"),
+    scenario("receiver-table-unknown-preset", station_with('receiver = { preset = "observatory-1n" }'),
+             "stations[0].receiver.preset", "did you mean 'observatory-1m'", "observatory-1n"),
+    scenario("receiver-field-of-view-zero",
+             station_with('receiver = { preset = "observatory-1m", field_of_view_urad = 0 }'),
+             "stations[0].receiver.field_of_view_urad", "a number in (0, 100000]", "found 0"),
+    scenario("receiver-field-of-view-negative", station_with("receiver = { field_of_view_urad = -100 }"),
+             "stations[0].receiver.field_of_view_urad", "a number in (0, 100000]", "-100"),
+    scenario("receiver-filter-zero", station_with("receiver = { filter_width_nm = 0 }"),
+             "stations[0].receiver.filter_width_nm", "a number in (0, 1000]", "found 0"),
+    scenario("receiver-filter-negative",
+             station_with('receiver = { preset = "telescope-0.6m", filter_width_nm = -0.5 }'),
+             "stations[0].receiver.filter_width_nm", "a number in (0, 1000]", "-0.5"),
+    scenario("receiver-efficiency-above-one", station_with("receiver = { detector_efficiency = 1.2 }"),
+             "stations[0].receiver.detector_efficiency", "a number in (0, 1]", "1.2"),
+    scenario("receiver-wrong-type", station_with('receiver = { dark_count_cps = "low" }'),
+             "stations[0].receiver.dark_count_cps", "a finite number", "low"),
+    scenario("receiver-band-outside-models", station_with("receiver = { wavelength_max_nm = 1700 }"),
+             "stations[0].receiver.wavelength_max_nm", "a wavelength from 500 to 1600 nm", "1700"),
+    scenario("receiver-without-preset-incomplete",
+             ('[[stations]]\nname = "Xinglong"', '[[stations]]\nname = "My OGS"\nlatitude_deg = 48.1\n'
+                                                'longitude_deg = 11.6\nreceiver = { detector_efficiency = 0.6 }'),
+             "stations[0].receiver.aperture_m", "required: start from a receiver preset", "nothing"),
+    scenario("station-without-receiver-for-key", GOOD.replace('name = "Xinglong"', 'name = "Ngari"') + KEY_MODEL,
+             "stations[0].receiver", "Ngari has none built in", "nothing"),
+    scenario("site-zenith-transmittance", station_with("sky = { zenith_transmittance = 1.5 }"),
+             "stations[0].sky.zenith_transmittance", "a number in (0, 1]", "1.5"),
+    # The payload's wavelength: inside the atmosphere and sky models (receiver_params.WAVELENGTH_RANGE_NM,
+    # 500-1,600 nm) and inside the band of each station's receiver.
+    scenario("payload-wavelength-above-models", GOOD + KEY_MODEL.replace("[qkd]", "wavelength_nm = 1700\n[qkd]"),
+             "link.wavelength_nm", "a wavelength from 500 to 1600 nm", "1700"),
+    scenario("payload-wavelength-below-models", GOOD + KEY_MODEL.replace("[qkd]", "wavelength_nm = 400\n[qkd]"),
+             "link.wavelength_nm", "the range of the atmosphere and sky models", "400"),
+    scenario("payload-wavelength-outside-receiver", GOOD + KEY_MODEL.replace("[qkd]", "wavelength_nm = 1550\n[qkd]"),
+             "stations[0].receiver", "a receiver working at the link wavelength (1550 nm)", "one for 500-1000 nm"),
+    # Receiver and site keys that [link]/[qkd] held before: the line says where each lives now.
+    scenario("moved-key-in-qkd", GOOD + KEY_MODEL + "detector_efficiency = 0.5\n", "qkd.detector_efficiency",
+             "now lives in the station's receiver (stations[].receiver.detector_efficiency)", "detector_efficiency"),
+    scenario("moved-key-in-link", GOOD + KEY_MODEL.replace("[qkd]", "rx_aperture_m = 1.0\n[qkd]"),
+             "link.rx_aperture_m", "now lives in the station's receiver (stations[].aperture_m", "rx_aperture_m"),
+    scenario("moved-site-key-in-link", GOOD + KEY_MODEL.replace("[qkd]", "zenith_transmittance = 0.8\n[qkd]"),
+             "link.zenith_transmittance", "now lives in the station's site (stations[].sky.zenith_transmittance)",
+             "zenith_transmittance"),
+    scenario("moved-background-key-in-qkd", GOOD + KEY_MODEL + "background_cps_night = 500\n",
+             "qkd.background_cps_night", "now lives in the sky model", "background_cps_night"),
     # ------------------------------------------------------------ TLE files
     Case("tle-bad-checksum", "tle", f"{TLE1[:-1]}4\n{TLE2}\n", FILE, "TLE line 1 column 69 (checksum)",
          "checksum digit 3", "'4'"),
@@ -300,20 +368,46 @@ CATALOGUE: list[Case] = [
          "line 5 loss_db", ">= 0 dB", "-2"),
     Case("profile-not-utf8", "profile", b"t_s,loss_db\n0,30\n# \xe9t\xe9\n", FILE, "line 3 column 3",
          "UTF-8", "0xe9"),
+    Case("profile-negative-background", "profile", "t_s,loss_db,background_cps\n0,30,10\n1,30,-5\n", FILE,
+         "line 3 background_cps", "a rate >= 0", "-5"),
+    Case("profile-background-not-a-number", "profile", "t_s,loss_db,background_cps\n0,30,moon\n", FILE,
+         "line 2 background_cps", "a number", "moon"),
     # ------------------------------------------------------------ key --qkd TOML
-    Case("qkd-probabilities-sum", "qkd", GOOD_QKD + "probabilities = [0.5, 0.3, 0.3]\n", FILE,
+    Case("qkd-probabilities-sum", "qkd", qkd_file("probabilities = [0.5, 0.3, 0.3]\n"), FILE,
          "qkd.probabilities", "sum", "0.3"),
-    Case("qkd-intensities-order", "qkd", GOOD_QKD + "intensities = [0.1, 0.8, 0.0]\n", FILE,
+    Case("qkd-intensities-order", "qkd", qkd_file("intensities = [0.1, 0.8, 0.0]\n"), FILE,
          "qkd.intensities", "signal > decoy + vacuum", "0.8"),
-    Case("qkd-unknown-preset", "qkd", '[qkd]\npreset = "micus"\n', FILE, "qkd.preset",
+    Case("qkd-unknown-preset", "qkd", '[qkd]\npreset = "micus"\n\n' + RECEIVER_TABLE, FILE, "qkd.preset",
          "did you mean 'micius'", "micus"),
-    Case("qkd-unknown-key", "qkd", GOOD_QKD + "sourcerate_hz = 1e8\n", FILE, "qkd.sourcerate_hz",
+    Case("qkd-unknown-key", "qkd", qkd_file("sourcerate_hz = 1e8\n"), FILE, "qkd.sourcerate_hz",
          "did you mean 'source_rate_hz'", "sourcerate_hz"),
-    Case("qkd-wrong-type", "qkd", GOOD_QKD + 'detector_efficiency = "high"\n', FILE,
-         "qkd.detector_efficiency", "a number", "high"),
-    Case("qkd-out-of-range", "qkd", GOOD_QKD + "detector_efficiency = 1.5\n", FILE,
-         "qkd.detector_efficiency", "1", "1.5"),
+    Case("qkd-wrong-type", "qkd", qkd_file('source_rate_hz = "fast"\n'), FILE,
+         "qkd.source_rate_hz", "a number", "fast"),
+    Case("qkd-out-of-range", "qkd", qkd_file("intrinsic_qber = 0.6\n"), FILE,
+         "qkd.intrinsic_qber", "a probability in [0, 0.5)", "0.6"),
+    # In a --qkd file the receiver is the file's own [receiver] table: the line names the
+    # receiver field (receiver.<field>) the key became.
+    Case("qkd-moved-key", "qkd", qkd_file("detector_efficiency = 0.5\n"), FILE, "qkd.detector_efficiency",
+         "receiver.detector_efficiency", "detector_efficiency"),
+    Case("qkd-moved-gate", "qkd", qkd_file("gate_width_s = 2e-9\n"), FILE, "qkd.gate_width_s",
+         "receiver.gate_ns", "gate_width_s"),
     Case("qkd-no-table", "qkd", 'preset = "micius"\n', FILE, "qkd", "a [qkd] table", "none"),
+    Case("qkd-no-receiver-table", "qkd", qkd_file(receiver=None), FILE, "receiver",
+         'a [receiver] table (e.g. preset = "observatory-1m")', "none"),
+    Case("qkd-receiver-unknown-preset", "qkd", QKD_TABLE + '\n[receiver]\npreset = "nope"\n', FILE,
+         "receiver.preset", "one of daylight-1550, observatory-1m", "nope"),
+    Case("qkd-receiver-field-of-view-zero", "qkd", qkd_file(receiver="field_of_view_urad = 0\n"), FILE,
+         "receiver.field_of_view_urad", "a number in (0, 100000]", "found 0"),
+    Case("qkd-receiver-filter-negative", "qkd", qkd_file(receiver="filter_width_nm = -1\n"), FILE,
+         "receiver.filter_width_nm", "a number in (0, 1000]", "-1"),
+    Case("qkd-receiver-efficiency-above-one", "qkd", qkd_file(receiver="detector_efficiency = 1.5\n"), FILE,
+         "receiver.detector_efficiency", "a number in (0, 1]", "1.5"),
+    Case("qkd-receiver-wrong-type", "qkd", qkd_file(receiver='detector_efficiency = "high"\n'), FILE,
+         "receiver.detector_efficiency", "a finite number", "high"),
+    Case("qkd-receiver-band-outside-models", "qkd", qkd_file(receiver="wavelength_min_nm = 400\n"), FILE,
+         "receiver.wavelength_min_nm", "a wavelength from 500 to 1600 nm", "400"),
+    Case("qkd-receiver-unknown-key", "qkd", qkd_file(receiver="field_of_view_rad = 1e-4\n"), FILE,
+         "receiver.field_of_view_rad", "did you mean 'field_of_view_urad'", "field_of_view_rad"),
     Case("qkd-syntax", "qkd", "[qkd\npreset = 1\n", FILE, "line 1 column", "valid TOML", "Expected"),
     # ------------------------------------------------------------ command-line arguments
     Case("cli-missing-scenario", "cli", ["passes", "{tmp}/nowhere.toml"], "nowhere.toml", "file",
@@ -405,7 +499,7 @@ def test_bad_input_is_one_line_naming_file_field_expected_found(case, tmp_path, 
 
 def test_catalogue_is_large_and_ids_are_distinct():
     ids = [c.id for c in CATALOGUE]
-    assert len(set(ids)) == len(ids) >= 40
+    assert len(set(ids)) == len(ids) >= 100
     assert {c.kind for c in CATALOGUE} == KINDS
 
 
