@@ -104,7 +104,26 @@ def test_misspelt_table_is_named_before_what_it_leaves_missing(tmp_path, capsys)
 
 def test_unknown_qkd_key_suggests_the_near_match(tmp_path, capsys):
     path = tmp_path / "qkd.toml"
-    path.write_text(GOOD + '\n[link]\npreset = "micius"\n[qkd]\npreset = "micius"\ndetector_eficiency = 0.4\n')
+    path.write_text(GOOD + '\n[link]\npreset = "micius"\n[qkd]\npreset = "micius"\nintrinsic_qbr = 0.004\n')
     assert main(["passes", str(path)]) == 2
     err = capsys.readouterr().err.strip()
-    assert "qkd.detector_eficiency" in err and "did you mean 'detector_efficiency'" in err and "\n" not in err
+    assert "qkd.intrinsic_qbr" in err and "did you mean 'intrinsic_qber'" in err and "\n" not in err
+
+
+def test_unknown_receiver_key_suggests_the_near_match(tmp_path, capsys):
+    # Detector efficiency is the station's receiver's now: a misspelling there gets the hint.
+    path = tmp_path / "receiver.toml"
+    path.write_text(GOOD.replace('name = "Xinglong"', 'name = "Xinglong"\nreceiver = { detector_eficiency = 0.4 }'))
+    assert main(["passes", str(path)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "\n" not in err and str(path) in err
+    assert "stations[0].receiver.detector_eficiency" in err and "did you mean 'detector_efficiency'" in err
+
+
+def test_receiver_key_left_in_qkd_says_where_it_lives_now(tmp_path, capsys):
+    path = tmp_path / "moved.toml"
+    path.write_text(GOOD + '\n[link]\npreset = "micius"\n[qkd]\npreset = "micius"\ndetector_efficiency = 0.4\n')
+    assert main(["passes", str(path)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "\n" not in err and str(path) in err
+    assert "qkd.detector_efficiency" in err and "stations[].receiver.detector_efficiency" in err
