@@ -27,6 +27,8 @@ from constellation import pipeline
 from constellation.core import budget
 from constellation.errors import InputError
 
+from conftest import walker_data
+
 GIB = 1024.0 ** 3
 FACTOR = 1.5
 
@@ -61,10 +63,27 @@ def traced_peak_bytes(stage, *args, **kwargs):
             tracemalloc.stop()
 
 
+def walker_with_receivers(n_satellites: int, n_stations: int, days: float, path=None):
+    """conftest's Walker scenario, each of its (position-only) stations given the
+    observatory-1m receiver so that the key stage has a receiver to compute with; with
+    ``path``, written there as TOML and loaded from it as the command line does."""
+    import tomli_w
+
+    from constellation.scenario.build import load_scenario, scenario_from_dict
+
+    data = walker_data(n_satellites, n_stations, days)
+    for station in data["stations"]:
+        station["receiver"] = "observatory-1m"
+    if path is None:
+        return scenario_from_dict(data)
+    path.write_text(tomli_w.dumps(data), encoding="utf-8")
+    return load_scenario(path)
+
+
 @pytest.fixture(scope="module")
-def small(walker_scenario):
+def small():
     """12 satellites x 4 stations x 1 day, with key (about 200 passes, 37,000 key slots)."""
-    return walker_scenario(12, 4, 1.0)
+    return walker_with_receivers(12, 4, 1.0)
 
 
 def test_the_estimates_bound_the_measured_peaks_of_a_small_run(small, checked):
@@ -151,10 +170,9 @@ def small_machine(monkeypatch):
     monkeypatch.setattr(budget, "available_bytes", lambda: 1e6)
 
 
-def test_a_run_that_does_not_fit_is_refused_in_one_line_naming_the_file(tmp_path, small_machine, walker_scenario,
-                                                                         run_cli):
+def test_a_run_that_does_not_fit_is_refused_in_one_line_naming_the_file(tmp_path, small_machine, run_cli):
     path = tmp_path / "big.toml"
-    scenario = walker_scenario(12, 4, 1.0, path=path)
+    scenario = walker_with_receivers(12, 4, 1.0, path=path)
     expected = (f"{path}: satellites: expected a scenario needing <= 0.0 GiB (this machine has 0.0 GiB "
                 "available), found an estimated 0.0 GiB for 12 satellites x ")
     with pytest.raises(InputError) as passes:
