@@ -57,7 +57,8 @@ def test_independent_of_the_random_start(optimum):
 
 
 def test_bounds_are_respected():
-    fixed = optimise_protocol(PASS, 1.0, MICIUS, RX, bounds={"mu_signal": (0.8, 0.8), "basis_probability_x": (0.5, 0.5)})
+    fixed = optimise_protocol(PASS, 1.0, MICIUS, RX,
+                              bounds={"mu_signal": (0.8, 0.8), "basis_probability_x": (0.5, 0.5)})
     assert fixed.params.intensities[0] == pytest.approx(0.8)
     assert fixed.params.basis_probability_x == pytest.approx(0.5)
 
