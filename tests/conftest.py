@@ -69,7 +69,7 @@ def walker_data(n_satellites: int, n_stations: int, days: float, *, key: bool = 
                 start: str = "2024-03-20T00:00:00Z") -> dict:
     """A scenario mapping: a Walker-delta shell at 550 km, 53 deg (planes ~ sqrt(N)) over
     stations spread in latitude -60..60 deg and in longitude, 10 deg mask, night windows;
-    with ``key``, the Micius link and QKD presets."""
+    with ``key``, the Micius link and QKD presets and a 1 m observatory receiver at each station."""
     planes = max(1, round(math.sqrt(n_satellites)))
     while n_satellites % planes:
         planes -= 1
@@ -86,6 +86,8 @@ def walker_data(n_satellites: int, n_stations: int, days: float, *, key: bool = 
     if key:
         data["link"] = {"preset": "micius"}
         data["qkd"] = {"preset": "micius"}
+        for station in stations:
+            station["receiver"] = "observatory-1m"
     return data
 
 

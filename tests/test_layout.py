@@ -11,7 +11,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "constellation"
 
 # Data-flow order: a module may import its own layer and the layers before it.
 LAYERS = ["errors", "constants", "core", "scenario", "passes", "key", "network", "coverage", "pipeline", "sizing",
-          "output", "plots", "results", "api", "cli"]
+          "output", "plots", "results", "api", "cli", "__main__"]
 
 
 def _modules() -> dict[str, Path]:

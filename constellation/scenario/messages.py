@@ -29,6 +29,7 @@ _MESSAGES = {
     "bool_parsing": "true or false",
     "string_type": "a string",
     "list_type": "a list",
+    "dict_type": "a table",
     "datetime_type": "an RFC 3339 UTC datetime such as 2016-12-19T00:00:00Z",
     "datetime_parsing": "an RFC 3339 UTC datetime such as 2016-12-19T00:00:00Z",
     "datetime_from_date_parsing": "an RFC 3339 UTC datetime such as 2016-12-19T00:00:00Z",
@@ -82,6 +83,10 @@ def input_error(source, exc: ValidationError) -> InputError:
         what = "entry" if ctx.get("min_length") == 1 and kind == "too_short" else "entries"
         return InputError(source, where, f"{size} {what}", _found(err))
     expected = _MESSAGES.get(kind, err["msg"])
+    if kind.endswith("_type"):  # a union of shapes (a preset name or a table): name every shape
+        shapes = [_MESSAGES.get(e["type"], e["msg"]) for e in errors
+                  if e["type"].endswith("_type") and _format_loc(e["loc"]) == _format_loc(err["loc"])]
+        expected = " or ".join(dict.fromkeys(shapes))
     return InputError(source, where, expected, _found(err))
 
 
@@ -107,7 +112,7 @@ def _format_loc(loc) -> str:
         if isinstance(part, int):
             out += f"[{part}]"
         elif str(part).startswith(("function-", "tagged-union", "literal[", "nullable[", "constrained-", "list[",
-                                   "tuple[", "union[", "lax-or-strict[", "json-or-python[")) \
+                                   "tuple[", "dict[", "union[", "lax-or-strict[", "json-or-python[")) \
                 or part in ("float", "int", "str", "list[str]", "bool", "datetime", "date"):
             continue
         else:

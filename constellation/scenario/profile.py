@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import Described, InputError, decode_utf8, toml_error
+from ..errors import Described, InputError, decode_utf8, did_you_mean, toml_error
 from .receiver_params import ReceiverParams
 from .terminal_params import QkdParams
 from .terminals import qkd_params, receiver_params
@@ -100,7 +100,18 @@ def read_qkd_file(path) -> tuple[QkdParams, ReceiverParams]:
     table = data.get("qkd")
     if not isinstance(table, dict):
         raise InputError(path, "qkd", "a [qkd] table", "none" if table is None else type(table).__name__)
+    for name in data:
+        if name not in ("qkd", "receiver"):
+            raise InputError(path, name, f"only a [qkd] and a [receiver] table{did_you_mean(name, ['qkd', 'receiver'])}",
+                             Described(f"unknown table {name!r}" if isinstance(data[name], dict) else f"unknown key {name!r}"))
     receiver = data.get("receiver")
     if receiver is None:
         raise InputError(path, "receiver", 'a [receiver] table (e.g. preset = "observatory-1m")', "none")
-    return qkd_params(table, path, "qkd"), receiver_params(receiver, path, "receiver")
+    try:
+        qkd = qkd_params(table, path, "qkd")
+    except InputError as exc:  # a receiver key left in [qkd] lives in this file's [receiver] table
+        expected = exc.expected.replace("the station's receiver (stations[].receiver.", "the [receiver] table (receiver.")
+        if expected == exc.expected:
+            raise
+        raise InputError(path, exc.field, expected, exc.found) from None
+    return qkd, receiver_params(receiver, path, "receiver")

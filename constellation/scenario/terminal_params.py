@@ -15,6 +15,7 @@ The scenario edge (:mod:`constellation.scenario.terminals`) turns that into the 
 
 from __future__ import annotations
 
+import difflib
 import math
 from dataclasses import dataclass, fields
 
@@ -43,8 +44,18 @@ MOVED_KEYS = {
 }
 
 
-def _moved(key) -> ParameterError:
-    return ParameterError(key, f"no receiver or site key here: it now lives in {MOVED_KEYS[key]}", key)
+def _unknown(key, known) -> ParameterError:
+    """An unknown key; a misspelt receiver or site key is told where that key lives now."""
+    if isinstance(key, str):
+        close = difflib.get_close_matches(key, [*known, *MOVED_KEYS], n=1)
+        if close and close[0] in MOVED_KEYS and close[0] not in known:
+            return ParameterError(key, f"a known key (did you mean {close[0]!r}? it now lives in "
+                                       f"{MOVED_KEYS[close[0]]})", key)
+    return unknown_key(key, known)
+
+
+def _moved(key, value) -> ParameterError:
+    return ParameterError(key, f"no receiver or site key here: it now lives in {MOVED_KEYS[key]}", value)
 
 
 @dataclass(frozen=True)
@@ -129,9 +140,9 @@ class LinkParams:
         values = dict(mapping)
         for key, value in values.items():
             if key in MOVED_KEYS:
-                raise _moved(key)
+                raise _moved(key, value)
             if key not in known:
-                raise unknown_key(key, known)
+                raise _unknown(key, known)
             if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))):
                 raise ParameterError(key, "a number", value)
         if values.get("wavelength_nm") is None:
@@ -208,9 +219,9 @@ class QkdParams:
         known = {f.name for f in fields(cls)}
         for key, value in values.items():
             if key in MOVED_KEYS:
-                raise _moved(key)
+                raise _moved(key, value)
             if key not in known:
-                raise unknown_key(key, known)
+                raise _unknown(key, known)
             if key in ("finite_key", "key_from_both_bases"):
                 if not isinstance(value, bool):
                     raise ParameterError(key, "true or false", value)
