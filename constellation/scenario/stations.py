@@ -111,8 +111,9 @@ _CATALOGUE: dict[str, tuple[float, float, float, float | None, str]] = {
 # cannot receive key unless the scenario gives one (stations[].receiver).
 _RECEIVERS: dict[str, tuple[str | None, dict, str]] = {
     # Liao 2017's receiver; the zenith transmittance is fitted with the Micius payload to the
-    # Liao 2017 loss curve (docs/validation.md): 3.2 dB of atmosphere at 645 km and 7.0 dB at
-    # 1,200 km, inside the paper's 3-8 dB, in the haze of December 2016.
+    # sifted and final key of Liao 2017's pass and the ends of its loss curve (docs/validation.md,
+    # which also states how far the fit sits from the middle of the curve): 3.2 dB of atmosphere
+    # at 645 km and 7.0 dB at 1,200 km, inside the paper's 3-8 dB, in the haze of December 2016.
     "Xinglong": ("observatory-1m", {"zenith_transmittance": 0.58}, "Liao 2017 receiver; zenith transmittance fitted"),
     # Yin et al. 2020: new 1.2 m telescopes at Delingha and Nanshan.
     "Nanshan": ("observatory-1m", {}, "1.2 m telescope (Yin 2020); receiver as Xinglong's (assumption)"),
