@@ -372,10 +372,13 @@ def test_problem_is_scattered_once_and_tasks_refer_to_it(small, cluster):
             done = [first, *gen]
             assert sorted(i for i, _ in done) == sorted(d.id for d in designs)
             assert all("error" not in r for _, r in done)
-        # ... and still one copy of the problem per worker: nothing was re-sent with the tasks.
+        # ... and no worker holds any problem but the scattered one: nothing was re-sent with
+        # the tasks. (Dask's active memory manager may drop a broadcast replica it judges
+        # redundant, every 2 s by default; a worker then fetches that same key again.)
         held = client.run(lambda dask_worker: [str(k) for k in dask_worker.data if str(k).startswith("Problem")])
         assert set(held) == workers
-        assert all(keys == [str(future.key)] for keys in held.values()), held
+        assert all(keys in ([], [str(future.key)]) for keys in held.values()), held
+        assert any(keys == [str(future.key)] for keys in held.values()), held
         problem_keys = client.run_on_scheduler(
             lambda dask_scheduler: [str(k) for k in dask_scheduler.tasks if str(k).startswith("Problem")])
         assert problem_keys == [str(future.key)]
