@@ -79,6 +79,8 @@ class NetworkPlan:
     n_days: int
     start_utc: dt.datetime | None = None
     notes: list[str] = field(default_factory=list)
+    contacts: Contacts | None = None  # the candidates ``schedule.chosen`` indexes
+    link_pairs: np.ndarray | None = None  # (n_channels, 2) gateway station indices of the relay
 
 
 def plan_relay(contacts: Contacts, stations: Sequence, links: Sequence[Link], duration_s: float, *,
@@ -134,7 +136,8 @@ def plan_relay(contacts: Contacts, stations: Sequence, links: Sequence[Link], du
                            runs=runs, seed=seed, key_store_bits=key_store_bits, n_satellites=n_satellites)
     reports = [_link_report(k, link, sites, channels, relay, weather, duration_s) for k, link in enumerate(links)]
     notes = [f"schedule: {sched.method}, {sched.key_bits:.0f} bits vs FCFS {sched.baseline_key_bits:.0f} bits"]
-    return NetworkPlan(sched, relay, weather, reports, duration_s, relay.daily_bits.shape[1], start_utc, notes)
+    return NetworkPlan(sched, relay, weather, reports, duration_s, relay.daily_bits.shape[1], start_utc, notes,
+                       contacts=contacts, link_pairs=channels.pairs)
 
 
 @dataclass(frozen=True)
@@ -335,4 +338,34 @@ def timeline_rows(plan: NetworkPlan) -> list[dict]:
             row.update({"key_bits": round(float(r.daily_bits[d])), "expected_key_bits": round(float(r.daily_expected_bits[d]), 1),
                         "p10_key_bits": round(float(r.daily_p10_bits[d]), 1)})
             rows.append(row)
+    return rows
+
+
+def schedule_rows(plan: NetworkPlan, satellite_names: Sequence[str], station_names: Sequence[str]) -> list[dict]:
+    """One row per scheduled contact, in order of start: who tracks whom when, and its key.
+
+    ``links`` names the relay channels (``A-B`` gateway pairs) with an end at the contact's
+    station that the contact's satellite delivered key to during the span."""
+    contacts = plan.contacts
+    if contacts is None:
+        return []
+    chosen = plan.schedule.chosen
+    start = plan.start_utc.astimezone(dt.UTC) if plan.start_utc is not None else None
+
+    def utc(t_s: float):
+        if start is None:
+            return round(float(t_s), 3)
+        return (start + dt.timedelta(seconds=float(t_s))).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+    pairs = plan.link_pairs if plan.link_pairs is not None else np.zeros((0, 2), np.int64)
+    rows = []
+    for i in chosen.tolist():
+        st = int(contacts.station[i])
+        served = [f"{station_names[a]}-{station_names[b]}" for a, b in pairs.tolist() if st in (a, b)]
+        rows.append({
+            "satellite": satellite_names[int(contacts.satellite[i])], "station": station_names[st],
+            "start_utc": utc(contacts.start_s[i]), "end_utc": utc(contacts.end_s[i]),
+            "duration_s": round(float(contacts.end_s[i] - contacts.start_s[i]), 3),
+            "key_bits": round(float(contacts.key_bits[i])), "links": " ".join(served),
+        })
     return rows
