@@ -70,7 +70,8 @@ def test_stations_lists_the_catalogue(capsys):
     assert main(["stations", "--format", "json"]) == 0
     names = {row["name"] for row in json.loads(capsys.readouterr().out)}
     required = {"Xinglong", "Nanshan", "Delingha", "Lijiang", "Ngari", "Jinan", "Hefei", "Beijing",
-                "Graz", "Vienna", "Zvenigorod", "Stellenbosch", "Matera", "Tenerife"}
+                "Graz", "Vienna", "Zvenigorod", "Stellenbosch", "Matera", "Tenerife", "Calern",
+                "Table Mountain", "Koganei", "Singapore", "St-Hubert", "Mount Stromlo", "San Juan"}
     assert required <= names
 
 

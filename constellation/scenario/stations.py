@@ -105,6 +105,31 @@ _CATALOGUE: dict[str, tuple[float, float, float, float | None, str]] = {
     "Matera": (40.6486, 16.7046, 536.9, 1.5, "ILRS MATM station page"),
     # ESA Optical Ground Station, Izana, Tenerife; 1 m Zeiss telescope (ESA, IAC).
     "Tenerife": (28.30096, -16.51182, 2400.0, 1.0, "ESA OGS Izana; ESA and IAC pages"),
+    # MeO laser station, Calern plateau (Observatoire de la Cote d'Azur), ILRS 7845 GRSM;
+    # position of the Calern GNSS pillar GRAS (IGS site log 2023: 43 45'17.06" N, 6 55'14.07" E,
+    # 1,319 m ellipsoidal), ~100 m from the 1.54 m MeO telescope (aperture: OCA; secondary).
+    "Calern": (_dms(43, 45, 17.06), _dms(6, 55, 14.07), 1319.0, 1.54, "IGS GRAS site log (Calern); MeO 1.54 m"),
+    # JPL Optical Communications Telescope Laboratory, Table Mountain, Wrightwood CA;
+    # ILRS site log 7040 OCTL: 34.382 N, 117.683 W, 2,200 m, 1 m Ritchey-Chretien receive telescope.
+    "Table Mountain": (34.382, -117.683, 2200.0, 1.0, "ILRS site log 7040 OCTL (JPL)"),
+    # NICT Koganei, Tokyo: the 1 m OGS of the SOTA quantum-limited downlink (Takenaka et al. 2017,
+    # Nat. Photonics 11:502); position of the Koganei GNSS station KGN0 on the NICT campus
+    # (IGS site log: 35 42'24.48" N, 139 29'18.60" E, 128.5 m), a few hundred metres away.
+    "Koganei": (_dms(35, 42, 24.48), _dms(139, 29, 18.60), 128.5, 1.0, "IGS KGN0 site log (NICT campus); 1 m OGS (Takenaka 2017)"),
+    # Announced: SES-SpeQtral interoperable QKD OGS in Singapore (MoU, March 2025); site and
+    # telescope not published. Approximate: Centre for Quantum Technologies, NUS campus.
+    "Singapore": (1.2966, 103.7764, 20.0, None, "approximate: CQT/NUS campus; announced OGS (SES-SpeQtral 2025)"),
+    # Announced: QEYSSat Optical Quantum Ground Station at the Canadian Space Agency headquarters,
+    # St-Hubert, Quebec (CSA, SmallSat 2025 abstract); approximate: John H. Chapman Space Centre.
+    "St-Hubert": (45.5206, -73.3940, 30.0, None, "approximate: CSA headquarters; QEYSSat OQGS (announced)"),
+    # Mount Stromlo, Canberra: ILRS site log 7825 STL3 (35.3161 S, 149.0099 E, 805 m); the ANU
+    # Quantum Optical Ground Station on the same mountain has a 0.7 m telescope with adaptive
+    # optics (Birch et al. 2022, ICSOS, doi:10.1109/ICSOS53063.2022.9749736).
+    "Mount Stromlo": (-35.31614, 149.00988, 805.0, 0.7, "ILRS site log 7825 STL3; ANU QOGS 0.7 m (Birch 2022)"),
+    # Chinese-Argentine SLR station 7406 SJUL at the Felix Aguilar Observatory (NAOC and OAFA):
+    # 31 30'31.05" S, 68 37'23.38" W, 727 m, 60 cm Cassegrain (Podesta et al., IAU GA 2009;
+    # Liu et al., ILRS workshop). An SLR site, not a QKD station: a receiver is an assumption.
+    "San Juan": (-_dms(31, 30, 31.050), -_dms(68, 37, 23.377), 727.0, 0.6, "NAOC-OAFA SLR 7406; 60 cm (Podesta 2009)"),
 }
 
 # name -> (receiver preset, site overrides, source of both). Stations without a receiver here
@@ -128,9 +153,19 @@ _RECEIVERS: dict[str, tuple[str | None, dict, str]] = {
     "Jinan": ("portable-0.28m", {}, "Jinan-1 portable station (Li et al. 2025)"),
     "Hefei": ("portable-0.28m", {}, "Jinan-1 portable station (Li et al. 2025)"),
     "Beijing": ("portable-0.28m", {}, "Jinan-1 portable station (Li et al. 2025)"),
+    "Calern": ("observatory-1m", {}, "1.54 m MeO telescope (OCA); receiver as Xinglong's (assumption)"),
+    "Table Mountain": ("observatory-1m", {}, "1 m OCTL telescope (ILRS 7040); receiver as Xinglong's (assumption)"),
+    "Koganei": ("observatory-1m", {}, "1 m NICT OGS (Takenaka 2017); receiver as Xinglong's (assumption)"),
+    "Mount Stromlo": ("telescope-0.6m", {}, "0.7 m ANU QOGS (Birch 2022); receiver as Zvenigorod's class (assumption)"),
+    "San Juan": ("telescope-0.6m", {}, "60 cm SLR telescope (NAOC-OAFA); QKD receiver is an assumption"),
+    "Singapore": ("telescope-0.6m", {}, "announced OGS, telescope unpublished: 0.6 m class (assumption)"),
+    "St-Hubert": ("telescope-0.6m", {}, "QEYSSat OQGS, telescope unpublished: 0.6 m class (assumption)"),
 }
 
-_ALIASES = {"tenerife ogs": "Tenerife", "esa ogs": "Tenerife", "graz lustbuehel": "Graz", "moscow": "Zvenigorod"}
+_ALIASES = {"tenerife ogs": "Tenerife", "esa ogs": "Tenerife", "graz lustbuehel": "Graz", "moscow": "Zvenigorod",
+            "meo": "Calern", "grasse": "Calern", "octl": "Table Mountain", "wrightwood": "Table Mountain",
+            "nict": "Koganei", "stromlo": "Mount Stromlo", "mt stromlo": "Mount Stromlo",
+            "qeyssat": "St-Hubert", "saint-hubert": "St-Hubert", "felix aguilar": "San Juan"}
 
 
 def catalogue_names() -> list[str]:
