@@ -21,7 +21,7 @@ from ..scenario.model import Fibre, Link
 from .contacts import Contacts
 from .relay import RelayResult, relay_key
 from .schedule import Schedule, schedule
-from .weather import WeatherResult, relay_weather, station_nights
+from .weather import WeatherResult, night_table, relay_weather
 
 
 @dataclass
@@ -86,8 +86,9 @@ class NetworkPlan:
 def plan_relay(contacts: Contacts, stations: Sequence, links: Sequence[Link], duration_s: float, *,
                  cities: Sequence = (), fibre: Sequence[Fibre] = (), telescopes=1,
                  satellite_terminals: int | None = None, key_store_bits=None,
-                 clear_sky_probability=None, start_utc: dt.datetime | None = None,
-                 runs: int = 1000, seed: int = 0, n_satellites: int | None = None) -> NetworkPlan:
+                 clear_sky_probability=None, start_utc: dt.datetime | None = None, clear_sky_persistence=None,
+                 runs: int = 1000, seed: int = 0, n_satellites: int | None = None,
+                 retarget_s: float = 0.0, min_contact_s: float = 0.0, schedule_time_limit_s: float = 10.0) -> NetworkPlan:
     """Schedule the stations, relay key over the links, apply fibre tails and weather.
 
     Parameters
@@ -106,13 +107,20 @@ def plan_relay(contacts: Contacts, stations: Sequence, links: Sequence[Link], du
         Fibre tails from cities to satellite stations.
     telescopes : int or mapping name -> int
         Satellites a station can track at once (stations not named: 1).
-    satellite_terminals : None or int
-        Stations a satellite can serve at once; None = no limit.
+    satellite_terminals : None, int or sequence per satellite index
+        Stations a satellite can serve at once (its optical terminals); None = no limit.
+    retarget_s, min_contact_s, schedule_time_limit_s : float
+        Re-pointing time of a telescope or terminal between contacts, the shortest contact
+        flown, and HiGHS's time on the scheduling programme (:func:`~.schedule.schedule`).
     key_store_bits : None, float or sequence per satellite index
         Key a satellite can hold over all its pools; None = unlimited.
     clear_sky_probability : None, float, or mapping name -> float or 12 monthly values
         None: no weather (expected = clear sky, no Monte Carlo). Otherwise ``runs``
         realisations with ``seed`` (stations not named are always clear).
+    clear_sky_persistence : None, float, or mapping name -> float
+        Lag-1 correlation in [0, 1] of each station's clear/cloudy state between consecutive
+        nights (stations not named, or None: 0, independent nights); see
+        :func:`~constellation.network.weather.clear_nights`.
     start_utc : datetime, optional
         Scenario start; dates the nights (monthly probabilities) and the timeline.
     runs : int
@@ -126,16 +134,20 @@ def plan_relay(contacts: Contacts, stations: Sequence, links: Sequence[Link], du
     """
     sites = _sites(stations, links, cities, fibre)
     tel = np.array(_by_name(telescopes, sites.station_names, 1, "telescopes"), dtype=np.int64)
-    sched = schedule(contacts, tel, satellite_terminals, n_stations=len(stations), n_satellites=n_satellites)
     channels = _channels(links, sites)
+    sched = schedule(contacts, tel, satellite_terminals, retarget_s=retarget_s, min_contact_s=min_contact_s,
+                     link_pairs=channels.pairs, link_weights=channels.weight or None,
+                     time_limit_s=schedule_time_limit_s, n_stations=len(stations), n_satellites=n_satellites)
     relay = relay_key(contacts, sched.chosen, channels.pairs, duration_s, weights=channels.weight or None,
                       key_store_bits=key_store_bits, n_satellites=n_satellites)
     weather = None
     if clear_sky_probability is not None and runs > 0:
         weather = _weather(contacts, stations, sched, channels, duration_s, clear_sky_probability, start_utc,
+                           clear_sky_persistence,
                            runs=runs, seed=seed, key_store_bits=key_store_bits, n_satellites=n_satellites)
     reports = [_link_report(k, link, sites, channels, relay, weather, duration_s) for k, link in enumerate(links)]
-    notes = [f"schedule: {sched.method}, {sched.key_bits:.0f} bits vs FCFS {sched.baseline_key_bits:.0f} bits"]
+    gap = "" if sched.gap is None else f", gap {100 * sched.gap:.2f} %"
+    notes = [f"schedule: {sched.method}{gap}, {sched.key_bits:.0f} bits vs FCFS {sched.baseline_key_bits:.0f} bits"]
     return NetworkPlan(sched, relay, weather, reports, duration_s, relay.daily_bits.shape[1], start_utc, notes,
                        contacts=contacts, link_pairs=channels.pairs)
 
@@ -224,16 +236,19 @@ def _channels(links, sites: _Sites) -> _Channels:
 
 
 def _weather(contacts, stations, sched: Schedule, channels: _Channels, duration_s, clear_sky_probability,
-             start_utc, *, runs, seed, key_store_bits, n_satellites) -> WeatherResult:
-    """The channels' relay under ``runs`` draws of each station's clear nights."""
+             start_utc, clear_sky_persistence=None, *, runs, seed, key_store_bits, n_satellites) -> WeatherResult:
+    """The channels' relay under ``runs`` draws of each station's clear nights (a Markov
+    chain per station when it has a persistence)."""
     station_names = [s.name for s in stations]
     probability = np.array([np.broadcast_to(np.asarray(p, dtype=float), (12,)) for p in
                             _by_name(clear_sky_probability, station_names, 1.0, "clear_sky_probability")])
+    persistence = np.array(_by_name(0.0 if clear_sky_persistence is None else clear_sky_persistence,
+                                    station_names, 0.0, "clear_sky_persistence"), dtype=float)
     lon = np.array([s.longitude_deg for s in stations], dtype=float)
-    night_id, night_p = station_nights(contacts, lon, probability, start_utc)
-    return relay_weather(contacts, sched.chosen, channels.pairs, duration_s, night_id, night_p, runs=runs,
-                         seed=seed, weights=channels.weight or None, key_store_bits=key_store_bits,
-                         n_satellites=n_satellites)
+    nights = night_table(contacts, lon, probability, start_utc, persistence)
+    return relay_weather(contacts, sched.chosen, channels.pairs, duration_s, nights.night_id, nights.probability,
+                         runs=runs, seed=seed, weights=channels.weight or None, key_store_bits=key_store_bits,
+                         n_satellites=n_satellites, nights=nights)
 
 
 def _link_report(k: int, link: Link, sites: _Sites, channels: _Channels, relay: RelayResult,
@@ -341,31 +356,85 @@ def timeline_rows(plan: NetworkPlan) -> list[dict]:
     return rows
 
 
-def schedule_rows(plan: NetworkPlan, satellite_names: Sequence[str], station_names: Sequence[str]) -> list[dict]:
-    """One row per scheduled contact, in order of start: who tracks whom when, and its key.
+SCHEDULE_COLUMNS = ["satellite", "station", "start_utc", "end_utc", "duration_s", "key_bits", "relayed_bits",
+                    "links", "links_relayed_bits"]
 
-    ``links`` names the relay channels (``A-B`` gateway pairs) with an end at the contact's
-    station that the contact's satellite delivered key to during the span."""
+
+def schedule_rows(plan: NetworkPlan, satellite_names: Sequence[str], station_names: Sequence[str], *,
+                  timebase=None) -> list[dict]:
+    """One row per scheduled contact, in order of start (then contact index): who tracks
+    whom when, its key, and what the relay made of that key (clear sky).
+
+    Times are UTC ISO-8601 with ``Z`` to the millisecond: through ``timebase`` (a
+    :class:`~constellation.core.timebase.TimeBase`, as the pass table, leap seconds
+    included) when given, else from ``plan.start_utc``, else seconds since the start.
+
+    ``relayed_bits`` is the contact's key spent in deliveries (pools are spent oldest key
+    first, so each delivered bit is traced to the contact that deposited it; both ends of
+    a delivery spend their own contact's key). ``links`` names the scenario links
+    (``A-B``, ``;``-separated, in the links' order) whose deliveries drew on this contact,
+    ``links_relayed_bits`` their parts of ``relayed_bits`` (a relay channel's key is split
+    over its links in proportion to their weights, as in ``network.csv``). A contact at a
+    station in no link, or whose key was never spent, has ``relayed_bits`` 0 and no links.
+    Over the schedule, ``sum(key_bits)`` at link stations = ``sum(relayed_bits)`` + key left
+    on the satellites + key a full store discarded, and ``sum(relayed_bits)`` = twice the
+    key relayed over the links (each link's ``relayed_bits``, ``key_bits`` of
+    ``network.csv`` when no fibre tail limits it).
+    """
     contacts = plan.contacts
     if contacts is None:
         return []
     chosen = plan.schedule.chosen
-    start = plan.start_utc.astimezone(dt.UTC) if plan.start_utc is not None else None
-
-    def utc(t_s: float):
-        if start is None:
-            return round(float(t_s), 3)
-        return (start + dt.timedelta(seconds=float(t_s))).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
-
-    pairs = plan.link_pairs if plan.link_pairs is not None else np.zeros((0, 2), np.int64)
+    chosen = chosen[np.lexsort((chosen, contacts.start_s[chosen]))]
+    start_utc, end_utc = (_utc_texts(plan, timebase, t) for t in (contacts.start_s[chosen], contacts.end_s[chosen]))
+    spent = _spending_by_contact(plan, station_names)
     rows = []
-    for i in chosen.tolist():
-        st = int(contacts.station[i])
-        served = [f"{station_names[a]}-{station_names[b]}" for a, b in pairs.tolist() if st in (a, b)]
+    for k, i in enumerate(chosen.tolist()):
+        parts = spent.get(i, {})
         rows.append({
-            "satellite": satellite_names[int(contacts.satellite[i])], "station": station_names[st],
-            "start_utc": utc(contacts.start_s[i]), "end_utc": utc(contacts.end_s[i]),
+            "satellite": satellite_names[int(contacts.satellite[i])],
+            "station": station_names[int(contacts.station[i])],
+            "start_utc": start_utc[k], "end_utc": end_utc[k],
             "duration_s": round(float(contacts.end_s[i] - contacts.start_s[i]), 3),
-            "key_bits": round(float(contacts.key_bits[i])), "links": " ".join(served),
+            "key_bits": round(float(contacts.key_bits[i])),
+            "relayed_bits": round(sum(parts.values()), 1),
+            "links": ";".join(parts), "links_relayed_bits": ";".join(f"{b:.1f}" for b in parts.values()),
         })
     return rows
+
+
+def _utc_texts(plan: NetworkPlan, timebase, t_s: np.ndarray) -> list:
+    """UTC ISO-8601 ``Z`` texts (ms) of ``t_s``; seconds when the plan has no date."""
+    if timebase is not None:
+        return timebase.utc_iso(t_s)
+    if plan.start_utc is None:
+        return [round(float(t), 3) for t in t_s]
+    start = plan.start_utc.astimezone(dt.UTC)
+    moments = [start + dt.timedelta(seconds=round(float(t), 3)) for t in t_s]
+    return [m.strftime("%Y-%m-%dT%H:%M:%S.") + f"{m.microsecond // 1000:03d}Z" for m in moments]
+
+
+def _spending_by_contact(plan: NetworkPlan, station_names: Sequence[str]) -> dict:
+    """contact index -> {"A-B": bits of its key spent for link A-B}, links in the plan's order.
+
+    The relay traces spending per relay channel (``RelayResult.spent_*``); a channel's links
+    take their weight shares of it (each link's ``relayed_bits`` over the channel's)."""
+    relay = plan.relay
+    if relay.spent_contact is None or plan.link_pairs is None:
+        return {}
+    channel_of = {frozenset(p): c for c, p in enumerate(plan.link_pairs.tolist())}
+    links_of: dict = {}  # channel -> [(link name, share)]
+    for r in plan.links:
+        ends = frozenset((station_names.index(r.gateway_a), station_names.index(r.gateway_b)))
+        c = channel_of.get(ends)
+        if c is None or relay.relayed_bits[c] <= 0:
+            continue
+        links_of.setdefault(c, []).append((f"{r.a}-{r.b}", r.relayed_bits / float(relay.relayed_bits[c])))
+    out: dict = {}
+    for i, c, bits in zip(relay.spent_contact.tolist(), relay.spent_link.tolist(), relay.spent_contact_bits.tolist()):
+        for name, share in links_of.get(c, ()):
+            if bits * share > 0:
+                parts = out.setdefault(i, {})
+                parts[name] = parts.get(name, 0.0) + bits * share
+    order = {f"{r.a}-{r.b}": k for k, r in enumerate(plan.links)}
+    return {i: dict(sorted(parts.items(), key=lambda item: order[item[0]])) for i, parts in out.items()}

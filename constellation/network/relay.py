@@ -185,6 +185,41 @@ def _latencies(log) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     return (np.array(link, np.int64), np.array(t_s, float), np.array(bits, float), np.array(latency, float))
 
 
+def _contact_spending(p: RelayProblem, log) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per (contact, link): bits of that contact's key spent in the link's deliveries.
+
+    A post-pass over the clear-sky log (run 0), outside the event loop. The deposits of
+    pool (satellite, station) are logged in event order, one per event, so the k-th deposit
+    is the k-th event of that satellite at that station; a delivery withdraws the range
+    ``[before, before + bits)`` of the pool's cumulative deposits (oldest key first, as for
+    latency), which is split over the deposits it overlaps. Returns parallel arrays
+    ``(contact, link, bits)``, contacts as indices of the Contacts, bits > 0. Summed over
+    links, a contact's spent key counts both ends of every delivery it fed; over all
+    contacts it is ``spent_bits`` (= 2 x relayed) up to rounding.
+    """
+    contact_of: dict = {}
+    for e, key_pool in enumerate(zip(p.sat, p.gateway)):
+        contact_of.setdefault(key_pool, []).append(int(p.events[e]))
+    cumulative = {k: np.cumsum([amount for _, amount in items]) for k, items in log["deposits"].items()}
+    spent: dict = {}
+    for i, _, bits, positions, _ in log["deliveries"]:
+        for key_pool, before in positions:
+            cum, contacts = cumulative[key_pool], contact_of[key_pool]
+            lo, hi = before, before + bits
+            j = int(np.searchsorted(cum, lo, side="right"))
+            while j < cum.size:
+                take = min(float(cum[j]), hi) - max(float(cum[j - 1]) if j else 0.0, lo)
+                if take > 0:
+                    spent[(contacts[j], i)] = spent.get((contacts[j], i), 0.0) + take
+                if cum[j] >= hi:
+                    break
+                j += 1
+    if not spent:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0)
+    (contact, link), bits = zip(*spent), list(spent.values())
+    return np.array(contact, np.int64), np.array(link, np.int64), np.array(bits, float)
+
+
 @dataclass
 class RelayResult:
     """Clear-sky trusted relay. Per link ``i`` (rows of ``link_pairs``) and satellite."""
@@ -202,6 +237,11 @@ class RelayResult:
     spent_bits: np.ndarray  # = 2 * relayed through that satellite
     remaining_bits: np.ndarray
     overflow_bits: np.ndarray
+    # Per (contact, link) with bits > 0: the contact's key spent in the link's deliveries
+    # (oldest key first; both ends of a delivery count). See _contact_spending.
+    spent_contact: np.ndarray | None = None
+    spent_link: np.ndarray | None = None
+    spent_contact_bits: np.ndarray | None = None
 
     def latency_h(self, link: int) -> tuple[float | None, float | None]:
         """Median and maximum latency (h) of the link's deliveries; None without any."""
@@ -264,6 +304,8 @@ def relay_key(contacts: Contacts, chosen, link_pairs, duration_s: float, *, weig
         satellites = sorted(served.get(i, ()))
         for side in (0, 1):
             remaining[i, side] = pool[satellites, compact[int(pairs[i, side])], 0].sum()
+    spent_contact, spent_link, spent_contact_bits = _contact_spending(problem, log)
     return RelayResult(delivered[:, :, 0].sum(axis=1), delivered[:, :, 0], link, t_s, bits, latency,
                        bound, per_station[pairs] if pairs.size else np.zeros((0, 2)), remaining,
-                       **{k: v[:, 0] for k, v in ledger.items()})
+                       **{k: v[:, 0] for k, v in ledger.items()}, spent_contact=spent_contact,
+                       spent_link=spent_link, spent_contact_bits=spent_contact_bits)
