@@ -23,7 +23,7 @@ DEFAULT_SCENARIO = "micius-2016-xinglong.toml"
 FORMATS = click.Choice(["csv", "json"])
 SIZE_OUTPUTS = ("sweep.jsonl", "designs.csv", "feasible.csv", "pareto.csv", "best_per_family.csv", "size.json",
                 "pareto.png", "best.toml")
-PLOT_KINDS = click.Choice(["tracks", "sky", "timeline", "key", "coverage", "pareto", "compare"])
+PLOT_KINDS = click.Choice(["tracks", "sky", "timeline", "key", "coverage", "schedule", "pareto", "compare"])
 
 
 def default_scenario_path() -> Path:
@@ -115,10 +115,15 @@ def key(scenario, loss_profile, qkd_file, optimise, fmt, output):
 @cli.command()
 @_scenario_argument
 @click.option("--timeline", is_flag=True, help="Write the key delivered per link and day instead.")
+@click.option("--schedule", is_flag=True,
+              help="Write the schedule instead: one row per scheduled contact, its key and the links it served.")
 @_table_options
-def network(scenario, timeline, fmt, output):
+def network(scenario, timeline, schedule, fmt, output):
     """Key between station pairs through trusted-relay satellites ([[links]] of SCENARIO)."""
-    _emit(_run(scenario).render("network_timeline" if timeline else "network", fmt), output)
+    if timeline and schedule:
+        raise click.UsageError("--timeline and --schedule are different tables: give one of them")
+    table = "network_timeline" if timeline else "schedule" if schedule else "network"
+    _emit(_run(scenario).render(table, fmt), output)
 
 
 @cli.command()
@@ -174,8 +179,8 @@ def _check_output_folder(out: Path, scn, marker: str = "summary.json", own=()) -
 @click.option("--hours", type=click.FloatRange(min=0.01), help="Length of the tracks from the start (default: one orbit).")
 @click.option("--region", is_flag=True, help="Zoom the map on the stations.")
 def plot(kind, scenario, output, station, satellites, hours, region):
-    """Draw KIND: ground tracks, a sky plot, the pass timeline, link and key along a pass, or coverage;
-    or, from the output folder of `size` / `compare -o`, the Pareto front / the comparison."""
+    """Draw KIND: ground tracks, a sky plot, the pass timeline, link and key along a pass, coverage, or the
+    network schedule (a Gantt chart per station); or, from the output folder of `size` / `compare -o`, the Pareto front / the comparison."""
     from .api import figure_from_results, save_figure
 
     path = output or f"{kind}.png"

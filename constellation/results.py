@@ -20,7 +20,7 @@ from pathlib import Path
 
 from .errors import InputError
 from .key.per_pass import KEY_COLUMNS, key_rows
-from .network.plan import link_rows, timeline_rows
+from .network.plan import SCHEDULE_COLUMNS, link_rows, schedule_rows, timeline_rows
 from .output.exports import footprints_document
 from .output.files import atomic_path
 from .output.sizing import design_tables, human_sizing_summary, sizing_outputs
@@ -33,6 +33,7 @@ from .plots.design import compare_table_from_rows, plot_compare, plot_pareto, pl
 from .plots.key import longest_window_pass, plot_key
 from .plots.maps import plot_tracks, stations_extent
 from .plots.passes import plot_sky, plot_timeline
+from .plots.schedule import plot_schedule
 from .sizing.compare import column_names, compare_rows
 from .sizing.scenario_files import design_scenario_toml
 
@@ -40,8 +41,9 @@ __all__ = ["CompareResult", "RunResult", "SizeResult", "TABLES", "figure_from_re
 
 # Table name -> the file `run` writes it to.
 TABLES = {"passes": "passes.csv", "key": "key.csv", "network": "network.csv",
-          "network_timeline": "network_timeline.csv", "coverage_points": "coverage_points.csv"}
-FIGURE_KINDS = ("tracks", "sky", "timeline", "key", "coverage")
+          "network_timeline": "network_timeline.csv", "schedule": "schedule.csv",
+          "coverage_points": "coverage_points.csv"}
+FIGURE_KINDS = ("tracks", "sky", "timeline", "key", "coverage", "schedule")
 # Written after everything else: `run` and `size` recognise their folders by these.
 _SUMMARIES = ("summary.json", "size.json")
 
@@ -71,6 +73,10 @@ class RunResult(Run):
             return link_rows(self.network)
         if name == "network_timeline":
             return timeline_rows(self.network)
+        if name == "schedule":
+            scn = self.scenario
+            return schedule_rows(self.network, [s.name for s in scn.satellites], [s.name for s in scn.stations],
+                                 timebase=scn.timebase)
         if name == "coverage_points":
             return _columns_to_rows(self.coverage.table())
         raise ValueError(f"unknown table {name!r}; one of {', '.join(TABLES)}")
@@ -81,6 +87,8 @@ class RunResult(Run):
             return list(PASS_COLUMNS)
         if name == "key":
             return list(KEY_COLUMNS)
+        if name == "schedule":
+            return list(SCHEDULE_COLUMNS)
         if name == "coverage_points":
             return list(self.coverage.table())
         rows = self.rows(name) if rows is None else rows
@@ -113,7 +121,7 @@ class RunResult(Run):
         """File name -> text for every table and JSON document of ``run``."""
         self.complete()
         names = ["passes"] + (["key"] if self.has_keys else []) + \
-            (["network", "network_timeline"] if self.has_network else []) + \
+            (["network", "network_timeline", "schedule"] if self.has_network else []) + \
             (["coverage_points"] if self.has_coverage else [])
         out = {TABLES[name]: self.render(name) for name in names}
         if self.has_coverage:
@@ -125,7 +133,8 @@ class RunResult(Run):
 
     def figure(self, kind: str, *, station=None, satellites=None, hours=None, region: bool = False):
         """One figure: ``tracks``, ``sky``, ``timeline``, ``key`` (along a pass of ``station``,
-        default the longest QKD window) or ``coverage``. Returns a matplotlib Figure."""
+        default the longest QKD window), ``coverage`` or ``schedule`` (the network's scheduled
+        contacts per station). Returns a matplotlib Figure."""
         if kind not in FIGURE_KINDS:
             raise ValueError(f"unknown figure {kind!r}; one of {', '.join(FIGURE_KINDS)}")
         scn = self.scenario
@@ -139,6 +148,8 @@ class RunResult(Run):
             return plot_coverage(self.coverage, stations=scn.stations)
         if kind == "timeline":
             return plot_timeline(scn, self.passes)
+        if kind == "schedule":
+            return plot_schedule(scn, self.network)
         if kind == "sky" and station:
             return plot_sky(scn, self.passes, station)
         row = self._longest_window(station)
@@ -160,7 +171,8 @@ class RunResult(Run):
         """File name -> Figure for the figures ``run`` draws."""
         windows = bool(self.passes.has_window.any())
         kinds = ["tracks", "timeline"] + (["sky"] if windows else []) + \
-            (["key"] if self.has_keys and windows else []) + (["coverage"] if self.has_coverage else [])
+            (["key"] if self.has_keys and windows else []) + (["coverage"] if self.has_coverage else []) + \
+            (["schedule"] if self.has_network else [])
         return {f"{kind}.png": self.figure(kind) for kind in kinds}
 
     def write(self, folder, *, figures: bool = True) -> list[Path]:
