@@ -317,18 +317,24 @@ def stations(fmt, output):
     """List the built-in ground stations."""
     from .api import builtin_station, catalogue_names
     from .output.tables import render_table
+    from .scenario.climate import climatology
     from .scenario.stations import builtin_receiver
 
     columns = ["name", "latitude_deg", "longitude_deg", "elevation_m", "aperture_m", "receiver",
-               "zenith_transmittance", "source", "receiver_source"]
+               "zenith_transmittance", "source", "receiver_source", "clear_sky_mean", "clear_sky_persistence",
+               "climate_source"]
     rows = []
     for name in catalogue_names():
         s = builtin_station(name)
         preset, receiver_source = builtin_receiver(name)
+        climate = climatology(name)
         rows.append(dict(name=s.name, latitude_deg=round(s.latitude_deg, 6), longitude_deg=round(s.longitude_deg, 6),
                          elevation_m=s.elevation_m, aperture_m=s.aperture_m, receiver=preset,
                          zenith_transmittance=s.sky.zenith_transmittance, source=s.note,
-                         receiver_source=receiver_source))
+                         receiver_source=receiver_source,
+                         clear_sky_mean=round(climate.mean, 3) if climate else None,
+                         clear_sky_persistence=climate.persistence if climate else None,
+                         climate_source=climate.source if climate else None))
     _emit(render_table(rows, columns, fmt), output)
 
 

@@ -105,7 +105,8 @@ def plan_network(scenario: Scenario, passes: PassTable, keys: PassKeys) -> Netwo
         cities=scenario.cities, fibre=scenario.fibre, telescopes=scenario.telescopes,
         satellite_terminals=net.satellite_terminals, key_store_bits=net.key_store_bits,
         clear_sky_probability=scenario.clear_sky_probability or None, start_utc=scenario.start,
-        runs=net.weather_runs, seed=net.seed, n_satellites=len(scenario.satellites))
+        clear_sky_persistence=dict(scenario.clear_sky_persistence), runs=net.weather_runs, seed=net.seed,
+        n_satellites=len(scenario.satellites))
 
 
 @contextlib.contextmanager

@@ -259,6 +259,13 @@ CATALOGUE: list[Case] = [
     scenario("station-aperture", (STATION, STATION + "\naperture_m = 0"), "stations[0].aperture_m", "> 0", "0"),
     scenario("station-clear-sky", (STATION, STATION + "\nclear_sky_probability = 1.5"),
              "stations[0].clear_sky_probability", "<= 1", "1.5"),
+    scenario("station-clear-sky-eleven-months",
+             (STATION, STATION + "\nclear_sky_probability = [" + ", ".join(["0.5"] * 11) + "]"),
+             "stations[0].clear_sky_probability", "at least 12 entries", "[0.5, 0.5"),
+    scenario("station-persistence-above-one", (STATION, STATION + "\nclear_sky_persistence = 1.5"),
+             "stations[0].clear_sky_persistence", "<= 1", "1.5"),
+    scenario("station-persistence-negative", (STATION, STATION + "\nclear_sky_persistence = -0.1"),
+             "stations[0].clear_sky_persistence", ">= 0", "-0.1"),
     # ------------------------------------------------------------ stations: receivers and sites
     # The receiver is the station's (receivers.py presets; a table overrides the built-in one).
     scenario("receiver-unknown-preset", station_with('receiver = "nope"'), "stations[0].receiver.preset",

@@ -34,6 +34,7 @@ from ..core.timebase import parse_utc
 from ..errors import InputError, decode_utf8, did_you_mean, toml_error
 from . import omm, tle
 from .messages import input_error
+from .climate import climatology
 from .model import Constraints, Fibre, Link, Satellite, Scenario
 from .schema import SatelliteSpec, ScenarioFile, StationSpec
 from .stations import Station, builtin_station, catalogue_names, lookup
@@ -100,12 +101,31 @@ def _scenario(model: ScenarioFile, data: dict, source: str, sha256: str, satelli
         fibre=tuple(Fibre(s.a, s.b, s.key_rate_bps) for s in model.fibre),
         cities=tuple(cities.values()), network=model.network, coverage=model.coverage,
         telescopes=MappingProxyType({st.name: spec.telescopes for st, spec in zip(stations, model.stations)}),
-        clear_sky_probability=MappingProxyType({st.name: spec.clear_sky_probability
-                                                for st, spec in zip(stations, model.stations)
-                                                if spec.clear_sky_probability is not None}),
+        **_weather_tables(stations, model.stations),
         designs=tuple(model.designs), targets=model.targets, sweep=model.sweep,
         raw=_deep_frozen(data), terminals=MappingProxyType(terminals),
     )
+
+
+def _weather_tables(stations: tuple[Station, ...], specs) -> dict:
+    """``clear_sky_probability``, ``clear_sky_persistence`` and ``climate_sources`` by station
+    name: the scenario's values, else, for a built-in station (named, no position), its
+    climatology's (:mod:`.climate`); stations with neither have no entry (always clear,
+    independent nights)."""
+    probability, persistence, sources = {}, {}, {}
+    for st, spec in zip(stations, specs):
+        climate = climatology(st.name) if spec.latitude_deg is None else None
+        if spec.clear_sky_probability is not None:
+            probability[st.name] = spec.clear_sky_probability
+        elif climate is not None:
+            probability[st.name] = list(climate.monthly)
+            sources[st.name] = climate.source
+        if spec.clear_sky_persistence is not None:
+            persistence[st.name] = float(spec.clear_sky_persistence)
+        elif climate is not None:
+            persistence[st.name] = climate.persistence
+    return dict(clear_sky_probability=MappingProxyType(probability),
+                clear_sky_persistence=MappingProxyType(persistence), climate_sources=MappingProxyType(sources))
 
 
 def _frozen(table: dict | None):

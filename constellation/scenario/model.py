@@ -109,7 +109,10 @@ class Scenario:
     (None when absent); ``terminals`` maps ``(spec_index, station_index)`` to the checked
     :class:`~constellation.scenario.terminal_params.Terminal` of that pair (payload, receiver
     and site; empty without a key model): see :meth:`terminal`.
-    ``telescopes`` and ``clear_sky_probability`` are keyed by station name. ``raw`` is the
+    ``telescopes``, ``clear_sky_probability`` and ``clear_sky_persistence`` are keyed by
+    station name; a built-in station (named, no position) without a stated value takes the
+    one of its climatology (:mod:`constellation.scenario.climate`), whose sources
+    ``climate_sources`` gives per station. ``raw`` is the
     parsed file, read-only, from which sizing writes design scenarios.
     """
 
@@ -131,6 +134,8 @@ class Scenario:
     coverage: CoverageSpec | None = None
     telescopes: Mapping[str, int] = field(default_factory=_empty)
     clear_sky_probability: Mapping[str, Any] = field(default_factory=_empty)
+    clear_sky_persistence: Mapping[str, float] = field(default_factory=_empty)
+    climate_sources: Mapping[str, str] = field(default_factory=_empty)
     designs: tuple[DesignSpec, ...] = ()
     targets: TargetsSpec | None = None
     sweep: SweepSpec = field(default_factory=SweepSpec)

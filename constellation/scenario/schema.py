@@ -145,6 +145,7 @@ class StationSpec(_Strict):
     sky: dict[str, Any] | None = None
     telescopes: Annotated[int, Field(ge=0, le=100)] = 1
     clear_sky_probability: Probability | Annotated[list[Probability], Field(min_length=12, max_length=12)] | None = None
+    clear_sky_persistence: Probability | None = None
 
     @model_validator(mode="after")
     def _position(self):
