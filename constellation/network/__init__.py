@@ -19,8 +19,11 @@ Modules, in the order data flows through them
     with every delivery, its latency, the limiting side and the per-satellite ledger.
 ``weather``
     ``station_nights(contacts, longitude_deg, clear_sky_probability, start_utc)``:
-    the station-night of every contact and each night's clear-sky probability.
-    ``relay_weather(..., night_id, night_probability, runs=1000, seed=0) -> WeatherResult``.
+    the station-night of every contact and each night's clear-sky probability;
+    ``night_table(..., clear_sky_persistence) -> Nights`` adds each night's station, day
+    and persistence. ``clear_nights(probability, runs, rng, station=, day=, persistence=)``:
+    the Markov draw. ``relay_weather(..., night_id, night_probability, runs=1000, seed=0,
+    nights=None) -> WeatherResult``.
     ``expected_pair_relay_bits(key_a_bits, key_b_bits, p_a, p_b)``: analytic mean.
 ``plan``
     ``plan_relay(contacts, stations, links, duration_s, ...) -> NetworkPlan``: everything
@@ -70,11 +73,25 @@ is ``min(R(t), rate * t)`` over the link's relayed key R and each of its tails (
 storable at the trusted gateway), evaluated at day boundaries. A link whose two ends
 share a gateway is fibre only. Stations in no link take no part in the relay.
 
-Weather. One Bernoulli cloud state per station per local night (noon to noon in local
-mean solar time); a cloudy night loses the key of all that station's contacts that
-night. The schedule is fixed in advance (clouds are not forecast). ``runs`` seeded
-realisations give the expected key per day, its standard error and the 10th percentile
-(P10) over runs; latency and limiting station come from the clear-sky relay.
+Weather. One cloud state per station per local night (noon to noon in local mean solar
+time); a cloudy night loses the key of all that station's contacts that night. Each
+station's nights are a two-state Markov chain: its marginal is the night's clear-sky
+probability p (annual or per calendar month) and its lag-1 correlation the station's
+persistence rho in [0, 1]. A night k nights after the station's previous drawn night
+(nights without contacts count) is clear with p + rho**k (1 - p) after a clear night and
+p (1 - rho**k) after a cloudy one, p being the current night's (after a change of month
+the marginal relaxes to the new p as rho**k); a station's first night is clear with p.
+rho = 0 is one independent draw per night (the same draws, seed for seed, as before
+persistence existed); rho = 1 keeps the first night's state for the whole span. Stations
+are independent of each other (no spatial correlation). Persistence makes runs of
+cloudy nights likelier, so it lowers P10 and, because the relay takes about the smaller
+of the two ends' clear-night key, the expected key of a link too. A built-in station
+without a stated probability or persistence takes its climatology
+(:mod:`constellation.scenario.climate`, each value with its source); other stations
+without values are always clear. The schedule is fixed in advance (clouds are not
+forecast). ``runs`` seeded realisations give the expected key per day, its standard
+error and the 10th percentile (P10) over runs; latency and limiting station come from
+the clear-sky relay.
 
 Errors: every function here raises ``ValueError`` (the scenario has checked user input).
 """
