@@ -103,10 +103,20 @@ def plan_network(scenario: Scenario, passes: PassTable, keys: PassKeys) -> Netwo
     return plan_relay(
         contacts, scenario.stations, scenario.links, scenario.duration_s,
         cities=scenario.cities, fibre=scenario.fibre, telescopes=scenario.telescopes,
-        satellite_terminals=net.satellite_terminals, key_store_bits=net.key_store_bits,
+        satellite_terminals=_terminals(scenario), key_store_bits=net.key_store_bits,
+        retarget_s=net.retarget_s, min_contact_s=net.min_contact_s, schedule_time_limit_s=net.schedule_time_limit_s,
         clear_sky_probability=scenario.clear_sky_probability or None, start_utc=scenario.start,
         clear_sky_persistence=dict(scenario.clear_sky_persistence), runs=net.weather_runs, seed=net.seed,
         n_satellites=len(scenario.satellites))
+
+
+def _terminals(scenario: Scenario) -> list[int]:
+    """Optical terminals of each satellite: ``[network] satellite_terminals`` when given, else
+    its payload's ``terminals`` (``[link]``, per satellite overridable; default 1)."""
+    fixed = scenario.network.satellite_terminals
+    if fixed is not None:
+        return [fixed] * len(scenario.satellites)
+    return [scenario.terminal(k, 0).link.terminals for k in range(len(scenario.satellites))]
 
 
 @contextlib.contextmanager

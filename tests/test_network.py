@@ -11,6 +11,8 @@ import math
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from constellation.core.geodesy import site_distance_km
 from constellation.scenario.model import Fibre, Link
@@ -85,17 +87,71 @@ def test_exact_schedule_equals_brute_force():
 
 
 @pytest.mark.parametrize("telescopes, terminals", [(2, None), (1, 1), (2, 1), (3, 1)])
-def test_greedy_schedule_is_feasible_and_beats_fcfs(telescopes, terminals):
+def test_milp_schedule_equals_brute_force_and_beats_fcfs(telescopes, terminals):
+    # Several telescopes or one terminal per satellite: the programme (HiGHS) against every
+    # subset of the contacts. Integer keys: the optimum is exact.
     rng = np.random.default_rng(7 + 10 * telescopes + (terminals or 0))
     for _ in range(40):
         c = random_contacts(rng, int(rng.integers(1, 10)), n_sat=3, n_st=2, span_s=2000.0)
         s = schedule(c, telescopes=telescopes, satellite_terminals=terminals)
-        assert s.method == "greedy"
+        assert s.method == "milp" and s.gap == 0.0
         assert feasible(c, s.chosen, telescopes, terminals)
         fcfs = schedule_fcfs(c, telescopes, terminals)
         assert feasible(c, fcfs, telescopes, terminals)
         assert s.key_bits >= float(c.key_bits[fcfs].sum()) == s.baseline_key_bits
-        assert s.key_bits <= brute_force_best(c, telescopes, terminals)
+        assert s.key_bits == brute_force_best(c, telescopes, terminals)
+
+
+def relayable_bits(c, chosen, a, b):
+    """One channel (a, b): what the flow model relays, by hand: per satellite, the key it
+    collected at the weaker end."""
+    chosen = list(chosen)
+    total = 0.0
+    for sat in set(c.satellite.tolist()):
+        at = [float(c.key_bits[j]) for j in chosen if c.satellite[j] == sat and c.station[j] == a]
+        bt = [float(c.key_bits[j]) for j in chosen if c.satellite[j] == sat and c.station[j] == b]
+        total += min(sum(at), sum(bt))
+    return total
+
+
+def test_link_aware_schedule_equals_brute_force_on_one_channel():
+    # Three stations, one channel between stations 0 and 1, one terminal per satellite: the
+    # best schedule relays the most key; brute force over every feasible subset.
+    rng = np.random.default_rng(2020)
+    for _ in range(30):
+        c = random_contacts(rng, int(rng.integers(2, 10)), n_sat=3, n_st=3, span_s=3000.0)
+        s = schedule(c, telescopes=1, satellite_terminals=1, link_pairs=[[0, 1]])
+        assert s.method == "milp" and s.gap == pytest.approx(0.0, abs=1e-9)
+        assert feasible(c, s.chosen, 1, 1)
+        best = max(relayable_bits(c, subset, 0, 1) for r in range(len(c) + 1)
+                   for subset in itertools.combinations(range(len(c)), r) if feasible(c, subset, 1, 1))
+        assert s.min_share_bits == pytest.approx(best, rel=1e-6, abs=1e-6)
+        assert relayable_bits(c, s.chosen, 0, 1) == pytest.approx(best, rel=1e-6, abs=1e-6)
+
+
+def test_retargeting_keeps_a_gap_and_short_contacts_are_dropped():
+    # One telescope, 60 s to re-point: a contact starting 30 s after the last one ended waits out.
+    c = contacts_of([(0, 0, 0.0, 300.0, 10.0), (1, 0, 330.0, 600.0, 9.0), (2, 0, 400.0, 700.0, 8.0),
+                     (0, 1, 0.0, 20.0, 50.0)])
+    s = schedule(c, retarget_s=60.0)
+    assert sorted(s.chosen.tolist()) == [0, 2, 3]
+    assert sorted(schedule(c, retarget_s=60.0, min_contact_s=30.0).chosen.tolist()) == [0, 2]
+    assert sorted(schedule(c, retarget_s=20.0).chosen.tolist()) == [0, 1, 3]
+    with pytest.raises(ValueError, match="retarget_s"):
+        schedule(c, retarget_s=-1.0)
+
+
+def test_adding_a_contact_never_lowers_the_optimum():
+    # Monotonicity of the optimum: any schedule of the smaller set is one of the larger.
+    rng = np.random.default_rng(99)
+    for _ in range(25):
+        c = random_contacts(rng, 8, n_sat=3, n_st=3, span_s=2500.0)
+        smaller = make_contacts(c.satellite[:-1], c.station[:-1], c.start_s[:-1], c.end_s[:-1], c.key_bits[:-1])
+        small, big = schedule(smaller, satellite_terminals=1), schedule(c, satellite_terminals=1)
+        assert big.key_bits >= small.key_bits
+        links = {"satellite_terminals": 1, "link_pairs": [[0, 1], [1, 2]]}
+        small, big = schedule(smaller, **links), schedule(c, **links)
+        assert big.min_share_bits >= small.min_share_bits * (1 - 1e-9) - 1e-9
 
 
 def test_large_overlapping_case_never_double_books():
@@ -343,7 +399,8 @@ def test_plan_network_with_fibre_tails_and_weather():
     fibre = [Fibre("Xinglong", "Beijing", 0.2), Fibre("Vienna", "Graz", 1000.0)]
     plan = plan_relay(c, stations, links, 3 * DAY, cities=cities, fibre=fibre,
                         clear_sky_probability={"Graz": 1.0, "Xinglong": [1.0] * 12}, runs=50, seed=0)
-    assert plan.schedule.method == "exact" and plan.schedule.key_bits == 3 * 750_000.0
+    # Every contact fits (satellite 1's overlaps satellite 0's at Xinglong, and loses to it).
+    assert plan.schedule.method == "milp" and plan.schedule.key_bits == 3 * 750_000.0
     xg, bv, ng, xb = plan.links
     assert xg.distance_km == pytest.approx(7641.3, abs=0.1)
     # Distance is between the link's own ends (the cities), not between its gateways.
@@ -421,3 +478,22 @@ def test_contacts_from_a_pass_table():
     c = contacts_from_passes(table, [0.0, 0.0, 5000.0])  # row 1 has a window but no key
     assert c.pass_index.tolist() == [2]
     assert (c.satellite.tolist(), c.station.tolist(), c.start_s.tolist(), c.end_s.tolist()) == ([1], [1], [21.0], [29.0])
+
+
+@settings(max_examples=60, deadline=None, derandomize=True)
+@given(st.integers(0, 2**31 - 1), st.integers(1, 40), st.integers(1, 3), st.integers(1, 2),
+       st.sampled_from([0.0, 30.0, 120.0]), st.booleans())
+def test_telescopes_terminals_and_retargeting_are_never_exceeded(seed, n, telescopes, terminals, retarget_s, linked):
+    """Property: whatever the contacts, no station tracks more satellites than it has
+    telescopes and no satellite serves more stations than it has terminals, each counted
+    over the contact plus its re-pointing time (exact: interval counts of the same numbers)."""
+    rng = np.random.default_rng(seed)
+    c = random_contacts(rng, n, n_sat=4, n_st=3, span_s=4000.0)
+    pairs = [[0, 1], [1, 2]] if linked else None
+    s = schedule(c, telescopes=telescopes, satellite_terminals=terminals, retarget_s=retarget_s,
+                 link_pairs=pairs, time_limit_s=2.0)
+    ch = s.chosen
+    busy_end = c.end_s[ch] + retarget_s
+    assert max_concurrency(c.start_s[ch], busy_end, c.station[ch], 3).max(initial=0) <= telescopes
+    assert max_concurrency(c.start_s[ch], busy_end, c.satellite[ch], 4).max(initial=0) <= terminals
+    assert s.key_bits >= 0 and (s.gap is None or 0.0 <= s.gap <= 1.0)

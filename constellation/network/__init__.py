@@ -31,26 +31,34 @@ Modules, in the order data flows through them
 
 Rules (the model, stated once)
 ------------------------------
-Scheduling. A contact occupies its station's telescope and (optionally) the satellite's
-terminal over its QKD window ``[start_s, end_s)``; windows that only touch do not
-conflict. The objective is the total key of the chosen contacts. With one telescope per
-station and no satellite limit the stations are independent and each is solved exactly
-by weighted interval scheduling (sort by end, O(n log n) dynamic programme). Otherwise
-(several telescopes, or ``satellite_terminals``) three feasible schedules are built by
-accepting contacts in a priority order when every resource still has room, and the best
-is kept: (1) the per-station exact optimum, in key order, then the rest in key order;
-(2) all contacts in key order; (3) first-come-first-served. So the result is never
-worse than the FCFS baseline.
+Scheduling. A contact occupies its station's telescope and its satellite's optical terminal
+over its QKD window ``[start_s, end_s)`` plus ``retarget_s`` of re-pointing; contacts
+shorter than ``min_contact_s`` are not flown; a station tracks at most ``telescopes``
+satellites at once and a satellite serves at most ``terminals`` stations at once (the
+payload's ``terminals``, default 1). With relay channels the objective is link-aware: the
+smallest share of demand met over the channels first, then the key relayed in total, by the
+mixed-integer programme of :mod:`.milp` (HiGHS through ``scipy.optimize.milp``), solved
+within ``time_limit_s``; when HiGHS cannot prove optimality in time, the best of its
+incumbent, an LP rounding and three greedy fills (key order, per-station optimum first,
+FCFS) is kept, with the gap to the programme's bound. The programme relays key as a flow
+over the span (it ignores the order of contacts), so it bounds what the chronological relay
+delivers; the relay follows its plan (below). Without channels, with one telescope per
+station and no satellite limit, each station is solved exactly by weighted interval
+scheduling (sort by end, O(n log n) dynamic programme). So the result is never worse than
+the FCFS baseline by the programme's measure.
 
 Relay (Liao et al. 2018 PRL 120:030501). Each satellite keeps one pool per station of
 unspent key shared with it. Events are the scheduled contacts at link stations, in order
 of window end (key is ready when the window closes). At a contact of satellite S with
 station X, the new key joins pool X, and every link (X, Y) takes
 ``d = min(pool X share, pool Y)`` bits: the satellite announces the XOR of d bits from
-each pool, so d bits leave pool X and d leave pool Y. Links at X compete for pool X by
-weighted water-filling (max-min fair in proportion to their weights, each capped by
-its own partner pool); delivering at every contact is chronological, first come first
-served between contacts, with no look-ahead. Pools are spent oldest key first. Key left
+each pool, so d bits leave pool X and d leave pool Y. With a schedule's plan
+(``planned_bits``, the programme's split of each satellite's key between channels) the
+new key at X is set aside per link in those proportions and a link spends only its own
+share at each end (the operator tells each satellite which link each bit is for); without
+one, links at X compete for pool X by weighted water-filling (max-min fair in proportion to
+their weights, each capped by its own partner pool). Delivering at every contact is
+chronological, with no look-ahead. Pools are spent oldest key first. Key left
 over stays in the pool; with a finite ``key_store_bits`` the satellite keeps only what
 fits (its total over pools is capped) and the rest of the new key is discarded
 (``overflow_bits``). Ledger per satellite, exact up to rounding:

@@ -138,7 +138,8 @@ def plan_relay(contacts: Contacts, stations: Sequence, links: Sequence[Link], du
     sched = schedule(contacts, tel, satellite_terminals, retarget_s=retarget_s, min_contact_s=min_contact_s,
                      link_pairs=channels.pairs, link_weights=channels.weight or None,
                      time_limit_s=schedule_time_limit_s, n_stations=len(stations), n_satellites=n_satellites)
-    relay = relay_key(contacts, sched.chosen, channels.pairs, duration_s, weights=channels.weight or None,
+    relay_weights = _relay_weights(sched, channels)
+    relay = relay_key(contacts, sched.chosen, channels.pairs, duration_s, weights=relay_weights,
                       key_store_bits=key_store_bits, n_satellites=n_satellites)
     weather = None
     if clear_sky_probability is not None and runs > 0:
@@ -235,6 +236,20 @@ def _channels(links, sites: _Sites) -> _Channels:
     return _Channels(np.array(pairs, np.int64).reshape(-1, 2), channel_weight, link_weight, link_channel)
 
 
+def _relay_weights(sched: Schedule, channels: _Channels):
+    """Water-filling weights of the relay: per satellite, the schedule's planned split of its key
+    between channels (a millionth of each channel's demand weight added, so that key the plan
+    did not foresee still flows); the channels' demand weights without a plan."""
+    if not channels.weight:
+        return None
+    weight = np.asarray(channels.weight, dtype=float)
+    planned = sched.planned_bits
+    if planned is None or planned.size == 0:
+        return weight
+    per_satellite = planned.T / np.maximum(planned.sum(axis=0), 1.0)[:, None]  # (n_sat, n_channels)
+    return per_satellite + 1e-6 * weight / weight.sum()
+
+
 def _weather(contacts, stations, sched: Schedule, channels: _Channels, duration_s, clear_sky_probability,
              start_utc, clear_sky_persistence=None, *, runs, seed, key_store_bits, n_satellites) -> WeatherResult:
     """The channels' relay under ``runs`` draws of each station's clear nights (a Markov
@@ -247,7 +262,7 @@ def _weather(contacts, stations, sched: Schedule, channels: _Channels, duration_
     lon = np.array([s.longitude_deg for s in stations], dtype=float)
     nights = night_table(contacts, lon, probability, start_utc, persistence)
     return relay_weather(contacts, sched.chosen, channels.pairs, duration_s, nights.night_id, nights.probability,
-                         runs=runs, seed=seed, weights=channels.weight or None, key_store_bits=key_store_bits,
+                         runs=runs, seed=seed, weights=_relay_weights(sched, channels), key_store_bits=key_store_bits,
                          n_satellites=n_satellites, nights=nights)
 
 

@@ -57,6 +57,7 @@ class RelayProblem:
     n_links: int
     n_days: int
     capacity: np.ndarray
+    sat_weights: np.ndarray | None = None  # (n_sat, n_links): per-satellite water-filling weights
 
 
 def _n_days(duration_s: float) -> int:
@@ -73,7 +74,13 @@ def relay_problem(contacts, chosen, link_pairs, duration_s, weights, key_store_b
     if len({tuple(sorted(p)) for p in pairs.tolist()}) != len(pairs):
         raise ValueError("each station pair may appear in one link only")
     n_links = len(pairs)
-    w = np.ones(n_links) if weights is None else np.asarray(weights, dtype=float).reshape(n_links)
+    w = np.ones(n_links) if weights is None else np.asarray(weights, dtype=float)
+    sat_weights = None
+    if w.ndim == 2:  # per satellite and link: the schedule's planned split of each satellite's key
+        if w.shape[1] != n_links or np.any(~np.isfinite(w)) or np.any(w <= 0):
+            raise ValueError("per-satellite link weights: shape (n_satellites, n_links), positive and finite")
+        sat_weights, w = w, w.mean(axis=0)
+    w = w.reshape(n_links)
     if np.any(~np.isfinite(w)) or np.any(w <= 0):
         raise ValueError("link weights must be positive and finite")
     stations = np.unique(pairs)
@@ -95,9 +102,12 @@ def relay_problem(contacts, chosen, link_pairs, duration_s, weights, key_store_b
     n_days = _n_days(duration_s)
     time_s = contacts.end_s[events]
     day = np.clip(np.floor(time_s / DAY_S).astype(np.int64), 0, n_days - 1)
+    if sat_weights is not None and sat_weights.shape[0] < n_sat:
+        raise ValueError(f"per-satellite link weights: one row per satellite ({n_sat}) expected")
     return RelayProblem(events, contacts.satellite[events].tolist(),
                         [compact[int(s)] for s in contacts.station[events]], day.tolist(), time_s,
-                        contacts.key_bits[events], links_at, stations, n_sat, n_links, n_days, capacity)
+                        contacts.key_bits[events], links_at, stations, n_sat, n_links, n_days, capacity,
+                        sat_weights)
 
 
 def play_relay(p: RelayProblem, key_runs, runs: int, record: bool):
@@ -116,22 +126,34 @@ def play_relay(p: RelayProblem, key_runs, runs: int, record: bool):
     delivered = np.zeros((p.n_links, p.n_days, runs))
     bound = np.zeros((p.n_links, 2))
     log = {"deposits": {}, "withdrawn": {}, "deliveries": []}
+    earmarked = np.zeros((p.n_sat, p.n_links, 2, runs)) if p.sat_weights is not None else None
     for e in range(len(p.events)):
         s, g, day = p.sat[e], p.gateway[e], p.day[e]
         key = key_runs(e)
-        ids, partners, weights, _ = p.links_at[g]
+        ids, partners, weights, sides = p.links_at[g]
         old = pool[s, g].copy()
-        caps = pool[s, partners]
-        d = _waterfill(old + key, caps, weights)
+        pool_partners = pool[s, partners]
+        if earmarked is None:
+            caps = pool_partners
+            d = _waterfill(old + key, caps, weights)
+        else:  # the plan's share of the new key is set aside for each link; a link spends only its own
+            share = p.sat_weights[s, ids] / p.sat_weights[s, ids].sum()
+            own = earmarked[s, ids, sides] + share[:, None] * key
+            caps = earmarked[s, ids, 1 - sides]
+            d = np.minimum(own, caps)
+            earmarked[s, ids, sides] = own - d
+            earmarked[s, ids, 1 - sides] = caps - d
         used = d.sum(axis=0)
         spent[s] += 2.0 * used
-        pool[s, partners] = caps - d
+        pool[s, partners] = pool_partners - d
         from_old = np.minimum(used, old)
         fresh_left = np.maximum(key - (used - from_old), 0.0)
         store[s] -= from_old + used
         kept = np.minimum(fresh_left, np.maximum(p.capacity[s] - store[s], 0.0))
         store[s] += kept
         overflow[s] += fresh_left - kept
+        if earmarked is not None:  # key the store could not keep leaves every link's set-aside share
+            earmarked[s, ids, sides] = np.maximum(earmarked[s, ids, sides] - share[:, None] * (fresh_left - kept), 0.0)
         acquired[s] += key
         pool[s, g] = old - from_old + kept
         delivered[ids, day] += d
@@ -281,8 +303,9 @@ def relay_key(contacts: Contacts, chosen, link_pairs, duration_s: float, *, weig
         Station indices of each link's two ends.
     duration_s : float
         Span length; days are ``[k * 86400, (k + 1) * 86400)`` from the start.
-    weights : array_like, shape (n_links,), optional
-        Water-filling weights of links that compete for one pool (default equal).
+    weights : array_like, shape (n_links,) or (n_satellites, n_links), optional
+        Water-filling weights of links that compete for one pool (default equal); per
+        satellite, the split the schedule planned for each satellite's key.
     key_store_bits : None, float or array_like, shape (n_satellites,)
         Cap on the key a satellite holds over all its pools (None = unlimited).
     n_satellites : int, optional

@@ -1,28 +1,49 @@
 """Scheduling: which contacts happen, given telescopes per station and terminals per satellite.
 
-Exact per-station weighted interval scheduling when each station has one telescope and
-satellites are unlimited, else the best of three greedy fills; the FCFS baseline for
-comparison. The rules are stated once, in :mod:`constellation.network`.
+With relay channels (links) the contacts are chosen by the link-aware programme of
+:mod:`constellation.network.milp`: exactly (HiGHS) within a time limit, else the best of
+its LP-rounding and greedy fills, with the optimality gap to the programme's bound. Without
+channels, one telescope per station and no satellite limit, exact per-station weighted
+interval scheduling. The FCFS baseline is kept for comparison. The rules are stated once,
+in :mod:`constellation.network`.
 """
 
 from __future__ import annotations
 
 import bisect
+import time
 from dataclasses import dataclass
 
 import numpy as np
 
+from . import milp
 from .contacts import Contacts
 
 
 @dataclass(frozen=True)
 class Schedule:
-    """Chosen contact indices (sorted by start), their key and the FCFS baseline's."""
+    """Chosen contact indices (sorted by start), their key and the FCFS baseline's.
+
+    ``method``: "exact" (per-station dynamic programme, no links), "milp" (the link-aware
+    programme solved to optimality), "milp-time-limit" (HiGHS's best within the time limit)
+    or "heuristic" (LP rounding and greedy fills, HiGHS found nothing better in time).
+    ``objective`` is the programme's value of the schedule (higher is better) and ``bound``
+    an upper bound on any schedule's; ``gap = (bound - objective) / bound`` (0 when optimal).
+    ``min_share_bits`` is the smallest relayable key over the channels divided by each
+    channel's weight (the programme's flow model; None without channels), and
+    ``planned_bits`` that flow per channel and satellite: the relay splits each satellite's
+    key between channels in these proportions."""
 
     chosen: np.ndarray
     key_bits: float
     baseline_key_bits: float
-    method: str  # "exact" (per-station DP) or "greedy" (best of three, see constellation.network)
+    method: str
+    objective: float | None = None
+    bound: float | None = None
+    gap: float | None = None
+    min_share_bits: float | None = None
+    runtime_s: float = 0.0
+    planned_bits: np.ndarray | None = None  # (n_channels, n_satellites): key each satellite should relay per channel
 
 
 def _per_index(value, n: int, name: str) -> np.ndarray:
@@ -80,8 +101,10 @@ def _exact_station(start: np.ndarray, end: np.ndarray, key: np.ndarray) -> np.nd
     return np.array(chosen[::-1], dtype=np.int64)
 
 
-def _exact(contacts: Contacts, usable: np.ndarray) -> np.ndarray:
-    """The per-station optimum over the ``usable`` contacts (one telescope each)."""
+def _exact(contacts: Contacts, usable: np.ndarray, busy_end=None) -> np.ndarray:
+    """The per-station optimum over the ``usable`` contacts (one telescope each, busy until
+    ``busy_end``, default the window end)."""
+    busy_end = contacts.end_s if busy_end is None else busy_end
     idx = np.flatnonzero(usable)
     chosen = []
     by_station = np.argsort(contacts.station[idx], kind="stable")
@@ -89,7 +112,7 @@ def _exact(contacts: Contacts, usable: np.ndarray) -> np.ndarray:
     bounds = np.flatnonzero(np.diff(contacts.station[idx])) + 1
     for part in np.split(idx, bounds):
         if part.size:
-            local = _exact_station(contacts.start_s[part], contacts.end_s[part], contacts.key_bits[part])
+            local = _exact_station(contacts.start_s[part], busy_end[part], contacts.key_bits[part])
             chosen.append(part[local])
     return np.concatenate(chosen) if chosen else np.zeros(0, np.int64)
 
@@ -116,13 +139,14 @@ def _fits(starts: list, ends: list, s: float, e: float, cap: int, max_len: float
     return peak < cap
 
 
-def _fill(contacts: Contacts, order, telescopes, terminals) -> np.ndarray:
-    """Accept contacts in ``order`` whenever station (and satellite) capacity allows."""
+def _fill(contacts: Contacts, order, telescopes, terminals, busy_end=None) -> np.ndarray:
+    """Accept contacts in ``order`` whenever station (and satellite) capacity allows; a contact
+    holds its resources until ``busy_end`` (window end plus re-pointing; default the end)."""
     start = contacts.start_s.tolist()
-    end = contacts.end_s.tolist()
+    end = (contacts.end_s if busy_end is None else busy_end).tolist()
     station = contacts.station.tolist()
     satellite = contacts.satellite.tolist()
-    max_len = float((contacts.end_s - contacts.start_s).max()) if len(contacts) else 0.0
+    max_len = float((np.asarray(end) - contacts.start_s).max()) if len(contacts) else 0.0
     tel = telescopes.tolist()
     term = None if terminals is None else terminals.tolist()
     occupied_station: dict = {}
@@ -147,14 +171,18 @@ def _fill(contacts: Contacts, order, telescopes, terminals) -> np.ndarray:
     return np.array(chosen, dtype=np.int64)
 
 
-def _resources(contacts, telescopes, satellite_terminals, n_stations, n_satellites):
-    """Telescopes per station, terminals per satellite (None: unlimited) and the usable contacts."""
+def _resources(contacts, telescopes, satellite_terminals, n_stations, n_satellites, min_contact_s=0.0):
+    """Telescopes per station, terminals per satellite (None: unlimited) and the usable contacts:
+    positive key, at least ``min_contact_s`` long, at a station and satellite with capacity."""
     n_st = max(contacts.n_stations, n_stations or 0, np.size(telescopes) if np.ndim(telescopes) else 0)
     n_sat = max(contacts.n_satellites, n_satellites or 0,
                 np.size(satellite_terminals) if np.ndim(satellite_terminals) else 0)
     tel = _per_index(telescopes, n_st, "telescopes")
     term = None if satellite_terminals is None else _per_index(satellite_terminals, n_sat, "satellite_terminals")
-    usable = (contacts.key_bits > 0) & (contacts.end_s > contacts.start_s)
+    length = contacts.end_s - contacts.start_s
+    usable = (contacts.key_bits > 0) & (length > 0) & (length >= min_contact_s) & (tel[contacts.station] >= 1)
+    if term is not None:
+        usable &= term[contacts.satellite] >= 1
     return tel, term, usable
 
 
@@ -162,21 +190,25 @@ def _sorted_chosen(contacts: Contacts, chosen: np.ndarray) -> np.ndarray:
     return chosen[np.lexsort((chosen, contacts.start_s[chosen]))]
 
 
-def schedule_fcfs(contacts: Contacts, telescopes=1, satellite_terminals=None, *,
-                  n_stations: int | None = None, n_satellites: int | None = None) -> np.ndarray:
+def schedule_fcfs(contacts: Contacts, telescopes=1, satellite_terminals=None, *, retarget_s: float = 0.0,
+                  min_contact_s: float = 0.0, n_stations: int | None = None,
+                  n_satellites: int | None = None) -> np.ndarray:
     """Baseline: take contacts by earliest window start (then index) whenever there is room."""
-    return _fcfs(contacts, *_resources(contacts, telescopes, satellite_terminals, n_stations, n_satellites))
+    tel, term, usable = _resources(contacts, telescopes, satellite_terminals, n_stations, n_satellites, min_contact_s)
+    return _fcfs(contacts, tel, term, usable, contacts.end_s + retarget_s)
 
 
-def _fcfs(contacts: Contacts, tel, term, usable) -> np.ndarray:
+def _fcfs(contacts: Contacts, tel, term, usable, busy_end) -> np.ndarray:
     idx = np.flatnonzero(usable)
     order = idx[np.lexsort((idx, contacts.start_s[idx]))]
-    return _sorted_chosen(contacts, _fill(contacts, order, tel, term))
+    return _sorted_chosen(contacts, _fill(contacts, order, tel, term, busy_end))
 
 
-def schedule(contacts: Contacts, telescopes=1, satellite_terminals=None, *,
+def schedule(contacts: Contacts, telescopes=1, satellite_terminals=None, *, retarget_s: float = 0.0,
+             min_contact_s: float = 0.0, link_pairs=None, link_weights=None, time_limit_s: float = 10.0,
              n_stations: int | None = None, n_satellites: int | None = None) -> Schedule:
-    """Choose contacts that maximise total key (the rules: :mod:`constellation.network`).
+    """Choose the contacts to fly (the rules: :mod:`constellation.network` and
+    :mod:`constellation.network.milp`).
 
     Parameters
     ----------
@@ -185,30 +217,81 @@ def schedule(contacts: Contacts, telescopes=1, satellite_terminals=None, *,
         Satellites each station can track at once (0 disables a station).
     satellite_terminals : None, int or array_like of int, shape (n_satellites,)
         Stations each satellite can serve at once; None = no limit.
+    retarget_s : float
+        Re-pointing time: a telescope or terminal is busy this long after each contact.
+    min_contact_s : float
+        Contacts shorter than this are not flown.
+    link_pairs : array_like of int, shape (n_channels, 2), optional
+        Relay channels (station index pairs). With them the objective is the channels' key
+        against ``link_weights`` (smallest share first), else the contacts' total key.
+    link_weights : array_like, shape (n_channels,), optional
+        Demand of each channel (default all equal).
+    time_limit_s : float
+        Time for HiGHS on the programme (0: LP rounding and greedy fills only).
     n_stations, n_satellites : int, optional
         Stations and satellites in the scenario, when the contacts do not name the last ones.
-
-    Returns
-    -------
-    Schedule
-        ``method`` is "exact" when every station has one telescope and satellites are
-        unlimited (the optimum), else "greedy".
     """
-    tel, term, usable = _resources(contacts, telescopes, satellite_terminals, n_stations, n_satellites)
+    began = time.perf_counter()
+    if retarget_s < 0 or not np.isfinite(retarget_s):
+        raise ValueError(f"retarget_s: a finite time >= 0 expected, found {retarget_s}")
+    if min_contact_s < 0 or not np.isfinite(min_contact_s):
+        raise ValueError(f"min_contact_s: a finite time >= 0 expected, found {min_contact_s}")
+    tel, term, usable = _resources(contacts, telescopes, satellite_terminals, n_stations, n_satellites, min_contact_s)
     key = contacts.key_bits
-    fcfs = _fcfs(contacts, tel, term, usable)
+    busy_end = contacts.end_s + retarget_s
+    fcfs = _fcfs(contacts, tel, term, usable, busy_end)
     baseline = float(key[fcfs].sum())
-    exact = _exact(contacts, usable & (tel[contacts.station] >= 1))
-    if term is None and np.all(tel[np.unique(contacts.station)] <= 1):
-        chosen = _sorted_chosen(contacts, exact)
-        return Schedule(chosen, float(key[chosen].sum()), baseline, "exact")
+    pairs = None if link_pairs is None else np.asarray(link_pairs, np.int64).reshape(-1, 2)
+    linked = pairs is not None and len(pairs) > 0
+    if not linked and term is None and np.all(tel[np.unique(contacts.station)] <= 1):
+        chosen = _sorted_chosen(contacts, _exact(contacts, usable, busy_end))
+        total = float(key[chosen].sum())
+        return Schedule(chosen, total, baseline, "exact", total, total, 0.0, None, time.perf_counter() - began)
     idx = np.flatnonzero(usable)
+    if idx.size == 0:
+        return Schedule(idx, 0.0, baseline, "exact", 0.0, 0.0, 0.0, 0.0 if linked else None,
+                        time.perf_counter() - began)
+    problem = milp.build_problem(contacts.satellite[idx], contacts.station[idx], contacts.start_s[idx],
+                                 contacts.end_s[idx], key[idx], tel, term, retarget_s=retarget_s,
+                                 channel_pairs=pairs if linked else None, channel_weights=link_weights)
+    position = np.full(len(contacts), -1, np.int64)
+    position[idx] = np.arange(idx.size)
+    lp_bound, lp_v = milp.solve_lp(problem)
+    lp_x = lp_v[:idx.size]
+    # Heuristics: LP rounding, key order, the per-station optimum first, FCFS; the best by the programme.
     by_key = idx[np.lexsort((idx, contacts.start_s[idx], -key[idx]))]
+    by_lp = idx[np.lexsort((idx, -key[idx], -np.round(lp_x, 6)))]
+    exact = _exact(contacts, usable, busy_end)
     in_exact = np.zeros(len(contacts), bool)
     in_exact[exact] = True
     seeded = np.concatenate([by_key[in_exact[by_key]], by_key[~in_exact[by_key]]])
-    candidates = [_fill(contacts, seeded, tel, term), _fill(contacts, by_key, tel, term), fcfs]
-    totals = [float(key[c].sum()) for c in candidates]
-    best = candidates[int(np.argmax(totals))]
-    chosen = _sorted_chosen(contacts, best)
-    return Schedule(chosen, float(key[chosen].sum()), baseline, "greedy")
+    candidates = [_fill(contacts, order, tel, term, busy_end) for order in (by_lp, by_key, seeded)] + [fcfs]
+    scores = [milp.evaluate(problem, position[c]) for c in candidates]
+    best = int(np.argmax(scores))
+    chosen, objective, method = candidates[best], scores[best], "heuristic"
+    bound = lp_bound
+    if time_limit_s > 0:
+        value, picked, milp_bound, optimal = milp.solve_milp(problem, time_limit_s)
+        if milp_bound is not None:
+            bound = min(bound, milp_bound)
+        if picked is not None and value > objective:
+            chosen, objective = idx[picked], value
+            method = "milp-time-limit"
+        if optimal:  # HiGHS proved its value optimal; the kept schedule is at least as good
+            method, bound = "milp", objective
+    bound = max(bound, objective)
+    gap = 0.0 if bound <= 0 else max(0.0, (bound - objective) / bound)
+    if gap < 1e-9:  # rounding between HiGHS's optimum and the re-evaluated schedule
+        gap = 0.0
+    share, planned = None, None
+    chosen = np.asarray(chosen, np.int64)
+    if linked:
+        _, carried = milp.flow(problem, position[chosen])
+        n_sat = max(contacts.n_satellites, n_satellites or 0)
+        planned = np.zeros((len(pairs), n_sat))
+        np.add.at(planned, (problem.y_channel, problem.y_satellite), carried)
+        weights = np.ones(len(pairs)) if link_weights is None else np.asarray(link_weights, float)
+        share = float((planned.sum(axis=1) / weights).min())
+    chosen = _sorted_chosen(contacts, chosen)
+    return Schedule(chosen, float(key[chosen].sum()), baseline, method, objective, bound, gap, share,
+                    time.perf_counter() - began, planned)

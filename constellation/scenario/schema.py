@@ -194,9 +194,20 @@ class CitySpec(_Strict):
 
 
 class NetworkSpec(_Strict):
-    """``[network]``: satellite terminals, key store and weather runs."""
+    """``[network]``: the schedule's resources and limits, key store and weather runs.
 
-    satellite_terminals: Annotated[int, Field(ge=1)] | None = None
+    ``satellite_terminals`` replaces every payload's ``terminals`` (``[link]``, default 1) when
+    given. ``retarget_s``: a telescope or terminal is busy this long after each contact
+    (default 60 s, an assumption: slewing an observatory mount up to ~120 deg at ~2 deg/s and
+    re-acquiring the beacon; no published figure for the Micius stations). ``min_contact_s``:
+    shorter contacts are not flown (default 0: finite-key statistics already give no key to a
+    window too short for its block). ``schedule_time_limit_s``: HiGHS's time on the scheduling
+    programme before the best schedule found so far, with its gap, is taken."""
+
+    satellite_terminals: Annotated[int, Field(ge=1, le=100)] | None = None
+    retarget_s: Annotated[float, Field(ge=0.0, le=86400.0)] = 60.0
+    min_contact_s: Annotated[float, Field(ge=0.0, le=86400.0)] = 0.0
+    schedule_time_limit_s: Annotated[float, Field(ge=0.0, le=3600.0)] = 10.0
     key_store_bits: Annotated[float, Field(gt=0.0)] | None = None
     weather_runs: Annotated[int, Field(ge=1, le=100000)] = 1000
     seed: int = 0

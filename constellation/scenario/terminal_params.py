@@ -78,6 +78,9 @@ class LinkParams:
         Rms pointing error per axis.
     tx_optics_loss_db : float
         Loss of the payload's optics between the source and the aperture, >= 0.
+    terminals : int
+        Optical QKD terminals: stations the satellite can serve at once (default 1: Micius
+        and Jinan-1 each fly one decoy-BB84 transmitter; Liao 2017, Li 2025).
 
     Raises
     ------
@@ -91,8 +94,12 @@ class LinkParams:
     beam_divergence_urad: float | None = None
     pointing_jitter_urad: float = 0.0
     tx_optics_loss_db: float = 0.0
+    terminals: int = 1
 
     def __post_init__(self):
+        if isinstance(self.terminals, bool) or not isinstance(self.terminals, (int, np.integer)) \
+                or not 1 <= self.terminals <= 100:
+            raise ParameterError("terminals", "an integer from 1 to 100", self.terminals)
         for name, value, low_ok in [
                 ("wavelength_nm", self.wavelength_nm, False),
                 ("tx_aperture_m", self.tx_aperture_m, False),
