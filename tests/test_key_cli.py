@@ -88,8 +88,8 @@ def test_loss_profile_key(tmp_path, qkd_file, capsys):
 
 
 def test_background_column_costs_key(tmp_path, qkd_file, capsys):
-    # A background_cps column adds extraneous clicks (whole receiver, shared by its 4
-    # detectors) to the dark counts: same signal, so more sifted bits, a higher QBER and less key.
+    # A background_cps column adds noise clicks (whole receiver, all 4 detectors together) to
+    # the dark counts of every detector: same signal, so more sifted bits, a higher QBER and less key.
     t = np.arange(274.0)
     loss = np.interp(t + 0.5, QNET_T_S, QNET_LOSS_DB)
     dark = _profile(tmp_path, zip(t, loss))

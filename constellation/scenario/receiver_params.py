@@ -59,7 +59,8 @@ class ReceiverParams:
         Probability that the receiver's own analysis (and polarisation compensation) sends a
         signal photon to the wrong detector; adds to the payload's ``intrinsic_qber``.
     detectors : int
-        Detectors sharing the background light (4 for passive-basis BB84).
+        Detectors of the receiver, all live on every pulse (4 for passive-basis BB84): each
+        adds its dark counts, and they share the background light.
     wavelength_min_nm, wavelength_max_nm : float
         The band the detectors work in; a payload outside it cannot use this receiver.
 
@@ -126,11 +127,33 @@ class ReceiverParams:
         """Detector efficiency times the gate capture: what multiplies the link transmittance."""
         return self.detector_efficiency * self.gate_capture
 
-    def extraneous_probability(self, background_cps=0.0):
-        """Dark + background click probability per pulse per detector.
+    def noise_cps(self, background_cps=0.0):
+        """Noise click rate of the whole receiver while its gate is open (clicks/s):
+        ``detectors x dark_count_cps + background_cps``.
 
-        ``background_cps`` is the background click rate of the whole receiver (all
-        detectors, after the detector efficiency), shared equally by the detectors.
+        Every detector is live on every pulse (passive basis choice), so each adds its dark
+        counts; ``background_cps`` is the sky's click rate of the whole receiver (all
+        detectors, after the detector efficiency).
+        """
+        import numpy as np
+
+        return self.detectors * self.dark_count_cps + np.asarray(background_cps, dtype=float)
+
+    def noise_probability(self, background_cps=0.0):
+        """Probability of a noise click in any detector within one pulse's gate, before sifting:
+        ``1 - exp(-noise_cps x gate)`` (Poisson noise; ``~ (detectors x dark + background) x
+        gate`` when small). This is the vacuum yield ``Y0`` of :mod:`constellation.key.decoy_bb84`.
+        """
+        import numpy as np
+
+        return -np.expm1(-self.noise_cps(background_cps) * self.gate_s)
+
+    def extraneous_probability(self, background_cps=0.0):
+        """Dark + background click probability per pulse of ONE detector (the sky shared
+        equally): ``(dark_count_cps + background_cps / detectors) x gate``.
+
+        Kept for per-detector comparisons; the key model uses the whole receiver's
+        :meth:`noise_probability` (all detectors click on noise before sifting).
         """
         import numpy as np
 

@@ -28,7 +28,7 @@ RECEIVERS: dict[str, ReceiverParams] = {
         field_of_view_urad=100.0,      # assumption: ~100 urad, typical of 1 m QKD receivers
         filter_width_nm=1.0,           # assumption: nm-class interference filter
         afterpulse_probability=1e-3,   # assumption (SatQuMA default)
-        polarisation_error=0.0065,     # fitted: 1.1 % QBER of the 2016-12-19 pass (Liao 2017)
+        polarisation_error=0.0058,     # fitted: 1.1 % QBER of the 2016-12-19 pass (Liao 2017)
         detectors=4,                   # Liao 2017: four detectors, passive basis choice
         **_SI_APD,
     ),
@@ -45,7 +45,7 @@ RECEIVERS: dict[str, ReceiverParams] = {
         field_of_view_urad=100.0,
         filter_width_nm=1.0,
         afterpulse_probability=1e-3,
-        polarisation_error=0.0065,     # as observatory-1m
+        polarisation_error=0.0058,     # as observatory-1m
         detectors=4,
         **_SI_APD,
     ),
@@ -61,7 +61,7 @@ RECEIVERS: dict[str, ReceiverParams] = {
         field_of_view_urad=100.0,
         filter_width_nm=1.0,
         afterpulse_probability=1e-3,
-        polarisation_error=0.0065,
+        polarisation_error=0.0058,
         detectors=4,
         **_SI_APD,
     ),
@@ -77,7 +77,7 @@ RECEIVERS: dict[str, ReceiverParams] = {
         field_of_view_urad=150.0,      # assumption: wider field for a small mount's tracking
         filter_width_nm=1.0,           # assumption
         afterpulse_probability=1e-3,
-        polarisation_error=0.0065,     # assumption: as observatory-1m
+        polarisation_error=0.0058,     # assumption: as observatory-1m
         detectors=4,
         **_SI_APD,
     ),
