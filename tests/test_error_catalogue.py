@@ -266,6 +266,16 @@ CATALOGUE: list[Case] = [
              "stations[0].clear_sky_persistence", "<= 1", "1.5"),
     scenario("station-persistence-negative", (STATION, STATION + "\nclear_sky_persistence = -0.1"),
              "stations[0].clear_sky_persistence", ">= 0", "-0.1"),
+    # ------------------------------------------------------------ the schedule's resources (issue 14)
+    scenario("payload-terminals-zero", GOOD + KEY_MODEL.replace('[link]\npreset = "micius"\n',
+                                                                 '[link]\npreset = "micius"\nterminals = 0\n'),
+             "link.terminals", "an integer from 1 to 100", "0"),
+    scenario("payload-terminals-fraction", GOOD + KEY_MODEL.replace('[link]\npreset = "micius"\n',
+                                                                     '[link]\npreset = "micius"\nterminals = 1.5\n'),
+             "link.terminals", "an integer from 1 to 100", "1.5"),
+    scenario("network-retarget-negative", GOOD + "[network]\nretarget_s = -1\n", "network.retarget_s", ">= 0", "-1"),
+    scenario("network-terminals-zero", GOOD + "[network]\nsatellite_terminals = 0\n",
+             "network.satellite_terminals", ">= 1", "0"),
     # ------------------------------------------------------------ stations: receivers and sites
     # The receiver is the station's (receivers.py presets; a table overrides the built-in one).
     scenario("receiver-unknown-preset", station_with('receiver = "nope"'), "stations[0].receiver.preset",
