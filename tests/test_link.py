@@ -139,15 +139,54 @@ def test_diffraction_near_field_and_rayleigh_range():
     assert got == pytest.approx(float(capture_fraction(math.sqrt(2) * w0, 0.02)), rel=1e-9)
 
 
-def test_given_divergence_equal_to_diffraction_limit_changes_nothing():
+def test_given_divergence_is_the_far_field_and_a_derived_one_is_truncated():
+    # A given divergence is the measured far field: equal to the diffraction limit of a 0.15 m
+    # waist it gives the same loss as that waist alone (no aperture, untruncated). The same
+    # waist derived from a 0.3 m aperture is a Gaussian truncated at one waist: Klein & Degnan
+    # (1974) on-axis factor (1 - e^-1)^2 = 3.98 dB more, at every far-field range.
     base = LinkParams(wavelength_nm=850.0, tx_aperture_m=0.3)
     same = LinkParams(wavelength_nm=850.0, tx_aperture_m=0.3,
                       beam_divergence_urad=850e-9 / (math.pi * 0.15) * 1e6)
+    waist = LinkParams(wavelength_nm=850.0, beam_waist_m=0.15)
     rng = np.linspace(300.0, 3000.0, 7)
     rx = receiver(1.0)
-    assert np.allclose(link_loss(rng, 45.0, base, rx).loss_db, link_loss(rng, 45.0, same, rx).loss_db)
-    waist = LinkParams(wavelength_nm=850.0, beam_waist_m=0.15)
-    assert np.allclose(link_loss(rng, 45.0, base, rx).loss_db, link_loss(rng, 45.0, waist, rx).loss_db)
+    assert np.allclose(link_loss(rng, 45.0, same, rx).loss_db, link_loss(rng, 45.0, waist, rx).loss_db)
+    extra = link_loss(rng, 45.0, base, rx).loss_db - link_loss(rng, 45.0, waist, rx).loss_db
+    assert np.allclose(extra, -20 * math.log10(1 - math.exp(-1.0)), rtol=1e-12)
+    assert float(extra[0]) == pytest.approx(3.98, abs=0.005)
+
+
+def _truncated_on_axis_ratio(alpha):
+    """Fraunhofer on-axis field of a Gaussian exp(-r^2/w^2) cut at r = a = alpha w, over the
+    untruncated one's, squared: by numerical quadrature of the aperture integral."""
+    from scipy.integrate import quad
+
+    cut, _ = quad(lambda r: math.exp(-r * r) * r, 0.0, alpha, epsabs=0.0, epsrel=1e-13)
+    full, _ = quad(lambda r: math.exp(-r * r) * r, 0.0, np.inf, epsabs=0.0, epsrel=1e-13)
+    return (cut / full) ** 2
+
+
+@pytest.mark.parametrize("alpha", [0.5, 1.0, 1.12, 1.5, 2.5])
+def test_truncated_gaussian_far_field_matches_klein_degnan(alpha):
+    # Klein & Degnan 1974 (Appl. Opt. 13:2134): far-field on-axis gain of a Gaussian of 1/e^2
+    # radius w truncated by an aperture of radius a = alpha w, G = (4 pi A / lambda^2) g(alpha),
+    # g = (2 / alpha^2)(1 - exp(-alpha^2))^2, max g = 0.8145 at alpha = 1.12 (their optimum).
+    g = 2.0 / alpha ** 2 * (1.0 - math.exp(-alpha ** 2)) ** 2
+    # The closed form against an independent quadrature of the Fraunhofer integral (1e-10).
+    assert (1.0 - math.exp(-alpha ** 2)) ** 2 == pytest.approx(_truncated_on_axis_ratio(alpha), rel=1e-10)
+    # Our link at GEO range (far field: 36,000 km >> pi w0^2 / lambda <= 0.3 km here) into a
+    # 1 m receiver: the payload + diffraction terms give the Klein-Degnan gain times the
+    # receiver area over 4 pi L^2. Tolerance 0.01 dB (the receiver's 1 - exp(-2 aR^2/w^2)
+    # against the on-axis intensity, and w0^2 against (theta L)^2: both < 1e-3 here).
+    a, wavelength, range_m = 0.05, 850e-9, 3.6e7
+    params = LinkParams(wavelength_nm=850.0, tx_aperture_m=2 * a, beam_waist_m=a / alpha)
+    loss = link_loss(range_m / 1e3, 90.0, params, receiver(1.0))
+    ours_db = float(loss.payload_optics_loss_db + loss.diffraction_loss_db)
+    gain = 4 * math.pi * math.pi * a ** 2 / wavelength ** 2 * g
+    expected_db = -10 * math.log10(gain * math.pi * 0.5 ** 2 / (4 * math.pi * range_m ** 2))
+    assert ours_db == pytest.approx(expected_db, abs=0.01)
+    if alpha == 1.12:
+        assert g == pytest.approx(0.8145, abs=5e-4)
 
 
 def test_loss_grows_with_range_and_falls_with_elevation():
@@ -202,14 +241,19 @@ def test_payload_and_receiver_optics_are_fixed_terms():
     loss = micius_loss([645.5, 1200.0], [47.8, 19.4])
     assert np.allclose(loss.receiver_optics_loss_db, -10 * math.log10(0.16), rtol=1e-12)
     assert np.all(loss.payload_optics_loss_db == 0.0)                 # Micius: no extra loss
-    # Payload: its optics loss plus the Gaussian outside the transmit aperture. high-orbit-60cm:
-    # 0.60 m aperture, 0.268 m waist (truncation at 1.12 waists, Klein & Degnan 1974's far-field
-    # optimum) loses exp(-2 (0.30/0.268)^2) = 8.2 % = 0.37 dB, plus its 4.5 dB optics loss.
+    # Payload: its optics loss plus the truncation of the Gaussian by the transmit aperture.
+    # high-orbit-60cm: 0.60 m aperture, 0.268 m waist (alpha = 1.12, Klein & Degnan 1974's
+    # far-field optimum): on axis (1 - exp(-alpha^2))^2 = 0.511 of the untruncated beam,
+    # 2.92 dB (of which the power outside the aperture, exp(-2 alpha^2) = 8.2 %, is 0.37 dB),
+    # plus its 0.6 dB optics loss. jinan-1: aperture only, truncated at one waist, 3.98 dB.
     high = PRESETS["high-orbit-60cm"].link
     got = link_loss(20000.0, 60.0, high, receiver(1.0)).payload_optics_loss_db
-    expected = 4.5 - 10 * math.log10(1 - math.exp(-2 * (0.30 / 0.268) ** 2))
+    optics = high.tx_optics_loss_db
+    expected = optics - 20 * math.log10(1 - math.exp(-(0.30 / 0.268) ** 2))
     assert float(got) == pytest.approx(expected, rel=1e-12)
-    assert expected - 4.5 == pytest.approx(0.37, abs=0.005)
+    assert expected - optics == pytest.approx(2.92, abs=0.005)
+    jinan = PRESETS["jinan-1"].link
+    assert jinan.truncation_loss_db == pytest.approx(-20 * math.log10(1 - math.exp(-1.0)), rel=1e-12)
 
 
 def test_terms_add_up_broadcast_and_keep_failures_local():

@@ -104,6 +104,17 @@ def test_binary_entropy_and_tau():
 
 # --- receiver terms ---------------------------------------------------------------------
 
+def test_a_gate_longer_than_the_pulse_period_counts_each_noise_click_once():
+    # A 2 ns gate behind a 1 GHz source: each click belongs to one 1 ns time bin, so the noise
+    # clicks per second stay detectors x dark (100/s for observatory-1m), not twice that.
+    fast = dataclasses.replace(MICIUS.qkd, source_rate_hz=1e9)
+    rx = dataclasses.replace(RX, afterpulse_probability=0.0)
+    dark = key_for_profile(np.full(10, np.inf), 1.0, fast, rx)
+    assert dark.detections / 10.0 == pytest.approx(4 * 25.0, rel=1e-6)
+    slow = key_for_profile(np.full(10, np.inf), 1.0, MICIUS.qkd, rx)   # 100 MHz: 2 ns of 10 ns
+    assert slow.detections / 10.0 == pytest.approx(4 * 25.0 * 2e-9 * 1e8, rel=1e-6)
+
+
 def test_receiver_terms_enter_the_detector_model():
     # One detector's extraneous clicks per pulse: (dark + background / detectors) x gate; the
     # whole receiver's noise (all detectors, what the key model uses) is 4x that when small.

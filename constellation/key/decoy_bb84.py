@@ -10,7 +10,8 @@ times the receiver's detector efficiency and gate capture) gives Poisson signal 
 routes them). Noise is independent of the signal and arrives in every detector: each of the
 ``detectors`` detectors has its dark counts, and the sky's background (``background_cps``,
 the click rate of the whole receiver from :mod:`constellation.key.sky`) is shared by them.
-While the gate ``g`` is open the receiver therefore has ``detectors x dark_count_cps +
+While the gate ``g`` is open (at most one pulse period: a click belongs to one
+pulse's time bin) the receiver therefore has ``detectors x dark_count_cps +
 background_cps`` noise clicks per second, and the probability of at least one noise click in
 any detector is
 
@@ -134,7 +135,7 @@ def decoy_estimates(transmittance, params: QkdParams, receiver: ReceiverParams,
     if vacuum != 0.0:
         raise ValueError(f"the vacuum + weak decoy bounds need intensities[2] = 0, found {vacuum}; "
                          "use key_for_profile for a non-vacuum third intensity")
-    p_noise = receiver.noise_probability(background_cps)
+    p_noise = receiver.noise_probability(background_cps, params.source_rate_hz)
     p_ap, e_int = receiver.afterpulse_probability, intrinsic_error(params, receiver)
     gain_mu = detection_probability(eta, mu, p_noise, p_ap)
     gain_nu = detection_probability(eta, nu, p_noise, p_ap)
@@ -220,7 +221,7 @@ def _counts(loss_db, slot_s, params, receiver, background_cps):
     eta = eta[..., None] * receiver.signal_efficiency
     mu = np.asarray(params.intensities)
     p = np.asarray(params.probabilities)
-    p_noise = np.asarray(receiver.noise_probability(background_cps), dtype=float)
+    p_noise = np.asarray(receiver.noise_probability(background_cps, params.source_rate_hz), dtype=float)
     p_noise = np.broadcast_to(p_noise, loss.shape)[..., None]
     p_noise = np.broadcast_to(p_noise, eta.shape)
     weights = pulses[..., None] * p

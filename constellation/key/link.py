@@ -4,8 +4,10 @@ The channel from a satellite's transmitter to the detectors of a ground receiver
 of efficiencies, each reported in dB (Bourgoin et al., NJP 15:023006 (2013); SatQuMA, Sidhu et
 al., npj QI 8:18 (2022); docs/physics.md):
 
-- **payload optics**: the transmitter's optics loss and, when a beam waist and an aperture are
-  both given, the Gaussian's power outside the aperture (truncation).
+- **payload optics**: the transmitter's optics loss and the truncation of the Gaussian by the
+  transmit aperture: with a diffraction-limited divergence, the on-axis far-field factor
+  ``(1 - exp(-alpha**2))**2`` of Klein & Degnan (1974), ``alpha`` = aperture radius / waist
+  (:attr:`LinkParams.truncation_loss_db`; the diffraction term below is the untruncated beam).
 - **diffraction**: a Gaussian beam of waist ``w0`` spreads to
   ``w(L) = sqrt(w0**2 + (theta L)**2)``, which is ``w0 sqrt(1 + (L/zR)**2)`` with
   ``zR = pi w0**2 / lambda`` when the beam is diffraction limited (``theta = lambda/(pi w0)``)
@@ -22,8 +24,9 @@ al., npj QI 8:18 (2022); docs/physics.md):
 
 The detector efficiency is not a link term here: it belongs to the receiver's detectors and
 is applied by the key model, as in the Liao 2017 loss curves digitised by QNET.
-Not modelled (docs/physics.md): the far-field pattern of a truncated Gaussian (only the power
-it loses), point-ahead, scintillation fades, beam wander statistics, clouds.
+Not modelled (docs/physics.md): the truncated beam's off-axis pattern (its main lobe is wider
+than the Gaussian's that the pointing term uses: conservative) and its near field,
+point-ahead, scintillation fades, beam wander statistics, clouds.
 """
 
 from __future__ import annotations

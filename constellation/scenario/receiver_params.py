@@ -139,14 +139,19 @@ class ReceiverParams:
 
         return self.detectors * self.dark_count_cps + np.asarray(background_cps, dtype=float)
 
-    def noise_probability(self, background_cps=0.0):
+    def noise_probability(self, background_cps=0.0, source_rate_hz=None):
         """Probability of a noise click in any detector within one pulse's gate, before sifting:
         ``1 - exp(-noise_cps x gate)`` (Poisson noise; ``~ (detectors x dark + background) x
         gate`` when small). This is the vacuum yield ``Y0`` of :mod:`constellation.key.decoy_bb84`.
+
+        With ``source_rate_hz``, a gate longer than the pulse period counts as one period: a
+        click belongs to one pulse's time bin, so the detectors' noise is not counted twice
+        (a 2 ns gate behind a 1 GHz source).
         """
         import numpy as np
 
-        return -np.expm1(-self.noise_cps(background_cps) * self.gate_s)
+        gate_s = self.gate_s if source_rate_hz is None else min(self.gate_s, 1.0 / source_rate_hz)
+        return -np.expm1(-self.noise_cps(background_cps) * gate_s)
 
     def extraneous_probability(self, background_cps=0.0):
         """Dark + background click probability per pulse of ONE detector (the sky shared

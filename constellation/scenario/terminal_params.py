@@ -67,8 +67,8 @@ class LinkParams:
     wavelength_nm : float
         Quantum signal wavelength, in the range of the atmosphere and sky models (500-1,600 nm).
     tx_aperture_m : float, optional
-        Transmit telescope clear aperture (diameter). With ``beam_waist_m`` the Gaussian is
-        truncated by it (the power outside the aperture is lost); alone, the waist is half of it.
+        Transmit telescope clear aperture (diameter). It truncates the Gaussian (alone, the
+        waist is half of it: truncation at one waist); see :attr:`truncation_loss_db`.
     beam_waist_m : float, optional
         Gaussian 1/e**2 intensity radius at the transmitter.
     beam_divergence_urad : float, optional
@@ -132,12 +132,36 @@ class LinkParams:
         return self.wavelength_nm * 1e-9 / (np.pi * self.waist_m)
 
     @property
+    def truncation_ratio(self) -> float | None:
+        """``alpha = a / w0``: the transmit aperture's radius over the beam waist (1 when only
+        the aperture is given); ``None`` without an aperture."""
+        if self.tx_aperture_m is None:
+            return None
+        return 0.5 * self.tx_aperture_m / self.waist_m
+
+    @property
     def truncation_loss_db(self) -> float:
-        """Power of the Gaussian outside the transmit aperture, in dB (0 without both sizes)."""
-        if self.tx_aperture_m is None or self.beam_waist_m is None:
+        """On-axis far-field loss of the Gaussian truncated by the transmit aperture, in dB.
+
+        With the divergence derived from the waist (``beam_divergence_urad`` not given), the
+        link's diffraction term is the on-axis intensity of the untruncated Gaussian of that
+        waist; the truncated one has ``(1 - exp(-alpha**2))**2`` of it (Klein & Degnan 1974,
+        Appl. Opt. 13:2134, far-field on-axis gain ``(4 pi A / lambda**2) (2 / alpha**2)
+        (1 - exp(-alpha**2))**2`` against ``8 pi**2 w0**2 / lambda**2`` untruncated), which
+        includes the power outside the aperture: 2.92 dB at the optimum ``alpha = 1.12``,
+        3.98 dB at ``alpha = 1`` (aperture only). Valid in the far field (range >> ``pi
+        w0**2 / lambda``). With a given (measured) divergence the far field is the given one
+        and only the power outside the aperture, ``1 - exp(-2 alpha**2)``, is lost when a waist
+        is given too. 0 without an aperture.
+        """
+        alpha = self.truncation_ratio
+        if alpha is None:
             return 0.0
-        kept = -math.expm1(-2.0 * (0.5 * self.tx_aperture_m) ** 2 / self.beam_waist_m ** 2)
-        return -10.0 * math.log10(kept)
+        if self.beam_divergence_urad is None:
+            return -20.0 * math.log10(-math.expm1(-alpha ** 2))
+        if self.beam_waist_m is None:
+            return 0.0
+        return -10.0 * math.log10(-math.expm1(-2.0 * alpha ** 2))
 
     @classmethod
     def from_mapping(cls, mapping) -> "LinkParams":
