@@ -48,9 +48,9 @@ def aerosol_optical_depth(wavelength_nm, aod_550, elevation_m=0.0):
 
 
 def optical_depth(site: SiteParams, wavelength_nm):
-    """Vertical optical depth of the site at the wavelength: the model's, or the one implied
-    by the site's own zenith transmittance at that wavelength (scaled to other wavelengths
-    with the model's spectral shape)."""
+    """Vertical optical depth of the model at the site and wavelength: Rayleigh plus aerosol,
+    both scaled to the site's altitude. A site's given ``zenith_transmittance`` is not used
+    here (:func:`zenith_transmittance` returns it as given)."""
     model = (rayleigh_optical_depth(wavelength_nm, site.elevation_m)
              + aerosol_optical_depth(wavelength_nm, site.aerosol_optical_depth, site.elevation_m))
     return model

@@ -16,6 +16,9 @@ Three parts add up (docs/physics.md, docs/references.md §13):
   sunshine" zenith radiance: 42.58 W m^-2 sr^-1 um^-1 at 850 nm, 6.00 at 1,500 nm), taken as
   the zenith with the Sun 45 deg high over the default site (aerosol optical depth 0.15 at
   sea level): K&S gives the shape with the Sun's and Moon's positions, ITU the brightness.
+  Moonlight is scaled from sunlight with the Moon's illuminance, so its level is tied to the
+  ITU day sky: probably ~2x too bright in the near infrared (review of issue 13), which is
+  conservative for moonlit nights.
 - **Twilight**: with the Sun below the horizon, its scattered light is that of the Sun at the
   horizon dimmed by ``TWILIGHT_DECLINE``, from the I-band zenith twilight of Patat et al.
   (2006, A&A 455:385, Table 4: ``m = 10.93 + 1.470 dz - 0.062 dz**2`` mag/arcsec^2 with
@@ -57,8 +60,8 @@ TWILIGHT_DECLINE = ((0.0, 0.0), (-5.0, -2.94), (-10.0, -5.26), (-15.0, -6.34))
 # Natural dark-sky brightness (Vega mag per arcsec^2) by band: V, R, I (Patat 2008, A&A
 # 481:575, Paranal dark time: 21.6, 20.9, 19.7), J, H, Ks (Cuby et al. 2000, ESO Messenger
 # 101:2); band centres (nm) and Vega zero points in W m^-2 nm^-1 (Bessell, Castelli & Plez
-# 1998, A&A 333:231, Table A2). Ic 19.7 gives 6.3e-9 W m^-2 sr^-1 nm^-1 at 806 nm, within a
-# factor ~3 of ITU-R P.1621-2's night value ((1-2)e-9).
+# 1998, A&A 333:231, Table A2). Ic 19.7 gives 6.3e-9 W m^-2 sr^-1 nm^-1 at 806 nm, 3-6x
+# ITU-R P.1621-2's night value ((1-2)e-9), 3.75-7.5x at 850 nm: a conservative (bright) night.
 _NIGHT_BANDS_NM = np.array([551.0, 658.0, 806.0, 1220.0, 1630.0, 2190.0])
 _NIGHT_MAG_ARCSEC2 = np.array([21.6, 20.9, 19.7, 16.5, 14.4, 13.0])
 _VEGA_W_M2_NM = np.array([3.631e-11, 2.177e-11, 1.126e-11, 3.147e-12, 1.138e-12, 3.961e-13])

@@ -139,6 +139,9 @@ _RECEIVERS: dict[str, tuple[str | None, dict, str]] = {
     # sifted and final key of Liao 2017's pass and the ends of its loss curve (docs/validation.md,
     # which also states how far the fit sits from the middle of the curve): 3.2 dB of atmosphere
     # at 645 km and 7.0 dB at 1,200 km, inside the paper's 3-8 dB, in the haze of December 2016.
+    # It also absorbs whatever else the pass lost (turbulence, coupling), which sites without a
+    # fitted value do not get: their clean-air model (0.90 at sea level, 0.97 at Tenerife, 850 nm)
+    # is optimistic by up to ~2 dB per air mass (docs/physics.md).
     "Xinglong": ("observatory-1m", {"zenith_transmittance": 0.58}, "Liao 2017 receiver; zenith transmittance fitted"),
     # Yin et al. 2020: new 1.2 m telescopes at Delingha and Nanshan.
     "Nanshan": ("observatory-1m", {}, "1.2 m telescope (Yin 2020); receiver as Xinglong's (assumption)"),
@@ -149,6 +152,9 @@ _RECEIVERS: dict[str, tuple[str | None, dict, str]] = {
     "Matera": ("observatory-1m", {}, "1.5 m MLRO telescope (ILRS); receiver as Xinglong's (assumption)"),
     "Tenerife": ("observatory-1m", {}, "ESA OGS 1 m; receiver as Xinglong's (assumption)"),
     "Zvenigorod": ("telescope-0.6m", {}, "600 mm station (Khmelev et al. 2024)"),
+    # Assumption: the urban portable sites (Stellenbosch, Jinan, Hefei, Beijing) keep the
+    # default night_sky_brightening_mag = 0, a natural dark sky; a city sky is brighter by
+    # magnitudes (light pollution not published for these campaigns; docs/physics.md).
     "Stellenbosch": ("portable-0.28m", {}, "Jinan-1 portable station (Li et al. 2025)"),
     "Jinan": ("portable-0.28m", {}, "Jinan-1 portable station (Li et al. 2025)"),
     "Hefei": ("portable-0.28m", {}, "Jinan-1 portable station (Li et al. 2025)"),
