@@ -95,7 +95,7 @@ def omm_xml(**changes) -> str:
 
 
 FILE = None  # the case's own file, named after its id: <id>.toml, <id>.tle, <id>.json, <id>.csv, ...
-EXTENSION = {"scenario": "toml", "tle": "tle", "omm-json": "json", "omm-csv": "csv", "omm-xml": "xml",
+EXTENSION = {"scenario": "toml", "key": "toml", "tle": "tle", "omm-json": "json", "omm-csv": "csv", "omm-xml": "xml",
              "profile": "csv", "qkd": "toml"}
 
 
@@ -106,6 +106,7 @@ class Case:
     kind         what is bad and how it is run:
                  scenario   ``content`` is (old, new) applied to GOOD, or the whole text (str/bytes);
                             run as ``passes FILE``
+                 key        as scenario, run as ``key FILE`` (what only key needs: receivers)
                  tle        ``content`` is a TLE file used by ``tle_file`` in GOOD
                  omm-json, omm-csv, omm-xml
                             ``content`` is an OMM file used by ``omm_file`` in GOOD
@@ -304,17 +305,44 @@ CATALOGUE: list[Case] = [
              ('[[stations]]\nname = "Xinglong"', '[[stations]]\nname = "My OGS"\nlatitude_deg = 48.1\n'
                                                 'longitude_deg = 11.6\nreceiver = { detector_efficiency = 0.6 }'),
              "stations[0].receiver.aperture_m", "required: start from a receiver preset", "nothing"),
-    scenario("station-without-receiver-for-key", GOOD.replace('name = "Xinglong"', 'name = "Ngari"') + KEY_MODEL,
-             "stations[0].receiver", "Ngari has none built in", "nothing"),
+    # Only key needs a receiver: `passes` of these files works (test_receiver_inputs.py).
+    Case("station-without-receiver-for-key", "key", GOOD.replace('name = "Xinglong"', 'name = "Ngari"') + KEY_MODEL,
+         FILE, "stations[0].receiver", 'a receiver to compute key at Ngari (receiver = "observatory-1m"',
+         "Ngari has no receiver"),
     scenario("site-zenith-transmittance", station_with("sky = { zenith_transmittance = 1.5 }"),
              "stations[0].sky.zenith_transmittance", "a number in (0, 1]", "1.5"),
+    # Physical bounds (receiver_params.py): detectors saturate near 1e7 counts/s, a gate of 100 ns is
+    # a 10 MHz source's period, turbulence beyond 100 urad (20 arcsec) is no seeing on Earth.
+    scenario("receiver-dark-counts-beyond-saturation", station_with("receiver = { dark_count_cps = 1e10 }"),
+             "stations[0].receiver.dark_count_cps", "at most 1e7", "10000000000.0"),
+    scenario("receiver-gate-beyond-100-ns", station_with("receiver = { gate_ns = 1e6 }"),
+             "stations[0].receiver.gate_ns", "a number in (0, 100]", "1000000.0"),
+    scenario("receiver-jitter-beyond-10-ns", station_with("receiver = { timing_jitter_ps = 1e300 }"),
+             "stations[0].receiver.timing_jitter_ps", "at most 10000", "1e+300"),
+    scenario("site-turbulence-beyond-seeing", station_with("sky = { turbulence = 1e160 }"),
+             "stations[0].sky.turbulence", "at most 100 (urad", "1e+160"),
+    scenario("site-turbulence-two-names", station_with("sky = { turbulence = 5, turbulence_urad = 5 }"),
+             "stations[0].sky.turbulence", "one of turbulence and turbulence_urad", "both"),
+    scenario("site-turbulence-misspelt", station_with("sky = { turbulance = 5 }"),
+             "stations[0].sky.turbulance", "did you mean 'turbulence'?", "turbulance"),
+    scenario("station-aperture-string", station_with('aperture_m = "1"'), "stations[0].aperture_m", "a number", "'1'"),
+    scenario("station-aperture-boolean", station_with("aperture_m = true"), "stations[0].aperture_m", "a number",
+             "found true"),
+    scenario("station-aperture-nan", station_with("aperture_m = nan"), "stations[0].aperture_m", "a finite number",
+             "nan"),
+    scenario("station-aperture-twice", station_with('aperture_m = 1\nreceiver = { aperture_m = 0.3 }'),
+             "stations[0].aperture_m", "the aperture given once", "both (1 and 0.3)"),
+    scenario("receiver-field-boolean", station_with("receiver = { aperture_m = true }"),
+             "stations[0].receiver.aperture_m", "a finite number", "found true"),
+    scenario("receiver-field-table", station_with("receiver = { aperture_m = { a = 1 } }"),
+             "stations[0].receiver.aperture_m", "a finite number", "{a = 1}"),
     # The payload's wavelength: inside the atmosphere and sky models (receiver_params.WAVELENGTH_RANGE_NM,
     # 500-1,600 nm) and inside the band of each station's receiver.
     scenario("payload-wavelength-above-models", GOOD + KEY_MODEL.replace("[qkd]", "wavelength_nm = 1700\n[qkd]"),
              "link.wavelength_nm", "a wavelength from 500 to 1600 nm", "1700"),
     scenario("payload-wavelength-below-models", GOOD + KEY_MODEL.replace("[qkd]", "wavelength_nm = 400\n[qkd]"),
              "link.wavelength_nm", "the range of the atmosphere and sky models", "400"),
-    scenario("payload-wavelength-outside-receiver", GOOD + KEY_MODEL.replace("[qkd]", "wavelength_nm = 1550\n[qkd]"),
+    Case("payload-wavelength-outside-receiver", "key", GOOD + KEY_MODEL.replace("[qkd]", "wavelength_nm = 1550\n[qkd]"), FILE,
              "stations[0].receiver", "a receiver working at the link wavelength (1550 nm)", "one for 500-1000 nm"),
     # Receiver and site keys that [link]/[qkd] held before: the line says where each lives now.
     scenario("moved-key-in-qkd", GOOD + KEY_MODEL + "detector_efficiency = 0.5\n", "qkd.detector_efficiency",
@@ -326,6 +354,12 @@ CATALOGUE: list[Case] = [
              "zenith_transmittance"),
     scenario("moved-background-key-in-qkd", GOOD + KEY_MODEL + "background_cps_night = 500\n",
              "qkd.background_cps_night", "now lives in the sky model", "background_cps_night"),
+    scenario("receiver-key-in-link", GOOD + KEY_MODEL.replace("[qkd]", "dark_count_cps = 10\n[qkd]"),
+             "link.dark_count_cps", "now lives in the station's receiver (stations[].receiver.dark_count_cps)", "10"),
+    scenario("receiver-key-in-qkd", GOOD + KEY_MODEL + "field_of_view_urad = 50\n",
+             "qkd.field_of_view_urad", "stations[].receiver.field_of_view_urad", "50"),
+    scenario("link-key-in-qkd", GOOD + KEY_MODEL + "pointing_jitter_urad = 1\n",
+             "qkd.pointing_jitter_urad", "it belongs in [link]", "pointing_jitter_urad"),
     # ------------------------------------------------------------ TLE files
     Case("tle-bad-checksum", "tle", f"{TLE1[:-1]}4\n{TLE2}\n", FILE, "TLE line 1 column 69 (checksum)",
          "checksum digit 3", "'4'"),
@@ -391,6 +425,15 @@ CATALOGUE: list[Case] = [
          "line 3 background_cps", "a rate >= 0", "-5"),
     Case("profile-background-not-a-number", "profile", "t_s,loss_db,background_cps\n0,30,moon\n", FILE,
          "line 2 background_cps", "a number", "moon"),
+    Case("profile-background-beyond-saturation", "profile", "t_s,loss_db,background_cps\n0,30,1e12\n", FILE,
+         "line 2 background_cps", "at most 1e9 clicks/s", "'1e12'"),
+    Case("profile-slot-longer-than-a-day", "profile", "t_s,loss_db\n0,30\n1e300,30\n", FILE,
+         "line 3 t_s", "at most 86,400 s after", "'1e300'"),
+    Case("profile-unknown-column", "profile", "t_s,loss_db,Background_cps\n0,30,1e6\n", FILE,
+         "header column 3", "one of t_s, loss_db, background_cps (did you mean 'background_cps'?)", "Background_cps"),
+    Case("profile-repeated-column", "profile", "t_s,loss_db,background_cps,background_cps\n0,30,1,2\n", FILE,
+         "header column 4", "each column once", "background_cps"),
+    Case("profile-extra-cell", "profile", "t_s,loss_db\n0,30,5\n", FILE, "line 2", "at most 2 cells", "3 cells"),
     # ------------------------------------------------------------ key --qkd TOML
     Case("qkd-probabilities-sum", "qkd", qkd_file("probabilities = [0.5, 0.3, 0.3]\n"), FILE,
          "qkd.probabilities", "sum", "0.3"),
@@ -431,6 +474,17 @@ CATALOGUE: list[Case] = [
          "receiver.wavelength_min_nm", "a wavelength from 500 to 1600 nm", "400"),
     Case("qkd-receiver-unknown-key", "qkd", qkd_file(receiver="field_of_view_rad = 1e-4\n"), FILE,
          "receiver.field_of_view_rad", "did you mean 'field_of_view_urad'", "field_of_view_rad"),
+    # The loss profile holds the channel: the atmosphere, the aperture and the sky's clicks are in it.
+    Case("qkd-atmosphere-key", "qkd", qkd_file("zenith_transmittance = 0.5\n"), FILE, "qkd.zenith_transmittance",
+         "the loss profile's loss_db includes the atmosphere", "0.5"),
+    Case("qkd-background-key", "qkd", qkd_file("background_cps_day = 5\n"), FILE, "qkd.background_cps_day",
+         "the loss profile's background_cps column", "5"),
+    Case("qkd-aperture-key", "qkd", qkd_file("aperture_m = 0.5\n"), FILE, "qkd.aperture_m",
+         "loss_db includes the receiver's aperture", "0.5"),
+    Case("qkd-receiver-inside-qkd", "qkd", qkd_file('receiver = "observatory-1m"\n', receiver=None), FILE,
+         "qkd.receiver", "a [receiver] table of its own", "observatory-1m"),
+    Case("qkd-receiver-band", "qkd", QKD_TABLE + '\n[receiver]\npreset = "daylight-1550"\n', FILE, "receiver",
+         "a receiver working at the payload's wavelength (848.62 nm", "one for 1000-1600 nm"),
     Case("qkd-syntax", "qkd", "[qkd\npreset = 1\n", FILE, "line 1 column", "valid TOML", "Expected"),
     # ------------------------------------------------------------ command-line arguments
     Case("cli-missing-scenario", "cli", ["passes", "{tmp}/nowhere.toml"], "nowhere.toml", "file",
@@ -479,14 +533,14 @@ def arguments(case: Case, tmp: Path) -> list[str]:
     profile = _write(tmp / "channel-ok.csv", GOOD_PROFILE)
     qkd = _write(tmp / "protocol-ok.toml", GOOD_QKD)
     bad = tmp / case.filename
-    if case.kind == "scenario":
+    if case.kind in ("scenario", "key"):
         if isinstance(case.content, tuple):
             old, new = case.content
             assert old in GOOD, "a scenario case must edit the good scenario"
             content = GOOD.replace(old, new, 1)
         else:
             content = case.content
-        return ["passes", str(_write(bad, content))]
+        return ["passes" if case.kind == "scenario" else "key", str(_write(bad, content))]
     if case.kind == "profile":
         return ["key", "--loss-profile", str(_write(bad, case.content)), "--qkd", str(qkd)]
     if case.kind == "qkd":

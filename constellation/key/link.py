@@ -116,6 +116,14 @@ def _db(efficiency):
         return -10.0 * np.log10(efficiency)
 
 
+def _step_db(efficiency, before_db):
+    """The loss of ``efficiency`` beyond ``before_db`` (dB): infinite once nothing is left,
+    0 when nothing was left before (never ``inf - inf``)."""
+    after = _db(efficiency)
+    with np.errstate(invalid="ignore"):
+        return np.where(np.isinf(before_db), 0.0, np.where(np.isinf(after), np.inf, after - before_db))
+
+
 def link_loss(range_km, elevation_deg, params: LinkParams, receiver: ReceiverParams,
               site: SiteParams | None = None) -> LinkLoss:
     """Loss of the optical downlink for each (range, elevation) sample.
@@ -153,18 +161,21 @@ def link_loss(range_km, elevation_deg, params: LinkParams, receiver: ReceiverPar
     elevation = np.asarray(elevation_deg, dtype=float)
     range_m, elevation = np.broadcast_arrays(range_m, elevation)
 
-    w2 = params.waist_m ** 2 + (params.divergence_rad * range_m) ** 2
-    w2_pointing = w2 + 4.0 * (params.pointing_jitter_urad * 1e-6 * range_m) ** 2
-    turbulence_rad = (site.turbulence_urad or 0.0) * 1e-6
-    w2_turbulence = w2_pointing + (turbulence_rad * range_m) ** 2
+    # A beam wider than a float holds (absurd jitter or divergence) overflows to an infinite
+    # width: nothing captured, an infinite loss (never a warning, never NaN from inf - inf).
+    with np.errstate(over="ignore"):
+        w2 = params.waist_m ** 2 + (params.divergence_rad * range_m) ** 2
+        w2_pointing = w2 + 4.0 * (params.pointing_jitter_urad * 1e-6 * range_m) ** 2
+        turbulence_rad = (site.turbulence_urad or 0.0) * 1e-6
+        w2_turbulence = w2_pointing + (turbulence_rad * range_m) ** 2
 
     captured = capture_fraction(np.sqrt(w2), receiver.aperture_m)
     captured_pointing = capture_fraction(np.sqrt(w2_pointing), receiver.aperture_m)
     captured_turbulence = capture_fraction(np.sqrt(w2_turbulence), receiver.aperture_m)
 
     diffraction = _db(captured)
-    pointing = _db(captured_pointing) - diffraction
-    turbulence = _db(captured_turbulence) - _db(captured_pointing)
+    pointing = _step_db(captured_pointing, diffraction)
+    turbulence = _step_db(captured_turbulence, _db(captured_pointing))
     t0 = zenith_transmittance(site, params.wavelength_nm)
     atmosphere = -10.0 * np.log10(t0) * airmass_kasten_young(elevation)
     payload = np.full(range_m.shape, float(params.tx_optics_loss_db + params.truncation_loss_db))

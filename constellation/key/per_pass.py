@@ -184,14 +184,19 @@ def _pass_keys_batch(out, windows, propagator, table, stations, terminal, sun, m
         result = key_for_profile(loss_m, width_m, term.qkd, term.receiver, background_m)
         for name in ("sifted_bits", "qber", "asymptotic_key_bits", "finite_key_bits", "key_bits"):
             out[name][passes_here] = np.atleast_1d(getattr(result, name))
-        finite = np.isfinite(loss)
-        weights = np.where(finite, width[in_group], 0.0)
+        # Failed samples (NaN) are left out; an infinite loss (no light through) stays infinite,
+        # and a window without a valid slot has no loss (NaN): key_rows writes both as empty.
+        sampled = ~np.isnan(loss)
+        weights = np.where(sampled, width[in_group], 0.0)
         total_w = np.bincount(local, weights=weights, minlength=passes_here.size)
-        mean = np.bincount(local, weights=np.where(finite, loss, 0.0) * weights, minlength=passes_here.size)
-        out["mean_loss_db"][passes_here] = np.divide(mean, total_w, out=np.zeros_like(mean), where=total_w > 0)
+        with np.errstate(invalid="ignore"):
+            weighted = np.where(weights > 0.0, np.where(sampled, loss, 0.0) * weights, 0.0)
+        mean = np.bincount(local, weights=weighted, minlength=passes_here.size)
+        out["mean_loss_db"][passes_here] = np.divide(mean, total_w, out=np.full_like(mean, np.nan), where=total_w > 0)
         minimum = np.full(passes_here.size, np.inf)
-        np.minimum.at(minimum, local, np.where(finite, loss, np.inf))
-        out["min_loss_db"][passes_here] = np.where(np.isfinite(minimum), minimum, 0.0)
+        np.minimum.at(minimum, local, np.where(sampled, loss, np.inf))
+        counted = np.bincount(local, weights=sampled.astype(float), minlength=passes_here.size) > 0
+        out["min_loss_db"][passes_here] = np.where(counted, minimum, np.nan)
         out["daylight_s"][passes_here] = np.bincount(local, weights=width[in_group] * daylight[in_group],
                                                      minlength=passes_here.size)
         bg = np.bincount(local, weights=width[in_group] * background, minlength=passes_here.size)
@@ -205,20 +210,28 @@ KEY_COLUMNS = ["satellite", "station", "aos_utc", "window_start_utc", "window_en
 
 
 def key_rows(pass_rows: list[dict], keys: PassKeys) -> list[dict]:
-    """Per-pass key rows (passes without a window keep zeros)."""
+    """Per-pass key rows. A pass without a window has no loss, QBER or background (empty),
+    and 0 bits; a loss that is not finite (no light through, or no valid sample) is empty,
+    never 0 dB."""
     out = []
     for k, row in enumerate(pass_rows):
+        window = keys.window_s[k] > 0
+
+        def value(column, digits):
+            number = float(getattr(keys, column)[k])
+            return round(number, digits) if window and np.isfinite(number) else None
+
         out.append({
             **{c: row[c] for c in ("satellite", "station", "aos_utc", "window_start_utc", "window_end_utc")},
             "window_s": round(float(keys.window_s[k]), 3),
-            "mean_loss_db": round(float(keys.mean_loss_db[k]), 3) if keys.window_s[k] > 0 else None,
-            "min_loss_db": round(float(keys.min_loss_db[k]), 3) if keys.window_s[k] > 0 else None,
+            "mean_loss_db": value("mean_loss_db", 3),
+            "min_loss_db": value("min_loss_db", 3),
             "sifted_bits": int(keys.sifted_bits[k]),
-            "qber": round(float(keys.qber[k]), 6),
+            "qber": value("qber", 6),
             "asymptotic_key_bits": int(keys.asymptotic_key_bits[k]),
             "finite_key_bits": int(keys.finite_key_bits[k]),
             "daylight_s": round(float(keys.daylight_s[k]), 3),
-            "mean_background_cps": round(float(keys.mean_background_cps[k]), 1),
+            "mean_background_cps": value("mean_background_cps", 1),
         })
     return out
 

@@ -11,7 +11,9 @@ expected and what was found:
 - element sets: :mod:`constellation.scenario.tle` and :mod:`constellation.scenario.omm`;
 - ``[link]`` and ``[qkd]`` with their presets and per-satellite overrides, for every
   satellite-station pair: :mod:`constellation.scenario.terminals`, called here, so that a
-  built scenario holds only checked terminal parameters.
+  built scenario holds only checked terminal parameters. A station without a receiver (or
+  with one for another band than the payload's) is no error here: the pair's InputError is
+  raised when its key is asked for, so passes, coverage and exports work without receivers.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import datetime as dt
 import hashlib
 import tomllib
 from pathlib import Path
+from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Any
 
@@ -31,7 +34,7 @@ from sgp4.api import Satrec
 from ..constants import MIN_PERIGEE_ALTITUDE_KM, WGS72_RE_KM
 from ..core import orbits
 from ..core.timebase import parse_utc
-from ..errors import InputError, decode_utf8, did_you_mean, toml_error
+from ..errors import Described, InputError, decode_utf8, did_you_mean, toml_error
 from . import omm, tle
 from .messages import input_error
 from .climate import climatology
@@ -39,7 +42,7 @@ from .model import Constraints, Fibre, Link, Satellite, Scenario
 from .schema import SatelliteSpec, ScenarioFile, StationSpec
 from .stations import Station, builtin_station, catalogue_names, lookup
 from .terminal_params import Terminal
-from .terminals import link_params, qkd_params, receiver_params, site_params, terminal
+from .terminals import link_params, qkd_params, receiver_params, site_params, terminal, toml_found
 
 __all__ = ["STALE_TLE_DAYS", "load_scenario", "scenario_from_dict"]
 
@@ -103,7 +106,7 @@ def _scenario(model: ScenarioFile, data: dict, source: str, sha256: str, satelli
         telescopes=MappingProxyType({st.name: spec.telescopes for st, spec in zip(stations, model.stations)}),
         **_weather_tables(stations, model.stations),
         designs=tuple(model.designs), targets=model.targets, sweep=model.sweep,
-        raw=_deep_frozen(data), terminals=MappingProxyType(terminals),
+        raw=_deep_frozen(data), terminals=terminals,
     )
 
 
@@ -201,13 +204,34 @@ def _check_links(model: ScenarioFile, known: set[str], source) -> None:
         raise InputError(source, "links", "[link] and [qkd] tables too (relayed key needs key per pass)", "none")
 
 
+class _Terminals(Mapping):
+    """``(spec_index, station_index) -> Terminal`` of the pairs that can compute key; a pair
+    whose station has no receiver (or one for another band) raises that station's InputError
+    when asked for: only key needs a receiver, so the scenario builds without one."""
+
+    def __init__(self, terminals: dict, errors: dict):
+        self._terminals, self._errors = terminals, errors
+
+    def __getitem__(self, pair):
+        if pair in self._errors:
+            raise InputError(*self._errors[pair])
+        return self._terminals[pair]
+
+    def __iter__(self):
+        return iter(self._terminals)
+
+    def __len__(self):
+        return len(self._terminals)
+
+
 def _terminals(model: ScenarioFile, satellites: tuple[Satellite, ...], stations: tuple[Station, ...],
-               source) -> dict[tuple[int, int], Terminal]:
+               source) -> Mapping[tuple[int, int], Terminal]:
     """``(spec_index, station_index) -> Terminal`` of every satellite entry over every station,
-    checked (empty when the scenario has no ``[link]`` and ``[qkd]``)."""
+    the payloads checked (empty when the scenario has no ``[link]`` and ``[qkd]``); the
+    receiver of each station is checked when its key is asked for (:class:`_Terminals`)."""
     if model.link is None or model.qkd is None:
-        return {}
-    out = {}
+        return MappingProxyType({})
+    out, errors = {}, {}
     for sat in {s.spec_index: s for s in satellites}.values():
         where = f"satellites[{sat.spec_index}].link" if sat.link else "link"
         link = link_params({**model.link, **sat.link}, str(source), where)
@@ -215,8 +239,11 @@ def _terminals(model: ScenarioFile, satellites: tuple[Satellite, ...], stations:
         where = f"satellites[{sat.spec_index}].qkd" if sat.qkd else "qkd"
         qkd = qkd_params({**model.qkd, **sat.qkd}, str(source), where)
         for index, station in enumerate(stations):
-            out[sat.spec_index, index] = terminal(link, qkd, station, index, str(source), payload_where)
-    return out
+            try:
+                out[sat.spec_index, index] = terminal(link, qkd, station, index, str(source), payload_where)
+            except InputError as exc:
+                errors[sat.spec_index, index] = (exc.source, exc.field, exc.expected, exc.found)
+    return _Terminals(out, errors)
 
 
 def _build_satellites(spec: SatelliteSpec, index: int, start: dt.datetime, base: Path, source) -> list[Satellite]:
@@ -296,6 +323,10 @@ def _with_receiver(station: Station, spec: StationSpec, index: int, source) -> S
     """The station with the scenario's receiver and sky over its built-in ones; the station's
     ``aperture_m`` is the receiver's aperture."""
     receiver, sky = station.receiver, station.sky
+    if spec.aperture_m is not None and isinstance(spec.receiver, dict) and "aperture_m" in spec.receiver:
+        raise InputError(source, f"stations[{index}].aperture_m", "the aperture given once: the station's "
+                         "aperture_m or its receiver's aperture_m", Described(
+                             f"both ({spec.aperture_m:g} and {toml_found(spec.receiver['aperture_m'])})"))
     if spec.receiver is not None:
         receiver = receiver_params(spec.receiver, str(source), f"stations[{index}].receiver", base=receiver)
     if spec.sky is not None:

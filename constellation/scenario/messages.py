@@ -15,6 +15,7 @@ from pydantic import BaseModel, ValidationError
 
 from ..errors import Described, InputError, did_you_mean
 from .schema import ScenarioFile
+from .terminals import toml_found
 
 __all__ = ["input_error"]
 
@@ -22,6 +23,7 @@ _MESSAGES = {
     "missing": "this field (it is required)",
     "float_parsing": "a number",
     "float_type": "a number",
+    "finite_number": "a finite number",
     "int_parsing": "an integer",
     "int_type": "an integer",
     "int_from_float": "an integer",
@@ -101,7 +103,7 @@ def _found(err, message: str = ""):
         return ", ".join(shown) or None
     if isinstance(value, (dt.datetime, dt.date, dt.time)):
         return value.isoformat()
-    return value
+    return toml_found(value)
 
 
 def _format_loc(loc) -> str:

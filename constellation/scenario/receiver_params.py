@@ -17,12 +17,15 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, fields
 
-from ..errors import ParameterError, did_you_mean
+from ..errors import Described, ParameterError, did_you_mean
 
 __all__ = ["ReceiverParams", "SiteParams", "WAVELENGTH_RANGE_NM"]
 
 # The wavelengths the atmosphere and sky models cover (key/atmosphere.py, key/sky.py).
 WAVELENGTH_RANGE_NM = (500.0, 1600.0)
+# Largest turbulence beam spread a site may state: 100 urad (20 arcsec) is four times the
+# worst astronomical seeing (~5 arcsec); downlink beam spread from turbulence is a few urad.
+MAX_TURBULENCE_URAD = 100.0
 
 
 def _number(value) -> bool:
@@ -43,16 +46,17 @@ class ReceiverParams:
     detector_efficiency : float
         Single-photon detection efficiency at the signal wavelength, in (0, 1].
     dark_count_cps : float
-        Dark counts per second of each detector.
+        Dark counts per second of each detector, 0 to 1e7 (detectors saturate near 1e7/s).
     gate_ns : float
-        Time window per pulse in which a click counts (gate or coincidence window).
+        Time window per pulse in which a click counts (gate or coincidence window), up to
+        100 ns; a gate longer than the source's pulse period counts as one period.
     field_of_view_urad : float
         Full angle of the receiver's field of view on the sky.
     filter_width_nm : float
         Bandwidth of the spectral filter in front of the detectors.
     timing_jitter_ps : float
-        Rms timing jitter of detection (detector and time tagger); signal clicks outside the
-        gate are lost: ``erf(gate / (2 sqrt(2) jitter))`` of them are kept.
+        Rms timing jitter of detection (detector and time tagger), up to 10,000 ps; signal
+        clicks outside the gate are lost: ``erf(gate / (2 sqrt(2) jitter))`` of them are kept.
     afterpulse_probability : float
         Probability that a click is followed by an afterpulse, in [0, 0.5).
     polarisation_error : float
@@ -86,16 +90,17 @@ class ReceiverParams:
 
     def __post_init__(self):
         checks = [("aperture_m", 0.0, 50.0, False), ("optics_transmittance", 0.0, 1.0, False),
-                  ("detector_efficiency", 0.0, 1.0, False), ("gate_ns", 0.0, 1e6, False),
-                  ("field_of_view_urad", 0.0, 1e5, False), ("filter_width_nm", 0.0, 1000.0, False)]
+                  ("detector_efficiency", 0.0, 1.0, False), ("field_of_view_urad", 0.0, 1e5, False),
+                  ("filter_width_nm", 0.0, 1000.0, False)]
         for name, low, high, low_ok in checks:
             value = getattr(self, name)
             if not (_number(value) and (value > low or (low_ok and value == low)) and value <= high):
                 raise ParameterError(name, f"a number in ({low:g}, {high:g}]", value)
-        for name in ("dark_count_cps", "timing_jitter_ps"):
+        for name, high, interval in _PHYSICAL_LIMITS:
             value = getattr(self, name)
-            if not (_number(value) and value >= 0.0):
-                raise ParameterError(name, "a number >= 0", value)
+            zero_ok = name != "gate_ns"
+            if not (_number(value) and (value > 0.0 or (zero_ok and value == 0.0)) and value <= high):
+                raise ParameterError(name, interval, value)
         if not (_number(self.afterpulse_probability) and 0.0 <= self.afterpulse_probability < 0.5):
             raise ParameterError("afterpulse_probability", "a probability in [0, 0.5)", self.afterpulse_probability)
         if not (_number(self.polarisation_error) and 0.0 <= self.polarisation_error < 0.5):
@@ -181,9 +186,22 @@ class ReceiverParams:
         missing = [name for name in _REQUIRED if name not in values]
         if missing:
             raise ParameterError(missing[0], "a number (required: start from a receiver preset, "
-                                 'e.g. preset = "observatory-1m", or give every field)', "nothing")
+                                 'e.g. preset = "observatory-1m", or give every field)', Described("nothing"))
         return cls(**values)
 
+
+# Upper limits of the receiver's timing and noise, with the physics that sets them.
+MAX_DARK_COUNT_CPS = 1e7
+MAX_GATE_NS = 100.0
+MAX_TIMING_JITTER_PS = 10_000.0
+_PHYSICAL_LIMITS = (
+    ("dark_count_cps", MAX_DARK_COUNT_CPS,
+     "a number >= 0 and at most 1e7 (per detector: single-photon detectors saturate near 1e7 counts/s)"),
+    ("gate_ns", MAX_GATE_NS, "a number in (0, 100] (ns: the pulse period of a 10 MHz source; a gate "
+                             "longer than the source's period counts as one period)"),
+    ("timing_jitter_ps", MAX_TIMING_JITTER_PS,
+     "a number >= 0 and at most 10000 (ps rms: 10 ns, 100x that of QKD detectors)"),
+)
 
 _REQUIRED = ("aperture_m", "optics_transmittance", "detector_efficiency", "dark_count_cps", "gate_ns",
              "field_of_view_urad", "filter_width_nm")
@@ -199,13 +217,16 @@ class SiteParams:
         Site altitude above the ellipsoid (from the station).
     zenith_transmittance : float, optional
         Transmittance of the atmosphere towards the zenith at the signal wavelength, in
-        (0, 1]. ``None``: from the extinction model (Rayleigh + aerosol, scaled with the
+        (0, 1]; a given value is used as it is at every payload wavelength (Xinglong's 0.58
+        was fitted at Micius's 848 nm: give another for another wavelength). ``None``: from
+        the extinction model (Rayleigh + aerosol, scaled with the
         site altitude; :mod:`constellation.key.atmosphere`).
     aerosol_optical_depth : float
         Aerosol optical depth at 550 nm of a column from sea level (the model scales it to
         the site altitude and the wavelength).
     turbulence_urad : float, optional
-        Long-term beam spread from turbulence (1/e**2 half-angle); ``None``: off.
+        Long-term beam spread from turbulence (1/e**2 half-angle), 0 to 100 urad; ``None``:
+        off. A station's ``sky`` table may call it ``turbulence`` (urad, or ``"off"``).
     night_sky_brightening_mag : float
         How much brighter than a natural dark sky the site's moonless night is (light
         pollution), in magnitudes; 0 for a dark site.
@@ -225,17 +246,23 @@ class SiteParams:
             raise ParameterError("zenith_transmittance", "a number in (0, 1]", self.zenith_transmittance)
         if not (_number(self.aerosol_optical_depth) and 0.0 <= self.aerosol_optical_depth <= 5.0):
             raise ParameterError("aerosol_optical_depth", "a number from 0 to 5", self.aerosol_optical_depth)
-        if self.turbulence_urad is not None and not (_number(self.turbulence_urad) and self.turbulence_urad >= 0.0):
-            raise ParameterError("turbulence_urad", "a number >= 0 (urad)", self.turbulence_urad)
+        if self.turbulence_urad is not None and not (
+                _number(self.turbulence_urad) and 0.0 <= self.turbulence_urad <= MAX_TURBULENCE_URAD):
+            raise ParameterError("turbulence_urad", f"a number >= 0 and at most {MAX_TURBULENCE_URAD:g} (urad of "
+                                 "beam spread; 20 arcsec: 4x the worst astronomical seeing)", self.turbulence_urad)
         if not (_number(self.night_sky_brightening_mag) and 0.0 <= self.night_sky_brightening_mag <= 10.0):
             raise ParameterError("night_sky_brightening_mag", "a number from 0 to 10 (magnitudes)",
                                  self.night_sky_brightening_mag)
 
     @classmethod
     def from_mapping(cls, mapping) -> "SiteParams":
-        """Build from a station's ``sky`` table (``turbulence = "off"`` accepted)."""
+        """Build from a station's ``sky`` table (``turbulence = "off"`` accepted; ``turbulence``
+        and ``turbulence_urad`` are two names of one field: give one)."""
         known = {f.name for f in fields(cls)} - {"elevation_m"}
         values = dict(mapping)
+        if "turbulence" in values and "turbulence_urad" in values:
+            raise ParameterError("turbulence", "one of turbulence and turbulence_urad (two names of one field)",
+                                 Described("both"))
         if "turbulence" in values:
             turbulence = values.pop("turbulence")
             if isinstance(turbulence, str) and turbulence.lower() in ("off", "none"):
@@ -243,9 +270,13 @@ class SiteParams:
             elif not _number(turbulence):
                 raise ParameterError("turbulence", '"off" or a broadening angle in urad', turbulence)
             values["turbulence_urad"] = turbulence
+            try:
+                SiteParams(turbulence_urad=turbulence)
+            except ParameterError as exc:  # name the key the table used
+                raise ParameterError("turbulence", exc.expected, exc.found) from None
         for key, value in values.items():
             if key not in known:
-                raise unknown_key(key, known)
+                raise unknown_key(key, known | {"turbulence"})
             if value is not None and not _number(value):
                 raise ParameterError(key, "a finite number", value)
         return cls(**values)

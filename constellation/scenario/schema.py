@@ -140,7 +140,7 @@ class StationSpec(_Strict):
     elevation_m: Annotated[float, Field(ge=-500.0, le=9000.0)] | None = None
     min_elevation_deg: Annotated[float, Field(ge=0.0, lt=90.0)] | None = None
     horizon_mask: list[tuple[float, Annotated[float, Field(ge=-5.0, lt=90.0)]]] | None = None
-    aperture_m: Annotated[float, Field(gt=0.0, le=50.0)] | None = None
+    aperture_m: Annotated[float, Field(gt=0.0, le=50.0, strict=True, allow_inf_nan=False)] | None = None
     receiver: str | dict[str, Any] | None = None
     sky: dict[str, Any] | None = None
     telescopes: Annotated[int, Field(ge=0, le=100)] = 1

@@ -41,11 +41,23 @@ MOVED_KEYS = {
     "background_probability_day": "the sky model (key/sky.py), from the receiver's field of view and filter",
     "background_cps_night": "the sky model (key/sky.py), from the receiver's field of view and filter",
     "background_cps_day": "the sky model (key/sky.py), from the receiver's field of view and filter",
+    "aperture_m": "the station's receiver (stations[].aperture_m or stations[].receiver.aperture_m)",
+    "aerosol_optical_depth": "the station's site (stations[].sky.aerosol_optical_depth)",
+    "night_sky_brightening_mag": "the station's site (stations[].sky.night_sky_brightening_mag)",
 }
+# Every other receiver field, written in [link] or [qkd], belongs to the station's receiver.
+for _name in ("optics_transmittance", "dark_count_cps", "gate_ns", "field_of_view_urad", "filter_width_nm",
+              "timing_jitter_ps", "polarisation_error", "detectors"):
+    MOVED_KEYS[_name] = f"the station's receiver (stations[].receiver.{_name})"
 
 
 def _unknown(key, known) -> ParameterError:
-    """An unknown key; a misspelt receiver or site key is told where that key lives now."""
+    """An unknown key; a key of the other payload table, or a (misspelt) receiver or site
+    key, is told where that key lives."""
+    for table, cls in (("[link]", LinkParams), ("[qkd]", QkdParams)):
+        if isinstance(key, str) and key in {f.name for f in fields(cls)} and key not in known:
+            return ParameterError(key, f"a known key (it belongs in {table}, or a satellite's "
+                                       f"{table[1:-1]} = {{...}})", key)
     if isinstance(key, str):
         close = difflib.get_close_matches(key, [*known, *MOVED_KEYS], n=1)
         if close and close[0] in MOVED_KEYS and close[0] not in known:

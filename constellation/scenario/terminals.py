@@ -15,8 +15,10 @@ one-line ``InputError`` messages naming the user's file and the table (``where``
 from __future__ import annotations
 
 import dataclasses
+import json
+import re
 
-from ..errors import InputError, ParameterError, did_you_mean
+from ..errors import Described, InputError, ParameterError, did_you_mean
 from .presets import PRESETS
 from .receiver_params import ReceiverParams, SiteParams
 from .receivers import RECEIVERS
@@ -53,7 +55,7 @@ def receiver_params(value, source, where: str = "receiver", base: ReceiverParams
     if isinstance(value, str):
         value = {"preset": value}
     if not isinstance(value, dict):
-        raise InputError(source, where, "a receiver preset name or a table", value)
+        raise InputError(source, where, "a receiver preset name or a table", toml_found(value))
     table = dict(value)
     if "preset" not in table and base is not None:
         table = {**{f.name: getattr(base, f.name) for f in dataclasses.fields(base)}, **table}
@@ -63,23 +65,27 @@ def receiver_params(value, source, where: str = "receiver", base: ReceiverParams
 def site_params(table, source, where: str = "sky", base: SiteParams | None = None) -> SiteParams:
     """SiteParams from a station's ``sky`` table, over ``base`` (the built-in station's)."""
     if not isinstance(table, dict):
-        raise InputError(source, where, "a table of site parameters", table)
+        raise InputError(source, where, "a table of site parameters", toml_found(table))
     values = {f.name: getattr(base, f.name) for f in dataclasses.fields(base) if f.name != "elevation_m"} if base else {}
-    turbulence = dict(table)
-    values.update(turbulence)
-    if "turbulence" in turbulence:
-        values.pop("turbulence_urad", None)
+    if "turbulence" in table and "turbulence_urad" not in table:
+        values.pop("turbulence_urad", None)  # the table's turbulence replaces the built-in site's
+    values.update(table)
     return _relabel(SiteParams.from_mapping, values, source, where)
 
 
 def terminal(link: LinkParams, qkd: QkdParams, station, station_index: int, source, payload_where: str) -> Terminal:
     """The Terminal of a payload over a station; InputError when the station has no receiver
-    or one that does not work at the payload's wavelength."""
+    or one that does not work at the payload's wavelength.
+
+    Only key needs a receiver: the scenario keeps this error for the pair and raises it when
+    the key of a pass over the station is computed (passes, coverage, exports and track or
+    sky plots work for a station without one)."""
     receiver = station.receiver
     if receiver is None:
         raise InputError(source, f"stations[{station_index}].receiver",
-                         'a receiver to compute key (a preset such as "observatory-1m", or a table); '
-                         f"{station.name} has none built in", "nothing")
+                         f'a receiver to compute key at {station.name} (receiver = "observatory-1m", '
+                         'another preset of `constellation receivers`, or a table)',
+                         Described(f"{station.name} has no receiver"))
     if not receiver.wavelength_min_nm <= link.wavelength_nm <= receiver.wavelength_max_nm:
         raise InputError(source, f"stations[{station_index}].receiver",
                          f"a receiver working at the {payload_where} wavelength ({link.wavelength_nm:g} nm)",
@@ -92,4 +98,31 @@ def _relabel(build, values, source, where):
     try:
         return build(values)
     except ParameterError as exc:
-        raise InputError(source, f"{where}.{exc.field}", exc.expected, exc.found) from None
+        raise InputError(source, f"{where}.{exc.field}", exc.expected, toml_found(exc.found)) from None
+
+
+def toml_found(value):
+    """What a file held, as TOML spells it when that differs from Python (``true``, ``{a = 1}``,
+    ``["x", 2]``); a plain string or number is returned as it is."""
+    if isinstance(value, (bool, dict, list, tuple)):
+        return Described(_toml(value))
+    return value
+
+
+def _toml(value) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, dict):
+        items = (f"{key if _BARE_KEY.fullmatch(str(key)) else json.dumps(str(key))} = {_toml(item)}"
+                 for key, item in value.items())
+        return "{" + ", ".join(items) + "}"
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(_toml(item) for item in value) + "]"
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return repr(value) if isinstance(value, float) else str(value)
+
+
+_BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
