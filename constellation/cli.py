@@ -1,4 +1,4 @@
-"""Command line: ``constellation run|passes|key|network|coverage|plot|export|size|compare|stations``.
+"""Command line: ``constellation run|passes|key|network|coverage|plot|export|size|compare|stations|receivers``.
 
 Each command parses its arguments, calls :mod:`constellation.api` and prints or writes what
 it returns. This is the only module that touches argv and exit codes: bad input exits 2
@@ -86,7 +86,11 @@ def passes(scenario, fmt, output):
 @cli.command()
 @_scenario_argument
 @click.option("--loss-profile", type=click.Path(dir_okay=False),
-              help="CSV with columns t_s,loss_db and optionally background_cps (your own channel).")
+              help="CSV with columns t_s,loss_db and optionally background_cps (your own channel). loss_db "
+                   "holds every loss but the detector's (the receiver's aperture and optics included), "
+                   "background_cps the sky's clicks: of the --qkd [receiver] only the detector fields apply "
+                   "(detector_efficiency, dark_count_cps, gate_ns, timing_jitter_ps, afterpulse_probability, "
+                   "polarisation_error, detectors, and the band, which must hold the payload's wavelength).")
 @click.option("--qkd", "qkd_file", type=click.Path(dir_okay=False),
               help="TOML file with [qkd] and [receiver] tables (with --loss-profile).")
 @click.option("--optimise", is_flag=True,
@@ -336,6 +340,21 @@ def stations(fmt, output):
                          clear_sky_persistence=climate.persistence if climate else None,
                          climate_source=climate.source if climate else None))
     _emit(render_table(rows, columns, fmt), output)
+
+
+@cli.command()
+@_table_options
+def receivers(fmt, output):
+    """List the receiver presets: every field, and the source or assumption behind them."""
+    import dataclasses
+
+    from .output.tables import render_table
+    from .scenario.receivers import RECEIVER_SOURCES, RECEIVERS
+
+    fields = [f.name for f in dataclasses.fields(next(iter(RECEIVERS.values())))]
+    rows = [dict(name=name, **dataclasses.asdict(rx), source=RECEIVER_SOURCES.get(name, ""))
+            for name, rx in RECEIVERS.items()]
+    _emit(render_table(rows, ["name", *fields, "source"], fmt), output)
 
 
 def main(argv=None) -> int:

@@ -227,3 +227,19 @@ def test_station_inputs_in_toml_words(tmp_path, capsys, line, field, expected, f
     code, out, err = _run(tmp_path, capsys, ["passes", "{f}"], SCENARIO + line + "\n")
     assert code == 2 and out == "" and err.count("\n") == 1, err
     assert f"stations[0].{field}: expected" in err and expected in err and err.rstrip().endswith(f"found {found}")
+
+
+# ------------------------------------------------------------ finding 13: receiver numbers on the command line
+
+def test_receivers_lists_every_preset_with_its_numbers_and_source(capsys):
+    assert main(["receivers", "--format", "json"]) == 0
+    rows = {row["name"]: row for row in json.loads(capsys.readouterr().out)}
+    assert set(rows) == set(RECEIVERS)
+    for name, rx in RECEIVERS.items():
+        assert rows[name]["dark_count_cps"] == rx.dark_count_cps and rows[name]["gate_ns"] == rx.gate_ns
+        assert rows[name]["source"]
+    # Liao 2017: Xinglong's 1 m receiver, 50 % detectors, < 25 counts/s, 2 ns window.
+    xinglong = rows["observatory-1m"]
+    assert (xinglong["aperture_m"], xinglong["detector_efficiency"], xinglong["dark_count_cps"],
+            xinglong["gate_ns"]) == (1.0, 0.5, 25.0, 2.0)
+    assert "Liao" in xinglong["source"]
