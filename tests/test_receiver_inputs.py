@@ -243,3 +243,17 @@ def test_receivers_lists_every_preset_with_its_numbers_and_source(capsys):
     assert (xinglong["aperture_m"], xinglong["detector_efficiency"], xinglong["dark_count_cps"],
             xinglong["gate_ns"]) == (1.0, 0.5, 25.0, 2.0)
     assert "Liao" in xinglong["source"]
+
+
+def test_the_readme_scenario_example_computes_key_at_both_stations(tmp_path, capsys):
+    """The README's scenario example, its TLE elided there, runs `key` as written (finding 1)."""
+    from pathlib import Path
+
+    readme = (Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")
+    block = readme[readme.index('```toml\n[scenario]\nname = "Micius 2016"') + len("```toml\n"):]
+    block = block[:block.index("```")].replace('tle = ["1 41731U ...", "2 41731 ..."]', f'tle = ["{TLE1}", "{TLE2}"]')
+    code, out, err = _run(tmp_path, capsys, ["key", "{f}", "--format", "json"], block)
+    assert code == 0 and err == "", err
+    rows = [row for row in json.loads(out) if row["window_s"] > 0]
+    assert {row["station"] for row in rows} == {"Xinglong", "My OGS"}
+    assert all(row["finite_key_bits"] > 0 for row in rows)
