@@ -47,6 +47,7 @@ from .passes.table import PassTable
 from .scenario.model import Scenario
 from .scenario.profile import read_loss_profile, read_qkd_file
 from .scenario.schema import CoverageSpec
+from .scenario.terminals import link_params
 
 __all__ = ["KeyProfile", "Run", "compute_coverage", "compute_keys", "compute_profile_key", "find_passes", "plan_network",
            "key_profile", "propagator_for", "region_coverage"]
@@ -116,7 +117,9 @@ def _terminals(scenario: Scenario) -> list[int]:
     fixed = scenario.network.satellite_terminals
     if fixed is not None:
         return [fixed] * len(scenario.satellites)
-    return [scenario.terminal(k, 0).link.terminals for k in range(len(scenario.satellites))]
+    return [link_params({**scenario.link, **sat.link}, scenario.source,
+                        f"satellites[{sat.spec_index}].link" if sat.link else "link").terminals
+            for sat in scenario.satellites]
 
 
 @contextlib.contextmanager

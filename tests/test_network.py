@@ -94,7 +94,7 @@ def test_milp_schedule_equals_brute_force_and_beats_fcfs(telescopes, terminals):
     for _ in range(40):
         c = random_contacts(rng, int(rng.integers(1, 10)), n_sat=3, n_st=2, span_s=2000.0)
         s = schedule(c, telescopes=telescopes, satellite_terminals=terminals)
-        assert s.method == "milp" and s.gap == 0.0
+        assert s.method == "optimal" and s.gap == 0.0
         assert feasible(c, s.chosen, telescopes, terminals)
         fcfs = schedule_fcfs(c, telescopes, terminals)
         assert feasible(c, fcfs, telescopes, terminals)
@@ -121,7 +121,7 @@ def test_link_aware_schedule_equals_brute_force_on_one_channel():
     for _ in range(30):
         c = random_contacts(rng, int(rng.integers(2, 10)), n_sat=3, n_st=3, span_s=3000.0)
         s = schedule(c, telescopes=1, satellite_terminals=1, link_pairs=[[0, 1]])
-        assert s.method == "milp" and s.gap == pytest.approx(0.0, abs=1e-9)
+        assert s.method == "optimal" and s.gap == 0.0
         assert feasible(c, s.chosen, 1, 1)
         best = max(relayable_bits(c, subset, 0, 1) for r in range(len(c) + 1)
                    for subset in itertools.combinations(range(len(c)), r) if feasible(c, subset, 1, 1))
@@ -400,7 +400,7 @@ def test_plan_network_with_fibre_tails_and_weather():
     plan = plan_relay(c, stations, links, 3 * DAY, cities=cities, fibre=fibre,
                         clear_sky_probability={"Graz": 1.0, "Xinglong": [1.0] * 12}, runs=50, seed=0)
     # Every contact fits (satellite 1's overlaps satellite 0's at Xinglong, and loses to it).
-    assert plan.schedule.method == "milp" and plan.schedule.key_bits == 3 * 750_000.0
+    assert plan.schedule.method == "optimal" and plan.schedule.key_bits == 3 * 750_000.0
     xg, bv, ng, xb = plan.links
     assert xg.distance_km == pytest.approx(7641.3, abs=0.1)
     # Distance is between the link's own ends (the cities), not between its gateways.

@@ -185,15 +185,16 @@ def _constraints(problem: MilpProblem):
     return [LinearConstraint(problem.matrix, problem.lower, problem.upper)] if problem.matrix.shape[0] else []
 
 
-def solve_lp(problem: MilpProblem, fixed_x=None):
+def solve_lp(problem: MilpProblem, fixed_x=None, time_limit_s: float | None = None):
     """The linear relaxation (or, with ``fixed_x``, the best relay of a fixed selection):
     ``(objective, v)`` where objective is ``-cost @ v`` (higher is better) and ``v`` all the
-    variables (zeros when infeasible)."""
+    variables; ``(None, None)`` when HiGHS did not solve it within ``time_limit_s``."""
     from scipy.optimize import milp
 
-    res = milp(problem.cost, constraints=_constraints(problem), bounds=_bounds(problem, fixed_x))
-    if res.x is None:
-        return 0.0, np.zeros(problem.cost.size)
+    options = {} if time_limit_s is None else {"time_limit": max(float(time_limit_s), 0.01)}
+    res = milp(problem.cost, constraints=_constraints(problem), bounds=_bounds(problem, fixed_x), options=options)
+    if res.x is None or res.status != 0:
+        return None, None
     return float(-res.fun), res.x
 
 
@@ -206,6 +207,8 @@ def flow(problem: MilpProblem, chosen: np.ndarray):
     if not problem.has_t:
         return float(-(problem.cost[:problem.n_contacts] @ x)), np.zeros(0)
     value, v = solve_lp(problem, x)
+    if v is None:  # cannot happen for a feasible selection (y = 0 is feasible); stated, not assumed
+        return 0.0, np.zeros(problem.y_channel.size)
     return value, v[problem.n_contacts:problem.n_contacts + problem.y_channel.size] * problem.total_key_bits
 
 

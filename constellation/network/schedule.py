@@ -20,13 +20,17 @@ from . import milp
 from .contacts import Contacts
 
 
+_MIP_REL_GAP = 1e-4  # HiGHS's default relative optimality gap
+
 @dataclass(frozen=True)
 class Schedule:
     """Chosen contact indices (sorted by start), their key and the FCFS baseline's.
 
-    ``method``: "exact" (per-station dynamic programme, no links), "milp" (the link-aware
-    programme solved to optimality), "milp-time-limit" (HiGHS's best within the time limit)
-    or "heuristic" (LP rounding and greedy fills, HiGHS found nothing better in time).
+    ``method``: "exact" (per-station dynamic programme, no links); "optimal" (the programme's
+    optimum within HiGHS's relative tolerance 1e-4, proven by HiGHS or by a fill that meets
+    the LP relaxation's bound, when the integer programme is not run); "milp-time-limit"
+    (HiGHS's incumbent when the time ran out); "heuristic" (the best fill, HiGHS found
+    nothing better in time).
     ``objective`` is the programme's value of the schedule (higher is better) and ``bound``
     an upper bound on any schedule's; ``gap = (bound - objective) / bound`` (0 when optimal).
     ``min_share_bits`` is the smallest relayable key over the channels divided by each
@@ -99,6 +103,20 @@ def _exact_station(start: np.ndarray, end: np.ndarray, key: np.ndarray) -> np.nd
         else:
             j -= 1
     return np.array(chosen[::-1], dtype=np.int64)
+
+
+def _scarcity(contacts: Contacts, idx: np.ndarray, pairs: np.ndarray, link_weights) -> np.ndarray:
+    """Per station: the demand weight of its channels over the key its contacts could give
+    (stations in no channel: a thousandth of the smallest), the priority of its key."""
+    n = max(int(contacts.station.max()) + 1, int(pairs.max()) + 1)
+    weights = np.ones(len(pairs)) if link_weights is None else np.asarray(link_weights, float)
+    demand = np.zeros(n)
+    np.add.at(demand, pairs[:, 0], weights)
+    np.add.at(demand, pairs[:, 1], weights)
+    supply = np.bincount(contacts.station[idx], weights=contacts.key_bits[idx], minlength=n)
+    scarcity = np.divide(demand, supply, out=np.zeros(n), where=supply > 0)
+    floor = scarcity[scarcity > 0].min() * 1e-3 if np.any(scarcity > 0) else 1.0
+    return np.where(scarcity > 0, scarcity, floor)
 
 
 def _exact(contacts: Contacts, usable: np.ndarray, busy_end=None) -> np.ndarray:
@@ -256,33 +274,44 @@ def schedule(contacts: Contacts, telescopes=1, satellite_terminals=None, *, reta
                                  channel_pairs=pairs if linked else None, channel_weights=link_weights)
     position = np.full(len(contacts), -1, np.int64)
     position[idx] = np.arange(idx.size)
-    lp_bound, lp_v = milp.solve_lp(problem)
-    lp_x = lp_v[:idx.size]
-    # Heuristics: LP rounding, key order, the per-station optimum first, FCFS; the best by the programme.
+    # The LP relaxation (within the time limit): a bound on every schedule, and an order to fill by.
+    lp_bound, lp_v = milp.solve_lp(problem, time_limit_s=time_limit_s) if time_limit_s > 0 else (None, None)
+    # Heuristics: LP rounding, scarcity (key at stations short of key for their links' demand
+    # first), key order, the per-station optimum first, FCFS; the best by the programme.
     by_key = idx[np.lexsort((idx, contacts.start_s[idx], -key[idx]))]
-    by_lp = idx[np.lexsort((idx, -key[idx], -np.round(lp_x, 6)))]
+    orders = [by_key]
+    if lp_v is not None:
+        orders.append(idx[np.lexsort((idx, -key[idx], -np.round(lp_v[:idx.size], 6)))])
+    if linked:
+        orders.append(idx[np.lexsort((idx, -key[idx] * _scarcity(contacts, idx, pairs, link_weights)[contacts.station[idx]]))])
     exact = _exact(contacts, usable, busy_end)
     in_exact = np.zeros(len(contacts), bool)
     in_exact[exact] = True
-    seeded = np.concatenate([by_key[in_exact[by_key]], by_key[~in_exact[by_key]]])
-    candidates = [_fill(contacts, order, tel, term, busy_end) for order in (by_lp, by_key, seeded)] + [fcfs]
+    orders.append(np.concatenate([by_key[in_exact[by_key]], by_key[~in_exact[by_key]]]))
+    candidates = [_fill(contacts, order, tel, term, busy_end) for order in orders] + [fcfs]
     scores = [milp.evaluate(problem, position[c]) for c in candidates]
     best = int(np.argmax(scores))
     chosen, objective, method = candidates[best], scores[best], "heuristic"
-    bound = lp_bound
-    if time_limit_s > 0:
-        value, picked, milp_bound, optimal = milp.solve_milp(problem, time_limit_s)
+    bound = np.inf if lp_bound is None else lp_bound
+    # The LP relaxation bounds every schedule: a fill within HiGHS's own relative gap of it is
+    # optimal to that tolerance and the integer programme is not run.
+    remaining_s = time_limit_s - (time.perf_counter() - began)
+    if remaining_s > 0 and bound - objective > _MIP_REL_GAP * abs(objective):
+        value, picked, milp_bound, optimal = milp.solve_milp(problem, remaining_s)
         if milp_bound is not None:
             bound = min(bound, milp_bound)
         if picked is not None and value > objective:
             chosen, objective = idx[picked], value
             method = "milp-time-limit"
         if optimal:  # HiGHS proved its value optimal; the kept schedule is at least as good
-            method, bound = "milp", objective
-    bound = max(bound, objective)
-    gap = 0.0 if bound <= 0 else max(0.0, (bound - objective) / bound)
-    if gap < 1e-9:  # rounding between HiGHS's optimum and the re-evaluated schedule
-        gap = 0.0
+            bound = objective
+    if np.isfinite(bound):
+        bound = max(bound, objective)
+        gap = 0.0 if bound <= 0 else max(0.0, (bound - objective) / bound)
+        if gap <= _MIP_REL_GAP:  # optimal to HiGHS's tolerance (by the relaxation or HiGHS's proof)
+            gap, method = 0.0, "optimal"
+    else:  # neither the relaxation nor HiGHS finished in time: no bound, no gap
+        bound, gap = None, None
     share, planned = None, None
     chosen = np.asarray(chosen, np.int64)
     if linked:
