@@ -246,6 +246,7 @@ def _relay_weights(sched: Schedule, channels: _Channels):
     planned = sched.planned_bits
     if planned is None or planned.size == 0:
         return weight
+    planned = np.nan_to_num(np.clip(planned, 0.0, None))  # the LP's round-off (-1e-12) is no plan
     per_satellite = planned.T / np.maximum(planned.sum(axis=0), 1.0)[:, None]  # (n_sat, n_channels)
     return per_satellite + 1e-6 * weight / weight.sum()
 
