@@ -209,3 +209,16 @@ def render_figure(fig, fmt: str = "png", dpi: int = 150) -> bytes:
 def _has_maps(fig) -> bool:
     """True when ``fig`` has a cartopy map (which may read map data when drawn)."""
     return any(type(ax).__module__.startswith("cartopy.") for ax in fig.axes)
+
+
+def timeline_axes(ax, scenario, chosen, start_s: float, end_s: float) -> None:
+    """Station names down the y axis, UTC across the x axis, light grid, no top/right frame."""
+    ax.set_yticks(range(len(chosen)), [scenario.stations[s].name for s in chosen])
+    ax.set_ylim(len(chosen) - 0.5, -0.5)
+    ax.set_xlim(date_numbers(scenario.timebase, [start_s, end_s]))
+    utc_axis(ax.xaxis, end_s - start_s)
+    ax.set_xlabel("UTC")
+    ax.grid(axis="x", color="#DDDDDD", linewidth=0.6)
+    ax.set_axisbelow(True)
+    for side in ("top", "right"):
+        ax.spines[side].set_visible(False)

@@ -9,7 +9,7 @@ from ..coverage.tracks import scenario_span_s
 from ..errors import InputError
 from ..pipeline import propagator_for
 from .base import (NIGHT_COLOUR, PASS_COLOUR, WINDOW_COLOUR, colour, date_numbers, new_figure, station_index,
-                   sun_elevation_deg, utc_axis, utc_datetimes)
+                   sun_elevation_deg, timeline_axes, utc_datetimes)
 
 __all__ = ["pass_track", "plot_sky", "plot_timeline"]
 
@@ -180,7 +180,7 @@ def plot_timeline(scenario, passes, *, start_s: float = 0.0, end_s: float | None
         _draw_night_row(ax, y, name, x_grid, dark[y])
         here = np.flatnonzero((passes.station == st) & (passes.los_s >= start_s) & (passes.aos_s <= end_s))
         _draw_pass_row(ax, y, name, scenario, passes, here, start_s, end_s)
-    _timeline_axes(ax, scenario, chosen, start_s, end_s)
+    timeline_axes(ax, scenario, chosen, start_s, end_s)
     _timeline_legend(ax, threshold)
     a, b = utc_datetimes(tb, [start_s, end_s])
     ax.set_title(title or f"{scenario.name}\n{a:%Y-%m-%d %H:%M} – {b:%Y-%m-%d %H:%M} UTC", fontsize=10, loc="left",
@@ -221,17 +221,6 @@ def _draw_pass_row(ax, y: int, name: str, scenario, passes, here, start_s: float
                 va="center", fontsize=8, color="#333333")
 
 
-def _timeline_axes(ax, scenario, chosen, start_s: float, end_s: float) -> None:
-    """Station names down the y axis, UTC across the x axis, light grid, no top/right frame."""
-    ax.set_yticks(range(len(chosen)), [scenario.stations[s].name for s in chosen])
-    ax.set_ylim(len(chosen) - 0.5, -0.5)
-    ax.set_xlim(date_numbers(scenario.timebase, [start_s, end_s]))
-    utc_axis(ax.xaxis, end_s - start_s)
-    ax.set_xlabel("UTC")
-    ax.grid(axis="x", color="#DDDDDD", linewidth=0.6)
-    ax.set_axisbelow(True)
-    for side in ("top", "right"):
-        ax.spines[side].set_visible(False)
 
 
 def _timeline_legend(ax, threshold: float) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..coverage.tracks import scenario_span_s
-from .base import PALETTE, colour, date_numbers, new_figure, utc_axis, utc_datetimes
+from .base import PALETTE, colour, date_numbers, new_figure, timeline_axes, utc_datetimes
 
 __all__ = ["contact_lanes", "plot_schedule"]
 
@@ -105,16 +105,7 @@ def _satellite_colours(n_sat: int) -> list:
 
 def _axes(ax, scenario, start_s: float, end_s: float) -> None:
     """Station names down the y axis, UTC across the x axis, light grid, no top/right frame."""
-    n = len(scenario.stations)
-    ax.set_yticks(range(n), [s.name for s in scenario.stations])
-    ax.set_ylim(n - 0.5, -0.5)
-    ax.set_xlim(date_numbers(scenario.timebase, [start_s, end_s]))
-    utc_axis(ax.xaxis, end_s - start_s)
-    ax.set_xlabel("UTC")
-    ax.grid(axis="x", color="#DDDDDD", linewidth=0.6)
-    ax.set_axisbelow(True)
-    for side in ("top", "right"):
-        ax.spines[side].set_visible(False)
+    timeline_axes(ax, scenario, range(len(scenario.stations)), start_s, end_s)
 
 
 def _satellite_key(ax, scenario, colours: list) -> None:
