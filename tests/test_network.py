@@ -12,7 +12,7 @@ import math
 import numpy as np
 import pytest
 from hypothesis import given, settings
-from hypothesis import strategies as st
+from hypothesis import strategies
 
 from constellation.core.geodesy import site_distance_km
 from constellation.scenario.model import Fibre, Link
@@ -481,8 +481,8 @@ def test_contacts_from_a_pass_table():
 
 
 @settings(max_examples=60, deadline=None, derandomize=True)
-@given(st.integers(0, 2**31 - 1), st.integers(1, 40), st.integers(1, 3), st.integers(1, 2),
-       st.sampled_from([0.0, 30.0, 120.0]), st.booleans())
+@given(strategies.integers(0, 2**31 - 1), strategies.integers(1, 40), strategies.integers(1, 3),
+       strategies.integers(1, 2), strategies.sampled_from([0.0, 30.0, 120.0]), strategies.booleans())
 def test_telescopes_terminals_and_retargeting_are_never_exceeded(seed, n, telescopes, terminals, retarget_s, linked):
     """Property: whatever the contacts, no station tracks more satellites than it has
     telescopes and no satellite serves more stations than it has terminals, each counted

@@ -57,7 +57,7 @@ class MilpProblem:
 
 def _resource_rows(group: np.ndarray, start: np.ndarray, busy_end: np.ndarray, capacity: np.ndarray):
     """Rows ``sum x_j <= cap`` over the contacts holding one resource at each contact's start."""
-    rows, cols, caps = [], [], []
+    rows, caps = [], []
     order = np.lexsort((start, group))
     g, s, e = group[order], start[order], busy_end[order]
     bounds = np.flatnonzero(np.diff(g)) + 1
