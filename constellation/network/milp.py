@@ -185,14 +185,21 @@ def _constraints(problem: MilpProblem):
     return [LinearConstraint(problem.matrix, problem.lower, problem.upper)] if problem.matrix.shape[0] else []
 
 
-def solve_lp(problem: MilpProblem, fixed_x=None, time_limit_s: float | None = None):
+def solve_lp(problem: MilpProblem, fixed_x=None, max_iterations: int | None = None):
     """The linear relaxation (or, with ``fixed_x``, the best relay of a fixed selection):
     ``(objective, v)`` where objective is ``-cost @ v`` (higher is better) and ``v`` all the
-    variables; ``(None, None)`` when HiGHS did not solve it within ``time_limit_s``."""
-    from scipy.optimize import milp
+    variables; ``(None, None)`` when HiGHS's dual simplex did not finish within
+    ``max_iterations`` (a count, not a time: the result does not depend on the machine)."""
+    from scipy.optimize import linprog, milp
 
-    options = {} if time_limit_s is None else {"time_limit": max(float(time_limit_s), 0.01)}
-    res = milp(problem.cost, constraints=_constraints(problem), bounds=_bounds(problem, fixed_x), options=options)
+    if max_iterations is None:
+        res = milp(problem.cost, constraints=_constraints(problem), bounds=_bounds(problem, fixed_x))
+    else:
+        b = _bounds(problem, fixed_x)
+        res = linprog(problem.cost, A_ub=problem.matrix if problem.matrix.shape[0] else None,
+                      b_ub=problem.upper if problem.matrix.shape[0] else None,
+                      bounds=np.stack([b.lb, b.ub], axis=1), method="highs-ds",
+                      options={"maxiter": int(max_iterations)})
     if res.x is None or res.status != 0:
         return None, None
     return float(-res.fun), res.x
@@ -217,15 +224,16 @@ def evaluate(problem: MilpProblem, chosen: np.ndarray) -> float:
     return flow(problem, chosen)[0]
 
 
-def solve_milp(problem: MilpProblem, time_limit_s: float):
-    """``(objective, chosen, bound, optimal)`` of the programme within ``time_limit_s``
-    (chosen None when HiGHS found no solution in time)."""
+def solve_milp(problem: MilpProblem, node_limit: int, time_limit_s: float):
+    """``(objective, chosen, bound, optimal)`` of the programme after at most ``node_limit``
+    branch-and-bound nodes (deterministic), or ``time_limit_s`` as a safety cap (the one limit
+    that makes the result depend on the machine); chosen None when HiGHS found no solution."""
     from scipy.optimize import milp
 
     integrality = np.zeros(problem.cost.size)
     integrality[:problem.n_contacts] = 1
     res = milp(problem.cost, constraints=_constraints(problem), bounds=_bounds(problem), integrality=integrality,
-               options={"time_limit": max(float(time_limit_s), 0.01), "disp": False})
+               options={"node_limit": int(node_limit), "time_limit": max(float(time_limit_s), 0.01), "disp": False})
     bound = getattr(res, "mip_dual_bound", None)
     bound = None if bound is None or not np.isfinite(bound) else float(-bound)
     if res.x is None:

@@ -88,7 +88,7 @@ def plan_relay(contacts: Contacts, stations: Sequence, links: Sequence[Link], du
                  satellite_terminals: int | None = None, key_store_bits=None,
                  clear_sky_probability=None, start_utc: dt.datetime | None = None, clear_sky_persistence=None,
                  runs: int = 1000, seed: int = 0, n_satellites: int | None = None,
-                 retarget_s: float = 0.0, min_contact_s: float = 0.0, schedule_time_limit_s: float = 10.0) -> NetworkPlan:
+                 retarget_s: float = 0.0, min_contact_s: float = 0.0, schedule_time_limit_s: float = 60.0) -> NetworkPlan:
     """Schedule the stations, relay key over the links, apply fibre tails and weather.
 
     Parameters

@@ -201,13 +201,14 @@ class NetworkSpec(_Strict):
     (default 60 s, an assumption: slewing an observatory mount up to ~120 deg at ~2 deg/s and
     re-acquiring the beacon; no published figure for the Micius stations). ``min_contact_s``:
     shorter contacts are not flown (default 0: finite-key statistics already give no key to a
-    window too short for its block). ``schedule_time_limit_s``: HiGHS's time on the scheduling
-    programme before the best schedule found so far, with its gap, is taken."""
+    window too short for its block). ``schedule_time_limit_s``: a safety cap on HiGHS's time for the
+    scheduling programme; work limits (iterations, nodes) decide first, so the same scenario
+    gives the same schedule on any machine unless this cap binds."""
 
     satellite_terminals: Annotated[int, Field(ge=1, le=100)] | None = None
     retarget_s: Annotated[float, Field(ge=0.0, le=86400.0)] = 60.0
     min_contact_s: Annotated[float, Field(ge=0.0, le=86400.0)] = 0.0
-    schedule_time_limit_s: Annotated[float, Field(ge=0.0, le=3600.0)] = 10.0
+    schedule_time_limit_s: Annotated[float, Field(ge=0.0, le=3600.0)] = 60.0
     key_store_bits: Annotated[float, Field(gt=0.0)] | None = None
     weather_runs: Annotated[int, Field(ge=1, le=100000)] = 1000
     seed: int = 0
