@@ -22,9 +22,9 @@ from .contacts import Contacts
 
 _MIP_REL_GAP = 1e-4  # HiGHS's default relative optimality gap
 # Work limits, counts not times, so that the same inputs give the same schedule on any machine:
-# dual-simplex iterations of the LP relaxation (~5 s on the largest shells of the 2027 sweep,
+# dual-simplex iterations of the LP relaxation (~1 s on the largest shells of the 2027 sweep,
 # 27,000 contacts) and branch-and-bound nodes of the integer programme.
-LP_ITERATIONS = 10_000
+LP_ITERATIONS = 5_000
 MILP_NODES = 200
 
 @dataclass(frozen=True)
