@@ -22,8 +22,9 @@ from constellation.scenario.profile import MAX_BACKGROUND_CPS
 from constellation.scenario.receivers import RECEIVERS
 from constellation.scenario.terminal_params import QkdParams
 
-TLE1 = "1 41731U 16051A   16353.90152003  .00000364  00000-0  17957-4 0  9993"
-TLE2 = "2 41731  97.3699 267.4500 0013200 178.5836 246.0824 15.23915303 19063"
+from conftest import MICIUS_TLE
+
+TLE1, TLE2 = MICIUS_TLE
 # The Micius pass of 2016-12-19 ~16:52 UTC over Xinglong (Liao 2017) and a custom station 50 km away.
 SCENARIO = f"""[scenario]
 name = "t"
