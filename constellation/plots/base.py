@@ -172,6 +172,9 @@ def station_index(scenario, station) -> int:
         return int(station)
     if station in names:
         return names.index(station)
+    folded = [name.casefold() for name in names]
+    if isinstance(station, str) and folded.count(station.strip().casefold()) == 1:
+        return folded.index(station.strip().casefold())  # as scenario files match built-in names
     hint = did_you_mean(station, names, fallback=True)
     raise InputError(scenario.source, "station", f"a station of the scenario{hint}", station)
 
