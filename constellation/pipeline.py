@@ -148,6 +148,7 @@ def compute_coverage(scenario: Scenario, *, grid_deg=None, min_elevation_deg=Non
     step_s = pick(step_s, spec.step_s)
     with _coverage_errors(scenario, "coverage.region", "coverage"):
         if pick(stations_only, spec.grid == "stations"):
+            require_stations(scenario, "coverage of the stations")
             grid = target_grid([s.latitude_deg for s in scenario.stations],
                                [s.longitude_deg for s in scenario.stations], names=[s.name for s in scenario.stations])
         elif spec.grid == "region":
@@ -352,6 +353,14 @@ class Run:
         value = stage(*args, **kwargs)
         self.timings_s[name] = time.perf_counter() - started
         return value
+
+
+def require_stations(scenario, what: str) -> None:
+    """InputError naming the scenario when ``what`` needs a ground station and it has none
+    (stations are optional: coverage of the globe or a region runs without them)."""
+    if not scenario.stations:
+        raise InputError(scenario.source, "stations", f"at least one [[stations]] entry ({what} needs a ground "
+                         "station; coverage of the globe or a region needs none)", "none")
 
 
 def _require_links(scenario) -> None:

@@ -26,7 +26,7 @@ from .output.files import atomic_path
 from .output.sizing import design_tables, human_sizing_summary, sizing_outputs
 from .output.summary import human_summary, summarise
 from .output.tables import PASS_COLUMNS, render_table, to_json, write_text_atomic
-from .pipeline import Run
+from .pipeline import Run, require_stations
 from .plots.base import render_figure, station_index
 from .plots.coverage import plot_coverage
 from .plots.design import compare_table_from_rows, plot_compare, plot_pareto, plot_pareto_rows
@@ -96,6 +96,8 @@ class RunResult(Run):
 
     def render(self, name: str, fmt: str = "csv") -> str:
         """Table ``name`` as CSV or JSON text."""
+        if name in ("passes", "key"):
+            require_stations(self.scenario, f"the {name} table")
         rows = self.rows(name)
         return render_table(rows, self.columns(name, rows), fmt)
 
@@ -120,7 +122,8 @@ class RunResult(Run):
     def files(self) -> dict[str, str]:
         """File name -> text for every table and JSON document of ``run``."""
         self.complete()
-        names = ["passes"] + (["key"] if self.has_keys else []) + \
+        stations = bool(self.scenario.stations)  # a coverage-only scenario has no pass or key table
+        names = (["passes"] if stations else []) + (["key"] if self.has_keys and stations else []) + \
             (["network", "network_timeline", "schedule"] if self.has_network else []) + \
             (["coverage_points"] if self.has_coverage else [])
         out = {TABLES[name]: self.render(name) for name in names}
@@ -141,15 +144,18 @@ class RunResult(Run):
         if kind == "tracks":
             chosen = [s.strip() for s in satellites.split(",")] if isinstance(satellites, str) else satellites
             end_s = None if hours is None else min(hours * 3600.0, scn.duration_s)
+            if region:
+                require_stations(scn, "--region (the map zoomed on the stations)")
             extent = stations_extent(scn.stations) if region else None
             return plot_tracks(scn, satellites=chosen, end_s=end_s, extent_deg=extent, footprints_at_s=0.0,
                                night_at_s=0.0)
         if kind == "coverage":
             return plot_coverage(self.coverage, stations=scn.stations)
-        if kind == "timeline":
-            return plot_timeline(scn, self.passes)
         if kind == "schedule":
             return plot_schedule(scn, self.network)
+        require_stations(scn, f"a {kind} plot")
+        if kind == "timeline":
+            return plot_timeline(scn, self.passes)
         if kind == "sky" and station:
             return plot_sky(scn, self.passes, station)
         row = self._longest_window(station)
@@ -170,7 +176,7 @@ class RunResult(Run):
     def figures(self) -> dict:
         """File name -> Figure for the figures ``run`` draws."""
         windows = bool(self.passes.has_window.any())
-        kinds = ["tracks", "timeline"] + (["sky"] if windows else []) + \
+        kinds = ["tracks"] + (["timeline"] if self.scenario.stations else []) + (["sky"] if windows else []) + \
             (["key"] if self.has_keys and windows else []) + (["coverage"] if self.has_coverage else []) + \
             (["schedule"] if self.has_network else [])
         return {f"{kind}.png": self.figure(kind) for kind in kinds}

@@ -185,7 +185,9 @@ CATALOGUE: list[Case] = [
              "designs[0].family", "one of 'sso', 'walker', 'meo', 'geo' or 'hybrid'", "gso"),
     # ------------------------------------------------------------ scenario TOML: missing and wrong types
     scenario("missing-name", ('name = "t"\n', ""), "scenario.name", "required", "found nothing"),
-    scenario("no-stations", (STATION, ""), "stations", "required", "found nothing"),
+    # Stations are optional (coverage of the globe needs none); the passes table needs one.
+    scenario("no-stations", (STATION, ""), "stations", "at least one [[stations]] entry (the passes table needs",
+             "none"),
     scenario("no-satellites", ('[[satellites]]\nname = "MICIUS"\n' + SATELLITE, ""), "satellites",
              "at least one [[satellites]]", "none"),
     scenario("wrong-type-number", (STATION, STATION + '\nmin_elevation_deg = "ten"'),

@@ -52,7 +52,7 @@ CASES = [
      ["satellites[0]", "HH:MM"]),
     ("missing-tle-file", (f'tle = ["{TLE1}", "{TLE2}"]', 'tle_file = "nowhere.tle"'),
      ["satellites[0].tle_file", "existing file", "nowhere.tle"]),
-    ("no-stations", ('[[stations]]\nname = "Xinglong"', ""), ["stations", "required"]),
+    ("no-stations", ('[[stations]]\nname = "Xinglong"', ""), ["stations", "the passes table needs a ground station"]),
     ("duplicate-station", ('[[stations]]\nname = "Xinglong"', '[[stations]]\nname = "Xinglong"\n[[stations]]\nname = "Xinglong"'),
      ["stations[1].name", "unique", "Xinglong"]),
 ]

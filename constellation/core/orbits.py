@@ -127,12 +127,14 @@ def sun_synchronous(altitude_km: float, ltan_hours: float, epoch: dt.datetime,
 
 
 def walker(pattern: str, total: int, planes: int, phasing: int, altitude_km: float,
-           inclination_deg: float, epoch: dt.datetime, raan0_deg: float = 0.0) -> list[tuple[int, int, Elements]]:
+           inclination_deg: float, epoch: dt.datetime, raan0_deg: float = 0.0,
+           mean_anomaly0_deg: float = 0.0) -> list[tuple[int, int, Elements]]:
     """Walker delta (planes over 360 deg of RAAN) or star (over 180 deg) constellation.
 
     Returns ``(plane, slot, elements)`` for each of the ``total`` satellites; satellite
-    ``s`` of plane ``p`` has mean anomaly ``360 s / S + 360 F p / T`` (Walker 1984 notation
-    T/P/F, S = T/P satellites per plane).
+    ``s`` of plane ``p`` has mean anomaly ``M0 + 360 s / S + 360 F p / T`` (Walker 1984
+    notation T/P/F, S = T/P satellites per plane) and right ascension of the ascending node
+    ``RAAN0 + spread p / P``.
     """
     if planes <= 0 or total % planes:
         raise ValueError(f"total divisible by planes (total={total}, planes={planes})")
@@ -144,7 +146,7 @@ def walker(pattern: str, total: int, planes: int, phasing: int, altitude_km: flo
     out = []
     for p in range(planes):
         for s in range(per_plane):
-            m = 360.0 * s / per_plane + 360.0 * phasing * p / total
+            m = mean_anomaly0_deg + 360.0 * s / per_plane + 360.0 * phasing * p / total
             raan = raan0_deg + spread * p / planes
             out.append((p, s, Elements(a, 0.0, inclination_deg, raan % 360.0, 0.0, m % 360.0, epoch)))
     return out

@@ -225,13 +225,22 @@ def _cut_run(x, y) -> list[np.ndarray]:
     return pieces
 
 
+def default_footprint_mask_deg(scenario) -> float:
+    """The elevation mask of a footprint when none is given: the lowest of the stations' masks;
+    without stations, the ``[coverage]`` mask, or 10 deg (a station's default)."""
+    if scenario.stations:
+        return min(s.min_elevation_deg for s in scenario.stations)
+    return scenario.coverage.min_elevation_deg if scenario.coverage is not None else 10.0
+
+
 def satellite_footprints(scenario, at_s: float, satellites=None,
                          min_elevation_deg: float | None = None) -> Footprints:
     """The ground region seeing each satellite above ``min_elevation_deg`` at ``at_s``.
 
     The cap's Earth central angle is ``arccos(R cos(el) / (R + h)) - el`` (spherical Earth,
     :mod:`constellation.coverage.caps`). ``min_elevation_deg`` defaults to the lowest
-    ``min_elevation_deg`` of the scenario's stations. A mask outside [0, 90) deg or an
+    ``min_elevation_deg`` of the scenario's stations (without stations: the ``[coverage]``
+    mask, or 10 deg as a station's default). A mask outside [0, 90) deg or an
     instant outside the scenario is an InputError naming the scenario file.
     """
     # shapely (GEOS) is loaded only when footprints are asked for.
@@ -240,7 +249,7 @@ def satellite_footprints(scenario, at_s: float, satellites=None,
     from .footprints import footprints_from_positions
 
     if min_elevation_deg is None:
-        min_elevation_deg = min(s.min_elevation_deg for s in scenario.stations)
+        min_elevation_deg = default_footprint_mask_deg(scenario)
     try:
         el = float(check_min_elevation_deg(min_elevation_deg))
     except ParameterError as exc:

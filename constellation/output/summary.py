@@ -62,9 +62,10 @@ def human_summary(summary: dict) -> str:
     lines = [
         f"{summary['scenario']}: {summary['start_utc']} to {summary['end_utc']}, "
         f"{summary['satellites']} satellite(s), {summary['stations']} station(s)",
-        f"{summary['passes']} passes, {summary['windows']} with a QKD window "
-        f"({summary['window_total_s']:.0f} s in all)",
     ]
+    if summary["stations"]:
+        lines.append(f"{summary['passes']} passes, {summary['windows']} with a QKD window "
+                     f"({summary['window_total_s']:.0f} s in all)")
     width = max((len(n) for n in summary["per_station"]), default=0)
     for name, s in summary["per_station"].items():
         lines.append(f"  {name:<{width}}  {s['passes']:4d} passes  {s['windows']:4d} windows  "
@@ -80,6 +81,12 @@ def human_summary(summary: dict) -> str:
         lines.append(f"link {link['a']}-{link['b']} ({link['distance_km']:,.0f} km): "
                      f"{link['key_bits_per_day'] / 1e3:,.1f} kbit/day expected, P10 {link['key_bits_per_day_p10'] / 1e3:,.1f}; "
                      f"median latency {'-' if latency is None else f'{latency:.1f} h'}; limited by {link['limiting_station'] or '-'}")
+    if "coverage" in summary:
+        cov = summary["coverage"]
+        night = " at night" if cov.get("night_only") else ""
+        lines.append(f"coverage{night}: {cov['global_coverage_fraction']:.2%} of the grid's area with {cov['k']} or more "
+                     f"satellite(s) above {cov['min_elevation_deg']:g} deg; longest revisit gap "
+                     f"{cov['max_revisit_gap_s'] / 60:,.0f} min")
     if summary["sgp4_error_samples"]:
         lines.append(f"SGP4 could not compute {summary['sgp4_error_samples']} samples "
                      f"(satellites: {', '.join(summary['satellites_with_sgp4_errors'][:5])}); they were masked")

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..coverage.tracks import ground_tracks, satellite_footprints, select_satellites, split_antimeridian
+from ..coverage.tracks import (default_footprint_mask_deg, ground_tracks, satellite_footprints, select_satellites,
+                               split_antimeridian)
 from ..errors import ParameterError
 from .base import (COAST_COLOUR, LAND_COLOUR, OCEAN_COLOUR, colour, new_figure, shipped_layer,
                    shipped_maps, utc_datetimes)
@@ -316,7 +317,7 @@ def _title(scenario, tracks, footprints_at_s, feet_mask, night_at_s):
     names = ", ".join(tracks.names) if len(tracks.names) <= 4 else f"{len(tracks.names)} satellites"
     parts = [f"Ground tracks of {names}, {span}"]
     if footprints_at_s is not None:
-        mask = feet_mask if feet_mask is not None else min(s.min_elevation_deg for s in scenario.stations)
+        mask = feet_mask if feet_mask is not None else default_footprint_mask_deg(scenario)
         parts.append(f"footprints (elevation ≥ {mask:g}°) at {utc_datetimes(tb, footprints_at_s)[0]:%H:%M:%S} UTC")
     if night_at_s is not None:
         parts.append(f"night side at {utc_datetimes(tb, night_at_s)[0]:%H:%M} UTC")

@@ -280,7 +280,8 @@ def _designed(spec: SatelliteSpec, kind: str, index: int, start: dt.datetime, so
     try:
         if kind == "walker":
             items = orbits.walker(spec.walker, spec.total, spec.planes, spec.phasing, spec.altitude_km,
-                                  spec.inclination_deg, epoch, raan0_deg=spec.raan_deg)
+                                  spec.inclination_deg, epoch, raan0_deg=spec.raan_deg,
+                                  mean_anomaly0_deg=spec.mean_anomaly_deg)
             width = len(str(spec.total // spec.planes))
             return [(f"{prefix}-P{p + 1}-{s + 1:0{width}d}", orbits.satrec_from_elements(el, satnum=(satnum + k) % 100000))
                     for k, (p, s, el) in enumerate(items)]

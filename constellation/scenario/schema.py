@@ -376,7 +376,7 @@ class ScenarioFile(_Strict):
 
     scenario: ScenarioSection
     satellites: list[SatelliteSpec] = []
-    stations: list[StationSpec] = Field(min_length=1)
+    stations: list[StationSpec] = []  # optional: coverage of the globe or a region needs none
     constraints: ConstraintsSpec = ConstraintsSpec()
     link: dict[str, Any] | None = None
     qkd: dict[str, Any] | None = None
