@@ -118,6 +118,15 @@ def key(scenario, loss_profile, qkd_file, optimise, fmt, output):
 
 @cli.command()
 @_scenario_argument
+@_table_options
+def dual(scenario, fmt, output):
+    """Dual-downlink windows: one satellite above both stations of a [[links]] pair at once,
+    with the two-arm loss and BBM92 key when SCENARIO has a [source]."""
+    _emit(_run(scenario).render("dual", fmt), output)
+
+
+@cli.command()
+@_scenario_argument
 @click.option("--timeline", is_flag=True, help="Write the key delivered per link and day instead.")
 @click.option("--schedule", is_flag=True,
               help="Write the schedule instead: one row per scheduled contact, its key and the links it served.")
@@ -142,26 +151,35 @@ def network(scenario, timeline, schedule, fmt, output):
 def coverage(scenario, grid_deg, min_elevation_deg, night_only, stations_only, k, geojson, fmt, output):
     """Coverage fraction, revisit gaps and response time over a grid (CSV per point; JSON summary)."""
     from .api import export_footprints
-    from .output.tables import to_json, write_text_atomic
+    from .output.files import write_files
+    from .output.tables import to_json
 
     options = {name: value for name, value in dict(grid_deg=grid_deg, min_elevation_deg=min_elevation_deg,
                                                    night_only=night_only, stations_only=stations_only, k=k).items()
                if value is not None}
     result = _run(scenario, coverage_options=options)
-    _emit(to_json(result.coverage_summary()) if fmt == "json" else result.render("coverage_points"), output)
-    if geojson:
-        # The footprints at the start, above the same mask as the coverage just computed.
-        footprints = export_footprints(result.scenario, min_elevation_deg=result.coverage.min_elevation_deg)
-        write_text_atomic(geojson, to_json(footprints))
+    text = to_json(result.coverage_summary()) if fmt == "json" else result.render("coverage_points")
+    if not geojson:
+        _emit(text, output)
+        return
+    # The footprints at the start, above the same mask as the coverage just computed; both
+    # files are written or neither.
+    footprints = to_json(export_footprints(result.scenario, min_elevation_deg=result.coverage.min_elevation_deg))
+    write_files([(geojson, footprints)] + ([] if output == "-" else [(output, text)]))
+    if output == "-":
+        _emit(text, output)
 
 
 def _check_output_folder(out: Path, scn, marker: str = "summary.json", own=()) -> None:
     """Refuse to mix results: a non-empty folder must hold an earlier run of the same scenario
     (or, for ``size``, only its own files: an interrupted sweep has just its journal)."""
-    if not out.exists() or not any(out.iterdir()):
+    from .output.files import LOCK_NAME, is_own_temporary
+
+    entries = [p for p in out.iterdir() if p.name != LOCK_NAME and not is_own_temporary(p)] if out.is_dir() else []
+    if not entries:
         return
     if not (out / marker).exists() and own and all(
-            p.name in own or (p.name.startswith(("best-", ".")) and p.is_file()) for p in out.iterdir()):
+            p.name in own or (p.name.startswith(("best-", ".")) and p.is_file()) for p in entries):
         return
     try:
         previous = json.loads((out / marker).read_text()).get("scenario_file")
@@ -223,12 +241,14 @@ def export(kind, scenario, output):
 def run(scenario, no_plots, outdir, force):
     """Run the whole job on SCENARIO and write its results to an output folder."""
     from .api import run_scenario
+    from .output.files import output_folder
 
     scn = _load(scenario)
-    if not force:
-        _check_output_folder(Path(outdir), scn)
-    result = run_scenario(scn)
-    written = result.write(outdir, figures=not no_plots)
+    with output_folder(outdir):  # locked against a second writer until every file is in place
+        if not force:
+            _check_output_folder(Path(outdir), scn)
+        result = run_scenario(scn)
+        written = result.write(outdir, figures=not no_plots)
     click.echo(result.human_summary())
     click.echo(f"wrote {', '.join(map(str, written))}")
 
@@ -246,22 +266,25 @@ def run(scenario, no_plots, outdir, force):
 def size(scenario, outdir, workers, scheduler, no_plots, fresh, force):
     """Search the [[designs]] of SCENARIO for the cheapest constellations meeting its [targets]."""
     from .api import SchedulerUnreachable, size_scenario
+    from .output.files import output_folder
 
     scn = _load(scenario, need_satellites=False)
     if not scn.designs:  # before looking at the output folder
         raise InputError(scn.source, "designs", "[[designs]] families to size (see scenarios/2027-global.toml)", "none")
-    if not force:
-        _check_output_folder(Path(outdir), scn, marker="size.json", own=SIZE_OUTPUTS)
 
     def progress(done, total, message):
         click.echo(f"[{done}/{total}] {message}" if done else message, err=True)
 
-    try:
-        result = size_scenario(scn, folder=outdir, workers=workers, scheduler=scheduler or None, fresh=fresh,
-                               progress=progress)
-    except SchedulerUnreachable as exc:
-        raise InputError("--scheduler", "address", "a reachable Dask scheduler (tcp://HOST:PORT)", str(exc)) from None
-    written = result.write(outdir, figures=not no_plots)
+    with output_folder(outdir):  # locked against a second writer for the whole sweep
+        if not force:
+            _check_output_folder(Path(outdir), scn, marker="size.json", own=SIZE_OUTPUTS)
+        try:
+            result = size_scenario(scn, folder=outdir, workers=workers, scheduler=scheduler or None, fresh=fresh,
+                                   progress=progress)
+        except SchedulerUnreachable as exc:
+            raise InputError("--scheduler", "address", "a reachable Dask scheduler (tcp://HOST:PORT)",
+                             str(exc)) from None
+        written = result.write(outdir, figures=not no_plots)
     click.echo(result.human_summary())
     click.echo(f"wrote {', '.join(map(str, written))}")
 
@@ -278,7 +301,10 @@ def compare(scenarios, outdir, no_plots):
     result = compare_scenarios([_load(path) for path in scenarios])
     _print_comparison(result.rows(), result.names)
     if outdir:
-        written = result.write(outdir, figures=not no_plots)
+        from .output.files import output_folder
+
+        with output_folder(outdir):
+            written = result.write(outdir, figures=not no_plots)
         click.echo(f"wrote {', '.join(map(str, written))}")
 
 
@@ -381,6 +407,13 @@ def main(argv=None) -> int:
         return exc.exit_code
     except BrokenPipeError:
         return 0
+    except OSError as exc:  # an I/O failure no command turned into an input error: still one line
+        where = f"{exc.filename}: " if exc.filename else ""
+        click.echo(f"error: {where}{exc.strerror or exc}", err=True)
+        return 2
+    except MemoryError:
+        click.echo("error: out of memory (the scenario needs more memory than this process may use)", err=True)
+        return 2
     return 0
 
 

@@ -19,13 +19,15 @@ import json
 from pathlib import Path
 
 from .errors import InputError
-from .key.per_pass import KEY_COLUMNS, key_rows
+from .key.entanglement import dual_columns
+from .key.per_pass import KEY_COLUMNS, key_columns
 from .network.plan import SCHEDULE_COLUMNS, link_rows, schedule_rows, timeline_rows
 from .output.exports import footprints_document
-from .output.files import atomic_path
+from .output.files import write_files
 from .output.sizing import design_tables, human_sizing_summary, sizing_outputs
 from .output.summary import human_summary, summarise
-from .output.tables import PASS_COLUMNS, render_table, to_json, write_text_atomic
+from .output.tables import (PASS_COLUMNS, columns_from_rows, render_columns, render_table, rows_from_columns,
+                            to_json)
 from .pipeline import Run, require_stations
 from .plots.base import render_figure, station_index
 from .plots.coverage import plot_coverage
@@ -42,7 +44,7 @@ __all__ = ["CompareResult", "RunResult", "SizeResult", "TABLES", "figure_from_re
 # Table name -> the file `run` writes it to.
 TABLES = {"passes": "passes.csv", "key": "key.csv", "network": "network.csv",
           "network_timeline": "network_timeline.csv", "schedule": "schedule.csv",
-          "coverage_points": "coverage_points.csv"}
+          "coverage_points": "coverage_points.csv", "dual": "dual.csv"}
 FIGURE_KINDS = ("tracks", "sky", "timeline", "key", "coverage", "schedule")
 # Written after everything else: `run` and `size` recognise their folders by these.
 _SUMMARIES = ("summary.json", "size.json")
@@ -61,25 +63,38 @@ class RunResult(Run):
         once (the files, the summary and the caller share them: do not modify them)."""
         built = self.__dict__.setdefault("_tables", {})
         if name not in built:
-            built[name] = self._build_rows(name)
+            built[name] = rows_from_columns(self.table_columns(name))
         return built[name]
 
-    def _build_rows(self, name: str) -> list[dict]:
+    def table_columns(self, name: str) -> dict[str, list]:
+        """Table ``name`` column-wise (column name -> list of values, in table order), built
+        once and linear in its rows; what ``render`` and ``rows`` are made from."""
+        built = self.__dict__.setdefault("_columns", {})
+        if name not in built:
+            built[name] = self._build_columns(name)
+        return built[name]
+
+    def _build_columns(self, name: str) -> dict[str, list]:
         if name == "passes":
-            return self.passes.rows(self.scenario.timebase)
+            return self.passes.columns(self.scenario.timebase)
         if name == "key":
-            return key_rows(self.rows("passes"), self.keys)
-        if name == "network":
-            return link_rows(self.network)
-        if name == "network_timeline":
-            return timeline_rows(self.network)
-        if name == "schedule":
-            scn = self.scenario
-            return schedule_rows(self.network, [s.name for s in scn.satellites], [s.name for s in scn.stations],
-                                 timebase=scn.timebase)
+            return key_columns(self.table_columns("passes"), self.keys)
+        if name == "dual":
+            return dual_columns(self.dual, self.dual_keys, self.scenario.timebase)
         if name == "coverage_points":
-            return _columns_to_rows(self.coverage.table())
-        raise ValueError(f"unknown table {name!r}; one of {', '.join(TABLES)}")
+            return {c: list(v.tolist() if hasattr(v, "tolist") else v) for c, v in self.coverage.table().items()}
+        if name == "network":
+            rows = link_rows(self.network)
+        elif name == "network_timeline":
+            rows = timeline_rows(self.network)
+        elif name == "schedule":
+            scn = self.scenario
+            rows = schedule_rows(self.network, [s.name for s in scn.satellites], [s.name for s in scn.stations],
+                                 timebase=scn.timebase)
+            return columns_from_rows(rows, SCHEDULE_COLUMNS)
+        else:
+            raise ValueError(f"unknown table {name!r}; one of {', '.join(TABLES)}")
+        return columns_from_rows(rows, list(rows[0]) if rows else [])
 
     def columns(self, name: str, rows: list[dict] | None = None) -> list[str]:
         """Column names of table ``name`` (``rows`` if already computed)."""
@@ -89,17 +104,15 @@ class RunResult(Run):
             return list(KEY_COLUMNS)
         if name == "schedule":
             return list(SCHEDULE_COLUMNS)
-        if name == "coverage_points":
-            return list(self.coverage.table())
-        rows = self.rows(name) if rows is None else rows
-        return list(rows[0]) if rows else []
+        if rows is not None and name != "coverage_points":
+            return list(rows[0]) if rows else []
+        return list(self.table_columns(name))
 
     def render(self, name: str, fmt: str = "csv") -> str:
         """Table ``name`` as CSV or JSON text."""
         if name in ("passes", "key"):
             require_stations(self.scenario, f"the {name} table")
-        rows = self.rows(name)
-        return render_table(rows, self.columns(name, rows), fmt)
+        return render_columns(self.table_columns(name), self.columns(name), fmt)
 
     def coverage_summary(self) -> dict:
         """Area-weighted coverage figures with their per-latitude bands."""
@@ -125,7 +138,7 @@ class RunResult(Run):
         stations = bool(self.scenario.stations)  # a coverage-only scenario has no pass or key table
         names = (["passes"] if stations else []) + (["key"] if self.has_keys and stations else []) + \
             (["network", "network_timeline", "schedule"] if self.has_network else []) + \
-            (["coverage_points"] if self.has_coverage else [])
+            (["coverage_points"] if self.has_coverage else []) + (["dual"] if self.has_dual else [])
         out = {TABLES[name]: self.render(name) for name in names}
         if self.has_coverage:
             out["coverage_summary.json"] = to_json(self.coverage_summary())
@@ -264,27 +277,17 @@ class CompareResult:
 
 
 def _write(folder, files: dict[str, str], figures: dict) -> list[Path]:
-    """Every figure drawn first (drawing is what can fail), then each file written atomically,
-    the summary last: a failure before the writes leaves the folder as it was, and a folder
-    whose summary names this scenario holds all of its files."""
+    """Every figure drawn first (drawing is what can fail), then every file staged and moved
+    into place together, the summary last (:func:`constellation.output.files.write_files`):
+    a failure leaves the folder as it was, and a folder whose summary names this scenario
+    holds all of its files."""
     out = Path(folder)
     images = {name: render_figure(fig, Path(name).suffix.lstrip(".") or "png") for name, fig in figures.items()}
     last = [name for name in files if name in _SUMMARIES]
-    for name in [n for n in files if n not in last]:
-        write_text_atomic(out / name, files[name])
-    for name, image in images.items():
-        with atomic_path(out / name) as tmp:
-            tmp.write_bytes(image)
-    for name in last:
-        write_text_atomic(out / name, files[name])
-    return [out / name for name in files if name not in last] + [out / name for name in images] + \
-        [out / name for name in last]
-
-
-def _columns_to_rows(columns: dict) -> list[dict]:
-    names = list(columns)
-    values = [list(v.tolist() if hasattr(v, "tolist") else v) for v in columns.values()]
-    return [dict(zip(names, row)) for row in zip(*values)]
+    items = [(out / name, files[name]) for name in files if name not in last]
+    items += [(out / name, image) for name, image in images.items()]
+    items += [(out / name, files[name]) for name in last]
+    return write_files(items)
 
 
 def figure_from_results(kind: str, where):

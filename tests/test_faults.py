@@ -171,3 +171,229 @@ def test_a_run_across_the_leap_second_2016_12_31(tmp_path, capsys):
         if r["window_start_utc"]:
             assert clock(r["aos_utc"]) <= clock(r["window_start_utc"]) <= clock(r["window_end_utc"]) <= los
     assert spanning >= 1  # the geostationary pass over Xinglong holds 2016-12-31T23:59:60Z
+
+
+# ------------------------------------------------------------ outputs under faults (issue 18)
+# Every output failure is one line and exit 2; a command writes all its files or none; special
+# files are written into, never replaced; a folder is locked against a second writer.
+
+import os
+import stat
+import subprocess
+import sys
+
+from constellation.output.files import LOCK_NAME, STAGE_PREFIX, output_folder, write_files
+
+SHORT = f"""
+[scenario]
+name = "short"
+start = 2016-12-19T00:00:00Z
+end = 2016-12-19T06:00:00Z
+[[satellites]]
+name = "MICIUS"
+tle = ["{TLE1}", "{TLE2}"]
+[[stations]]
+name = "Xinglong"
+"""
+
+
+def _scenario(tmp_path) -> Path:
+    path = tmp_path / "short.toml"
+    path.write_text(SHORT)
+    return path
+
+
+def _one_error_line(err: str) -> str:
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error: ") and "Traceback" not in err, err
+    return lines[0]
+
+
+def _cli(args, **limits):
+    """Run the command line in a fresh process (``fsize=N``: files may grow to N bytes, as on a
+    nearly full disk: a write past it fails with EFBIG, and Python ignores SIGXFSZ)."""
+    def limit():
+        if "fsize" in limits:
+            import resource
+
+            resource.setrlimit(resource.RLIMIT_FSIZE, (limits["fsize"], resource.RLIM_INFINITY))
+    return subprocess.run([sys.executable, "-m", "constellation", *map(str, args)], capture_output=True, text=True,
+                          preexec_fn=limit, timeout=300)
+
+
+def test_output_into_a_fifo_is_written_not_replaced(tmp_path, capsys):
+    import threading
+
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    got = []
+    reader = threading.Thread(target=lambda: got.append(fifo.read_text()))
+    reader.start()
+    assert main(["passes", str(_scenario(tmp_path)), "-o", str(fifo)]) == 0
+    reader.join(30)
+    assert stat.S_ISFIFO(fifo.lstat().st_mode)  # still a FIFO
+    assert got and got[0].startswith("satellite,station,aos_utc")
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
+
+
+def test_output_into_dev_null_keeps_the_device(tmp_path):
+    before = os.stat(os.devnull)
+    assert main(["passes", str(_scenario(tmp_path)), "-o", os.devnull]) == 0
+    after = os.stat(os.devnull)
+    assert stat.S_ISCHR(after.st_mode) and (after.st_ino, after.st_rdev) == (before.st_ino, before.st_rdev)
+    assert not [p for p in Path(os.devnull).parent.iterdir() if p.name.startswith(STAGE_PREFIX)]
+
+
+def test_output_through_a_symbolic_link_writes_its_file(tmp_path):
+    real = tmp_path / "real.csv"
+    real.write_text("old\n")
+    link = tmp_path / "link.csv"
+    link.symlink_to(real)
+    assert main(["passes", str(_scenario(tmp_path)), "-o", str(link)]) == 0
+    assert link.is_symlink() and real.read_text().startswith("satellite,")
+
+
+@pytest.mark.parametrize("target, found", [("", "found ''"), ("{tmp}", "found a folder"),
+                                           ("{tmp}/file.txt/sub.csv", "Not a directory")])
+def test_output_that_cannot_be_a_file_is_one_line(tmp_path, capsys, target, found):
+    (tmp_path / "file.txt").write_text("x\n")
+    code = main(["passes", str(_scenario(tmp_path)), "-o", target.format(tmp=tmp_path)])
+    err = capsys.readouterr().err
+    assert code == 2 and found in _one_error_line(err)
+    assert (tmp_path / "file.txt").read_text() == "x\n"
+
+
+def test_run_into_a_path_under_a_file_is_one_line(tmp_path, capsys):
+    (tmp_path / "file.txt").write_text("x\n")
+    assert main(["run", str(_scenario(tmp_path)), "--no-plots", "-o", str(tmp_path / "file.txt" / "sub")]) == 2
+    assert "Not a directory" in _one_error_line(capsys.readouterr().err)
+
+
+def _read_only_cli(folder: Path, args):
+    """Run the command line with ``folder`` read-only: a chmod for an ordinary user; for root
+    (whom permissions do not stop) a read-only tmpfs mounted there in a private mount namespace."""
+    folder.mkdir()
+    if os.geteuid() != 0:
+        folder.chmod(0o555)
+        try:
+            return _cli(args)
+        finally:
+            folder.chmod(0o755)
+    command = " ".join(f"'{a}'" for a in map(str, args))
+    script = f"mount -t tmpfs -o ro,size=1m tmpfs '{folder}' && exec '{sys.executable}' -m constellation {command}"
+    return subprocess.run(["unshare", "-m", "sh", "-c", script], capture_output=True, text=True, timeout=300)
+
+
+@pytest.mark.parametrize("command", [["passes", "{s}", "-o", "{ro}/p.csv"], ["run", "{s}", "-o", "{ro}/out"],
+                                     ["export", "czml", "{s}", "-o", "{ro}/c.czml"],
+                                     ["plot", "tracks", "{s}", "-o", "{ro}/t.png"],
+                                     ["coverage", "{s}", "--grid-deg", "10", "--geojson", "{ro}/f.geojson",
+                                      "-o", "{tmp}/c.csv"]])
+def test_read_only_target_is_one_line_and_leaves_nothing(tmp_path, command):
+    ro = tmp_path / "ro"
+    args = [a.format(s=_scenario(tmp_path), ro=ro, tmp=tmp_path) for a in command]
+    done = _read_only_cli(ro, args)
+    assert done.returncode == 2, done.stderr
+    assert "Read-only file system" in _one_error_line(done.stderr) or "Permission denied" in done.stderr
+    assert not (tmp_path / "c.csv").exists()  # coverage: the table is not written without its GeoJSON
+    assert list(ro.iterdir()) == []
+
+
+@pytest.mark.parametrize("command", [["passes", "{s}", "-o", "{tmp}/out/p.csv"],
+                                     ["run", "{s}", "-o", "{tmp}/out"]])
+def test_full_disk_is_one_line_and_leaves_nothing(tmp_path, command):
+    # Files may grow to 100 bytes: passes.csv (375 bytes for these 6 h) does not fit.
+    args = [a.format(s=_scenario(tmp_path), tmp=tmp_path) for a in command]
+    done = _cli(args, fsize=100)
+    assert done.returncode == 2, done.stderr
+    assert "File too large" in _one_error_line(done.stderr)
+    assert not (tmp_path / "out").exists()
+
+
+def test_full_disk_keeps_the_earlier_run(tmp_path):
+    scenario = _scenario(tmp_path)
+    assert _cli(["run", scenario, "-o", tmp_path / "out"]).returncode == 0
+    def files():
+        return {p.name: p.read_bytes() for p in (tmp_path / "out").iterdir() if p.name != LOCK_NAME}
+
+    before = files()
+    done = _cli(["run", scenario, "-o", tmp_path / "out"], fsize=20_000)  # the tables fit, the figures do not
+    assert done.returncode == 2 and "File too large" in _one_error_line(done.stderr)
+    assert files() == before
+
+
+def test_write_files_writes_all_or_none(tmp_path):
+    (tmp_path / "b").write_text("old b\n")
+    blocker = tmp_path / "dir"
+    blocker.mkdir()
+    with pytest.raises(Exception, match="a folder"):
+        write_files([(tmp_path / "a", "new a\n"), (tmp_path / "b", "new b\n"), (blocker, "x")])
+    assert not (tmp_path / "a").exists() and (tmp_path / "b").read_text() == "old b\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["b", "dir"]
+
+
+def test_second_writer_of_a_folder_is_refused(tmp_path, capsys):
+    out = tmp_path / "out"
+    with output_folder(out):  # another command holds the folder
+        holder = subprocess.Popen(["sleep", "0"])  # only to spell a process id in the lock file
+        holder.wait()
+        code = main(["run", str(_scenario(tmp_path)), "--no-plots", "-o", str(out)])
+        line = _one_error_line(capsys.readouterr().err)
+        assert code == 2 and "locked by process" in line and str(os.getpid()) in line
+        assert sorted(p.name for p in out.iterdir()) == [LOCK_NAME]
+    assert main(["run", str(_scenario(tmp_path)), "--no-plots", "-o", str(out)]) == 0
+
+
+def test_two_runs_at_once_never_mix(tmp_path, capsys):
+    # Two different scenarios into one folder at the same time (--force: only the lock stands
+    # between them): one writes, the other is refused, or it ran after; never a mixture.
+    other = tmp_path / "other.toml"
+    other.write_text(SHORT.replace('name = "short"', 'name = "other"').replace("T06:00", "T12:00"))
+    out = tmp_path / "out"
+    procs = [subprocess.Popen([sys.executable, "-m", "constellation", "run", str(s), "--no-plots", "--force",
+                               "-o", str(out)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+             for s in (_scenario(tmp_path), other)]
+    results = [(p.wait(300), p.communicate()[1]) for p in procs]
+    codes = sorted(code for code, _ in results)
+    assert codes in ([0, 0], [0, 2]), results  # [0, 0]: the second started after the first ended
+    if codes == [0, 2]:
+        assert "locked by process" in _one_error_line(next(err for code, err in results if code == 2))
+    winner = json.loads((out / "summary.json").read_text())["scenario_file"]
+    assert main(["passes", winner]) == 0
+    assert (out / "passes.csv").read_text() == capsys.readouterr().out
+
+
+def test_stale_temporaries_of_a_killed_run_are_cleaned(tmp_path):
+    # What an interrupted run leaves: a stage of a process that is gone, and temporaries of the
+    # naming earlier versions used; the same command then runs into the folder and removes them.
+    gone = subprocess.Popen(["sleep", "0"])
+    gone.wait()
+    out = tmp_path / "out"
+    (out / f"{STAGE_PREFIX}{gone.pid}-abc123").mkdir(parents=True)
+    (out / f"{STAGE_PREFIX}{gone.pid}-abc123" / "0-passes.csv").write_text("half")
+    (out / ".passes.csv.k3j_9x2a.tmp").write_text("half")
+    (out / ".tracks.1234.tmp.png").write_bytes(b"\x89PNG")
+    assert main(["run", str(_scenario(tmp_path)), "--no-plots", "-o", str(out)]) == 0
+    assert sorted(p.name for p in out.iterdir()) == [LOCK_NAME, "passes.csv", "summary.json"]
+
+
+def test_killed_while_writing_leaves_the_earlier_run_or_the_new_one(tmp_path):
+    # SIGKILL at several moments of a run into a folder holding an earlier run: afterwards the
+    # folder holds whole files only, and rerunning cleans what the kill left.
+    import signal
+    import time
+
+    scenario = _scenario(tmp_path)
+    out = tmp_path / "out"
+    assert main(["run", str(scenario), "-o", str(out)]) == 0
+    for delay_s in (1.0, 2.0, 3.0):
+        proc = subprocess.Popen([sys.executable, "-m", "constellation", "run", str(scenario), "-o", str(out)],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(delay_s)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        for name in ("passes.csv",):
+            assert (out / name).read_text().startswith("satellite,")
+        json.loads((out / "summary.json").read_text())
+    assert main(["run", str(scenario), "-o", str(out)]) == 0
+    assert not [p for p in out.iterdir() if p.name.startswith(STAGE_PREFIX)]

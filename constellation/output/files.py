@@ -1,15 +1,26 @@
-"""Atomic file writing: every output file appears whole or not at all.
+"""Writing outputs: every command writes all its files or none, and never replaces a special file.
 
-One mechanism for tables, JSON documents and figures: write to a temporary file in the
-target's folder, flush it to disk, give it the permissions a plain ``open()`` would have
-(``0o666`` less the umask), then rename it over the target (``os.replace``, atomic on one
-file system). On failure the temporary file is removed and the target is left as it was.
+* Regular files are staged: each is written into a private folder
+  ``.constellation-stage-<pid>-<random>`` inside its target's folder, flushed to disk and
+  given the mode a plain ``open()`` would give (``0o666`` less the umask). Only when every
+  file of the command is staged are they renamed into place (``os.replace``: atomic, and it
+  needs no space); on any failure the stage is removed and the targets are left as they were.
+* A target that exists and is not a regular file (a FIFO, ``/dev/null``, a terminal) is
+  written into directly, after the regular files: renaming over it would replace it.
+  A symbolic link is followed: the file it names is written, the link stays.
+* Every operating-system failure (read-only folder, no space, a folder where a file was
+  asked for, ``-o ""``) becomes one :class:`~constellation.errors.InputError` line naming
+  the path.
+
+Folders that a command fills (``run -o``, ``size -o``) are locked for its whole run with an
+advisory lock (``.constellation.lock``, :func:`output_folder`), so a second writer is refused
+instead of mixing its files with the first one's; stages left by a killed process are
+removed there (:func:`clean_stale`).
 
 >>> from pathlib import Path
 >>> import tempfile
 >>> folder = Path(tempfile.mkdtemp())
->>> with atomic_path(folder / "a.txt") as tmp:
-...     _ = tmp.write_text("hello")
+>>> _ = write_files([(folder / "a.txt", "hello"), (folder / "b.txt", b"bytes")])
 >>> (folder / "a.txt").read_text()
 'hello'
 """
@@ -18,39 +29,81 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
+import shutil
+import stat
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-__all__ = ["atomic_path"]
+from ..errors import Described, InputError
+
+__all__ = ["LOCK_NAME", "STAGE_PREFIX", "atomic_path", "clean_stale", "is_own_temporary", "output_folder",
+           "write_files"]
+
+STAGE_PREFIX = ".constellation-stage-"
+LOCK_NAME = ".constellation.lock"
+# Temporaries of earlier versions: ``.passes.csv.k3j_9x2a.tmp`` (mkstemp) and ``.tracks.1234.tmp.png``.
+_LEGACY_TEMPORARY = re.compile(r"^\..+\.[A-Za-z0-9_]{8}\.tmp$|^\..+\.\d+\.tmp\.[A-Za-z0-9]+$")
+_STAGE = re.compile(re.escape(STAGE_PREFIX) + r"(\d+)-")
 
 
-@contextlib.contextmanager
-def atomic_path(path: str | Path) -> Iterator[Path]:
-    """Yield a temporary path next to ``path``; on success rename it to ``path``.
+def _fail(path, error: OSError | str) -> InputError:
+    """An output failure as one line: the path, what a writable target is, what the system said."""
+    found = error if isinstance(error, str) else (error.strerror or type(error).__name__)
+    return InputError(path, "output", "a file this user can write, in a folder with space",
+                      Described(found))
 
-    The caller writes the temporary file (any way it likes: ``write_text``, ``savefig``).
-    The parent folder is created if needed. On leaving the block normally the file is
-    fsynced, made ``0o666 & ~umask`` and renamed into place; on an exception it is removed
-    and the exception propagates.
-    """
+
+def _target(path) -> tuple[Path, bool]:
+    """``(path to write, special)``: symbolic links followed, folders and empty names refused."""
+    if str(path) == "":
+        raise InputError("-o", "output", "a file name", "''")
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    tmp = Path(name)
+    if path.is_symlink():
+        path = Path(os.path.realpath(path))
     try:
-        yield tmp
-        _fsync(tmp)
-        # mkstemp makes the file private (0600); give it the usual permissions instead.
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            tmp.unlink()
-        raise
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        return path, False
+    except OSError as exc:
+        raise _fail(path, exc) from None
+    if stat.S_ISDIR(mode):
+        raise InputError(path, "output", "a file name (this is a folder)", Described("a folder"))
+    return path, not stat.S_ISREG(mode)
+
+
+def _umask() -> int:
+    umask = os.umask(0)
+    os.umask(umask)
+    return umask
+
+
+def _make_folder(folder: Path, created: list[Path]) -> None:
+    """``folder`` and its missing parents; the ones made here are appended to ``created``."""
+    missing = []
+    for parent in [folder, *folder.parents]:
+        if parent.exists() or parent.is_symlink():
+            break
+        missing.append(parent)
+    for parent in reversed(missing):
+        try:
+            parent.mkdir()
+        except FileExistsError:
+            continue
+        except OSError as exc:
+            raise _fail(parent, exc) from None
+        created.append(parent)
+
+
+def _remove_created(created: list[Path]) -> None:
+    for folder in reversed(created):
+        with contextlib.suppress(OSError):
+            folder.rmdir()  # only if still empty
+
+
+def _new_stage(folder: Path) -> Path:
+    return Path(tempfile.mkdtemp(prefix=f"{STAGE_PREFIX}{os.getpid()}-", dir=folder))
 
 
 def _fsync(path: Path) -> None:
@@ -60,3 +113,170 @@ def _fsync(path: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def _write_special(path: Path, data: bytes) -> None:
+    """Write into an existing non-regular file (FIFO, device) without replacing it."""
+    try:
+        with open(path, "wb") as handle:
+            handle.write(data)
+    except OSError as exc:
+        raise _fail(path, exc) from None
+
+
+def write_files(items: Sequence[tuple[str | Path, bytes | str]]) -> list[Path]:
+    """Write every ``(path, data)`` (``str`` as UTF-8) or none of them; returns the paths as given.
+
+    Files are renamed into place in the order given (put a summary that marks a folder as
+    complete last); special files are written last, directly. Raises :class:`InputError`
+    when anything cannot be written, leaving every target as it was.
+    """
+    targets = [(_target(path), data.encode("utf-8") if isinstance(data, str) else data) for path, data in items]
+    created: list[Path] = []
+    stages: dict[Path, Path] = {}
+    staged: list[tuple[Path, Path]] = []
+    try:
+        mode = 0o666 & ~_umask()
+        for (path, special), data in targets:
+            if special:
+                continue
+            folder = path.parent
+            _make_folder(folder, created)
+            if folder not in stages:
+                try:
+                    stages[folder] = _new_stage(folder)
+                except OSError as exc:
+                    raise _fail(path, exc) from None
+            tmp = stages[folder] / f"{len(staged)}-{path.name}"
+            try:
+                with open(tmp, "wb") as handle:
+                    handle.write(data)
+                    handle.flush()
+                    os.fsync(handle.fileno())
+                os.chmod(tmp, mode)
+            except OSError as exc:
+                raise _fail(path, exc) from None
+            staged.append((tmp, path))
+        for tmp, path in staged:
+            try:
+                os.replace(tmp, path)
+            except OSError as exc:
+                raise _fail(path, exc) from None
+    except BaseException:
+        for stage in stages.values():
+            shutil.rmtree(stage, ignore_errors=True)
+        _remove_created(created)
+        raise
+    for stage in stages.values():
+        shutil.rmtree(stage, ignore_errors=True)
+    for (path, special), data in targets:
+        if special:
+            _write_special(path, data)
+    return [Path(path) for path, _ in items]
+
+
+@contextlib.contextmanager
+def atomic_path(path: str | Path) -> Iterator[Path]:
+    """Yield a temporary path for ``path``; on leaving the block normally, its content is written
+    to ``path`` as :func:`write_files` does (atomically, or into a special file directly).
+
+    The caller writes the temporary file any way it likes (``write_text``, ``savefig``); on an
+    exception nothing is written and the exception propagates (an ``OSError`` as
+    :class:`InputError`).
+    """
+    _target(path)  # refuse a folder or an empty name before the caller does any work
+    with tempfile.TemporaryDirectory(prefix=STAGE_PREFIX) as stage:
+        tmp = Path(stage) / Path(path).name
+        try:
+            yield tmp
+            data = tmp.read_bytes()
+        except OSError as exc:
+            raise _fail(path, exc) from None
+        write_files([(path, data)])
+
+
+def is_own_temporary(path: Path) -> bool:
+    """True for a stage or temporary file of our naming (this version or an earlier one)."""
+    return path.name.startswith(STAGE_PREFIX) or bool(_LEGACY_TEMPORARY.match(path.name))
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def clean_stale(folder: str | Path) -> list[Path]:
+    """Remove stages and temporaries of our naming left in ``folder`` by processes that are gone
+    (a stage of a live process is kept); returns what was removed."""
+    removed = []
+    folder = Path(folder)
+    if not folder.is_dir():
+        return removed
+    for entry in folder.iterdir():
+        if not is_own_temporary(entry):
+            continue
+        match = _STAGE.match(entry.name)
+        if match and int(match.group(1)) != os.getpid() and _alive(int(match.group(1))):
+            continue
+        if match and int(match.group(1)) == os.getpid():
+            continue
+        if entry.is_dir() and not entry.is_symlink():
+            shutil.rmtree(entry, ignore_errors=True)
+        else:
+            with contextlib.suppress(OSError):
+                entry.unlink()
+        removed.append(entry)
+    return removed
+
+
+@contextlib.contextmanager
+def output_folder(folder: str | Path, option: str = "-o") -> Iterator[Path]:
+    """Hold ``folder`` for one command: made if missing, locked against other writers, cleared of
+    stale temporaries. On failure a folder made here is removed again if nothing else is in it.
+
+    A second command on a locked folder is refused with one line (:class:`InputError`).
+    """
+    folder = Path(folder)
+    if str(folder) == "":
+        raise InputError(option, "output", "a folder name", "''")
+    if folder.exists() and not folder.is_dir():
+        raise InputError(folder, option, "a folder (this is a file)", Described("a file"))
+    created: list[Path] = []
+    _make_folder(folder, created)
+    lock = folder / LOCK_NAME
+    try:
+        fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o666 & ~_umask())
+    except OSError as exc:
+        _remove_created(created)
+        raise _fail(folder, exc) from None
+    try:
+        try:
+            import fcntl
+
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except ImportError:  # no fcntl (Windows): no lock
+            pass
+        except OSError:
+            holder = os.pread(fd, 32, 0).decode("ascii", "replace").strip()
+            raise InputError(folder, option, "a folder no other constellation command is writing to",
+                             Described(f"it is locked by process {holder or 'unknown'} ({LOCK_NAME})")) from None
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()}\n".encode("ascii"), 0)
+        clean_stale(folder)
+        yield folder
+    except BaseException:
+        os.close(fd)
+        fd = -1
+        if created and [p.name for p in folder.iterdir()] == [LOCK_NAME]:
+            with contextlib.suppress(OSError):
+                lock.unlink()
+        _remove_created(created)
+        raise
+    finally:
+        if fd >= 0:
+            os.close(fd)
