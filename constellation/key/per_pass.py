@@ -209,31 +209,44 @@ KEY_COLUMNS = ["satellite", "station", "aos_utc", "window_start_utc", "window_en
                "finite_key_bits", "daylight_s", "mean_background_cps"]
 
 
+def key_columns(pass_columns: dict, keys: PassKeys) -> dict[str, list]:
+    """Per-pass key columns (name -> list, in ``KEY_COLUMNS`` order) from the pass table's
+    output columns (:meth:`~constellation.passes.table.PassTable.columns`). A pass without a
+    window has no loss, QBER or background (None), and 0 bits; a loss that is not finite (no
+    light through, or no valid sample) is None, never 0 dB. Linear in the passes."""
+    window = (np.asarray(keys.window_s, dtype=float) > 0).tolist()
+
+    def value(column, digits):
+        numbers = np.asarray(getattr(keys, column), dtype=float)
+        keep = (np.asarray(window, dtype=bool) & np.isfinite(numbers)).tolist()
+        return [round(x, digits) if ok else None for x, ok in zip(numbers.tolist(), keep)]
+
+    def rounded(column, digits):
+        return [round(x, digits) for x in np.asarray(getattr(keys, column), dtype=float).tolist()]
+
+    def integers(column):
+        return [int(x) for x in np.asarray(getattr(keys, column)).tolist()]
+
+    return {
+        **{c: list(pass_columns[c]) for c in ("satellite", "station", "aos_utc", "window_start_utc",
+                                              "window_end_utc")},
+        "window_s": rounded("window_s", 3),
+        "mean_loss_db": value("mean_loss_db", 3),
+        "min_loss_db": value("min_loss_db", 3),
+        "sifted_bits": integers("sifted_bits"),
+        "qber": value("qber", 6),
+        "asymptotic_key_bits": integers("asymptotic_key_bits"),
+        "finite_key_bits": integers("finite_key_bits"),
+        "daylight_s": rounded("daylight_s", 3),
+        "mean_background_cps": value("mean_background_cps", 1),
+    }
+
+
 def key_rows(pass_rows: list[dict], keys: PassKeys) -> list[dict]:
-    """Per-pass key rows. A pass without a window has no loss, QBER or background (empty),
-    and 0 bits; a loss that is not finite (no light through, or no valid sample) is empty,
-    never 0 dB."""
-    out = []
-    for k, row in enumerate(pass_rows):
-        window = keys.window_s[k] > 0
-
-        def value(column, digits):
-            number = float(getattr(keys, column)[k])
-            return round(number, digits) if window and np.isfinite(number) else None
-
-        out.append({
-            **{c: row[c] for c in ("satellite", "station", "aos_utc", "window_start_utc", "window_end_utc")},
-            "window_s": round(float(keys.window_s[k]), 3),
-            "mean_loss_db": value("mean_loss_db", 3),
-            "min_loss_db": value("min_loss_db", 3),
-            "sifted_bits": int(keys.sifted_bits[k]),
-            "qber": value("qber", 6),
-            "asymptotic_key_bits": int(keys.asymptotic_key_bits[k]),
-            "finite_key_bits": int(keys.finite_key_bits[k]),
-            "daylight_s": round(float(keys.daylight_s[k]), 3),
-            "mean_background_cps": value("mean_background_cps", 1),
-        })
-    return out
+    """Per-pass key rows (one dict per pass, the values of :func:`key_columns`)."""
+    names = ("satellite", "station", "aos_utc", "window_start_utc", "window_end_utc")
+    columns = key_columns({c: [row[c] for row in pass_rows] for c in names}, keys)
+    return [dict(zip(columns, row)) for row in zip(*columns.values())]
 
 
 def key_totals(rows: list[dict]) -> dict:

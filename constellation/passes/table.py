@@ -53,27 +53,38 @@ class PassTable:
     def window_s(self) -> np.ndarray:
         return np.where(self.has_window, self.window_end_s - self.window_start_s, 0.0)
 
-    def rows(self, timebase) -> list[dict]:
-        """Rows for tables: UTC text with ``Z``, no NaN (missing window -> None)."""
+    def columns(self, timebase) -> dict[str, list]:
+        """The table's output columns (name -> list, one value per pass): UTC text with ``Z``,
+        numbers rounded as in the tables, no NaN (a missing window -> None). Built a column
+        at a time: linear in the passes."""
         iso = {name: timebase.utc_iso(getattr(self, name)) for name in
                ("aos_s", "culmination_s", "tca_s", "los_s", "window_start_s", "window_end_s")}
-        rows = []
-        for k in range(len(self)):
-            window = bool(self.has_window[k])
-            rows.append({
-                "satellite": self.satellite_names[self.satellite[k]],
-                "station": self.station_names[self.station[k]],
-                "aos_utc": iso["aos_s"][k],
-                "culmination_utc": iso["culmination_s"][k],
-                "tca_utc": iso["tca_s"][k],
-                "los_utc": iso["los_s"][k],
-                "duration_s": round(float(self.duration_s[k]), 3),
-                "max_elevation_deg": round(float(self.max_elevation_deg[k]), 4),
-                "min_range_km": round(float(self.min_range_km[k]), 3),
-                "aos_partial": bool(self.aos_partial[k]),
-                "los_partial": bool(self.los_partial[k]),
-                "window_start_utc": iso["window_start_s"][k] if window else None,
-                "window_end_utc": iso["window_end_s"][k] if window else None,
-                "window_s": round(float(self.window_s[k]), 3),
-            })
-        return rows
+        window = self.has_window.astype(bool).tolist()
+
+        def rounded(values, digits):
+            return [round(v, digits) for v in np.asarray(values, dtype=float).tolist()]
+
+        def names(index, table):
+            return [table[i] for i in np.asarray(index).tolist()]
+
+        return {
+            "satellite": names(self.satellite, self.satellite_names),
+            "station": names(self.station, self.station_names),
+            "aos_utc": iso["aos_s"],
+            "culmination_utc": iso["culmination_s"],
+            "tca_utc": iso["tca_s"],
+            "los_utc": iso["los_s"],
+            "duration_s": rounded(self.duration_s, 3),
+            "max_elevation_deg": rounded(self.max_elevation_deg, 4),
+            "min_range_km": rounded(self.min_range_km, 3),
+            "aos_partial": self.aos_partial.astype(bool).tolist(),
+            "los_partial": self.los_partial.astype(bool).tolist(),
+            "window_start_utc": [t if w else None for t, w in zip(iso["window_start_s"], window)],
+            "window_end_utc": [t if w else None for t, w in zip(iso["window_end_s"], window)],
+            "window_s": rounded(self.window_s, 3),
+        }
+
+    def rows(self, timebase) -> list[dict]:
+        """Rows for tables (one dict per pass, the values of :meth:`columns`)."""
+        columns = self.columns(timebase)
+        return [dict(zip(columns, row)) for row in zip(*columns.values())]
