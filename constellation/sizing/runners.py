@@ -162,11 +162,17 @@ class DaskRunner:
             environ = {k: v for k, v in dask.config.get("distributed.nanny.pre-spawn-environ", {}).items()
                        if k != "MALLOC_TRIM_THRESHOLD_"}
             with dask.config.set({"distributed.nanny.pre-spawn-environ": environ}):
-                # The scheduler's HTTP server always starts: a free port, never a clash on 8787.
+                # The scheduler's HTTP server (dashboard, /health, /metrics) always starts: on a
+                # free port, never a clash on 8787, and on the loopback interface only
+                # (":0" listened on every interface). $CONSTELLATION_DASHBOARD chooses another
+                # address, e.g. "0.0.0.0:8787" to reach it from elsewhere (docs/reliability.md).
+                dashboard = os.environ.get("CONSTELLATION_DASHBOARD", "127.0.0.1:0")
                 self._cluster = LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True,
-                                             host="127.0.0.1", dashboard_address=":0", silence_logs=logging.ERROR)
+                                             host="127.0.0.1", dashboard_address=dashboard,
+                                             silence_logs=logging.ERROR)
             self.client = Client(self._cluster)
             self.name = f"dask LocalCluster, {n_workers} worker processes"
+        self.dashboard_link = self.client.dashboard_link
         self.n_workers = max(1, len(self.client.scheduler_info().get("workers", {})))
         # Sent once to every worker; tasks refer to it.
         self._problem_future = self.client.scatter(problem, broadcast=True, hash=False)

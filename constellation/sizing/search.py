@@ -93,16 +93,12 @@ def search_designs(scenario, runner, journal=None, *, progress=None) -> SizingRe
     targets, links = scenario.targets, scenario.links
     saved = journal.load() if journal is not None else {}
     result = SizingResult(designs, {}, {}, {}, {})
-    ids = {d.id for d in designs}
-    for design_id, record in saved.items():
-        if design_id in ids:
-            _accept(result, design_id, record, targets, links)
-            result.resumed += 1
-    if prune:
-        for design_id in list(result.records):
-            _imply(result, result.by_id(design_id), scenario.sweep.prune_margin)
     total = len(designs)
     first_round = prune
+    # A resumed sweep replays the journal round by round: each round picks exactly what an
+    # uninterrupted run would pick (picks depend only on earlier rounds), takes the saved
+    # records of its picks and evaluates only the rest. Applying every saved record before
+    # round 1 would decide designs in another order and change the answer.
     while True:
         undecided = [d for d in designs if d.id not in result.records and d.id not in result.implied_by]
         if not undecided:
@@ -115,16 +111,22 @@ def search_designs(scenario, runner, journal=None, *, progress=None) -> SizingRe
             picks = _quantile_picks(undecided, batch_size)
         first_round = False
         result.rounds += 1
-        for design_id, record in runner.run([(d.id, d.satellites) for d in picks]):
+        records = {d.id: saved[d.id] for d in picks if d.id in saved}
+        result.resumed += len(records)
+        todo = [d for d in picks if d.id not in records]
+        for design_id, record in runner.run([(d.id, d.satellites) for d in todo]) if todo else ():
             if journal is not None:
                 journal.append(design_id, record)
-            _accept(result, design_id, record, targets, links)
+            records[design_id] = record
             result.evaluated_now += 1
             if progress is not None:
                 design = result.by_id(design_id)
-                state = "error" if "error" in record else ("feasible" if result.feasible[design_id] else "infeasible")
-                done = len(result.records) + len(result.implied_by)
+                feasible = None if "error" in record else all(c["met"] for c in check_targets(record, targets, links))
+                state = "error" if feasible is None else ("feasible" if feasible else "infeasible")
+                done = len(result.records) + len(result.implied_by) + len(records)
                 progress(done, total, f"{design.label()} ({design.n_satellites} sats, cost {design.cost:g}): {state}")
+        for design in picks:  # in the order of the picks, whichever worker finished first
+            _accept(result, design.id, records[design.id], targets, links)
         if prune:
             for design in picks:
                 _imply(result, design, scenario.sweep.prune_margin)
