@@ -225,42 +225,42 @@ def error_of(line1, line2, **kwargs) -> str:
 
 
 @pytest.mark.parametrize("line1, line2, where, words", [
-    (MICIUS1[:68] + "4", MICIUS2, "TLE line 3 column 69 (checksum)", ["checksum digit 3", "'4'"]),
-    (MICIUS1, MICIUS2[:68] + "0", "TLE line 4 column 69 (checksum)", ["checksum digit 3", "'0'"]),
+    (MICIUS1[:68] + "4", MICIUS2, "TLE line 1 of the element set (file line 3) column 69 (checksum)", ["checksum digit 3", "'4'"]),
+    (MICIUS1, MICIUS2[:68] + "0", "TLE line 2 of the element set (file line 4) column 69 (checksum)", ["checksum digit 3", "'0'"]),
     # epoch moved one column left: column 18 must be a space
-    (MICIUS1[:17] + MICIUS1[18:32] + " " + MICIUS1[32:], MICIUS2, "TLE line 3 column 18 (separator)",
+    (MICIUS1[:17] + MICIUS1[18:32] + " " + MICIUS1[32:], MICIUS2, "TLE line 1 of the element set (file line 3) column 18 (separator)",
      ["a space", "1 NNNNNC NNNNNAAA NNNNN.NNNNNNNN"]),
     # inclination moved one column right: the decimal point lands in column 13
-    (MICIUS1, MICIUS2[:8] + " " + MICIUS2[8:15] + MICIUS2[16:], "TLE line 4 column 12 (inclination)",
+    (MICIUS1, MICIUS2[:8] + " " + MICIUS2[8:15] + MICIUS2[16:], "TLE line 2 of the element set (file line 4) column 12 (inclination)",
      ["decimal point", "2 NNNNN NNN.NNNN"]),
-    (MICIUS1, put(MICIUS2, 14, "x"), "TLE line 4 column 14 (inclination)",
+    (MICIUS1, put(MICIUS2, 14, "x"), "TLE line 2 of the element set (file line 4) column 14 (inclination)",
      ["a digit or space", "NNN.NNNN", "'x'"]),
-    (put(MICIUS1, 39, "O"), MICIUS2, "TLE line 3 column 39 (mean motion derivative)",
+    (put(MICIUS1, 39, "O"), MICIUS2, "TLE line 1 of the element set (file line 3) column 39 (mean motion derivative)",
      ["+.NNNNNNNN", "'O'"]),
-    (put(MICIUS1, 10, "1 051A"), MICIUS2, "TLE line 3 column 10 (international designator)",
+    (put(MICIUS1, 10, "1 051A"), MICIUS2, "TLE line 1 of the element set (file line 3) column 10 (international designator)",
      ["16051A"]),
-    (MICIUS1, put(MICIUS2, 28, "\u2212"), "TLE line 4 column 28 (character)", ["ASCII", "U+2212"]),
-    (put(MICIUS1, 20, "\u00a0"), MICIUS2, "TLE line 3 column 20 (character)", ["ASCII", "U+00A0"]),
-    (MICIUS1, with_checksum(put(MICIUS2, 3, "41732")), "TLE line 4 column 3 (catalogue number)",
-     ["'41731' as on TLE line 3", "'41732'"]),
-    (put(MICIUS1, 1, "2"), MICIUS2, "TLE line 3 column 1 (line number)", ["'1'"]),
-    (MICIUS1, put(MICIUS2, 1, "1"), "TLE line 4 column 1 (line number)", ["'2'"]),
-    (MICIUS1[:68], MICIUS2, "TLE line 3 column 69 (checksum)", ["69 characters", "found 68"]),
-    (MICIUS1, MICIUS2 + "     0.0   1440.0  120.0", "TLE line 4 column 70 (end of line)",
+    (MICIUS1, put(MICIUS2, 28, "\u2212"), "TLE line 2 of the element set (file line 4) column 28 (character)", ["ASCII", "U+2212"]),
+    (put(MICIUS1, 20, "\u00a0"), MICIUS2, "TLE line 1 of the element set (file line 3) column 20 (character)", ["ASCII", "U+00A0"]),
+    (MICIUS1, with_checksum(put(MICIUS2, 3, "41732")), "TLE line 2 of the element set (file line 4) column 3 (catalogue number)",
+     ["'41731' as on TLE line 1", "'41732'"]),
+    (put(MICIUS1, 1, "2"), MICIUS2, "TLE line 1 of the element set (file line 3) column 1 (line number)", ["'1'"]),
+    (MICIUS1, put(MICIUS2, 1, "1"), "TLE line 2 of the element set (file line 4) column 1 (line number)", ["'2'"]),
+    (MICIUS1[:68], MICIUS2, "TLE line 1 of the element set (file line 3) column 69 (checksum)", ["69 characters", "found 68"]),
+    (MICIUS1, MICIUS2 + "     0.0   1440.0  120.0", "TLE line 2 of the element set (file line 4) column 70 (end of line)",
      ["69 characters"]),
-    (MICIUS1, with_checksum(put(MICIUS2, 9, "197.3699")), "TLE line 4 column 9 (inclination)",
+    (MICIUS1, with_checksum(put(MICIUS2, 9, "197.3699")), "TLE line 2 of the element set (file line 4) column 9 (inclination)",
      ["0 to 180 degrees", "'197.3699'"]),
-    (MICIUS1, with_checksum(put(MICIUS2, 27, "-001320")), "TLE line 4 column 27 (eccentricity)",
+    (MICIUS1, with_checksum(put(MICIUS2, 27, "-001320")), "TLE line 2 of the element set (file line 4) column 27 (eccentricity)",
      ["decimal point assumed", "'-'"]),
-    (MICIUS1, with_checksum(put(MICIUS2, 44, "361.0000")), "TLE line 4 column 44 (mean anomaly)",
+    (MICIUS1, with_checksum(put(MICIUS2, 44, "361.0000")), "TLE line 2 of the element set (file line 4) column 44 (mean anomaly)",
      ["0 to 360 degrees"]),
-    (MICIUS1, with_checksum(put(MICIUS2, 53, " 0.00000000")), "TLE line 4 column 53 (mean motion)",
+    (MICIUS1, with_checksum(put(MICIUS2, 53, " 0.00000000")), "TLE line 2 of the element set (file line 4) column 53 (mean motion)",
      ["above 0 rev/day"]),
-    (with_checksum(put(MICIUS1, 21, "400.00000000")), MICIUS2, "TLE line 3 column 21 (epoch day)",
+    (with_checksum(put(MICIUS1, 21, "400.00000000")), MICIUS2, "TLE line 1 of the element set (file line 3) column 21 (epoch day)",
      ["day of the year"]),
-    (with_checksum(put(MICIUS1, 8, "X")), MICIUS2, "TLE line 3 column 8 (classification)", ["U, C or S"]),
+    (with_checksum(put(MICIUS1, 8, "X")), MICIUS2, "TLE line 1 of the element set (file line 3) column 8 (classification)", ["U, C or S"]),
     (with_checksum(put(MICIUS1, 3, "I0001")), with_checksum(put(MICIUS2, 3, "I0001")),
-     "TLE line 3 column 3 (catalogue number)", ["Alpha-5"]),
+     "TLE line 1 of the element set (file line 3) column 3 (catalogue number)", ["Alpha-5"]),
 ], ids=["checksum-1", "checksum-2", "shifted-epoch", "shifted-inclination", "letter-in-number",
         "letter-O-for-zero", "space-in-designator", "unicode-minus", "no-break-space",
         "catalogue-mismatch", "line-number-1", "line-number-2", "short-line", "long-line",
@@ -304,15 +304,63 @@ def test_missing_line_1_and_lonely_names():
 def test_line_numbers_count_blank_and_comment_lines(tmp_path):
     path = tmp_path / "sats.tle"
     path.write_bytes(f"# catalogue\r\n\r\nMICIUS\r\n{MICIUS1}\r\n{MICIUS2[:68]}8\r\n".encode())
-    with pytest.raises(InputError, match=r"sats\.tle: TLE line 5 column 69 \(checksum\)"):
+    with pytest.raises(InputError, match=r"sats\.tle: TLE line 2 of the element set \(file line 5\) column 69 \(checksum\)"):
         read_tle_file(path)
 
 
 def test_non_ascii_bytes_in_a_file(tmp_path):
     path = tmp_path / "latin.tle"
     path.write_bytes(f"MICIUS\n{MICIUS1}\n".encode() + put(MICIUS2, 27, "\xb0").encode("latin-1"))
-    with pytest.raises(InputError, match=r"TLE line 3 column 27 \(character\).*U\+00B0"):
+    with pytest.raises(InputError, match=r"TLE line 2 of the element set \(file line 3\) column 27 \(character\).*U\+00B0"):
         read_tle_file(path)
+
+
+def test_a_three_line_set_names_the_line_of_the_set_and_of_the_file(tmp_path):
+    # Issue 17: a reader looks for the line starting "1", not for the file's second line.
+    path = tmp_path / "micius.tle"
+    path.write_text(f"MICIUS\n{MICIUS1[:68]}4\n{MICIUS2}\n")
+    with pytest.raises(InputError, match=r"micius\.tle: TLE line 1 of the element set \(file line 2\) column 69 "
+                                         r"\(checksum\): expected checksum digit 3"):
+        read_tle_file(path)
+    # A comment line between the two lines: line 2 of the set is where it is in the file.
+    path.write_text(f"{MICIUS1}\n# comment\n{MICIUS2[:68]}0\n")
+    with pytest.raises(InputError, match=r"TLE line 2 of the element set \(file line 3\) column 69"):
+        read_tle_file(path)
+    # A two-line file: the set's lines are the file's, said once.
+    path.write_text(f"{MICIUS1[:68]}4\n{MICIUS2}\n")
+    with pytest.raises(InputError, match=r"micius\.tle: TLE line 1 column 69 \(checksum\)"):
+        read_tle_file(path)
+
+
+def test_a_long_name_line_is_a_name():
+    name = "MICIUS (QUESS) QUANTUM EXPERIMENTS AT SPACE SCALE, LAUNCHED 2016-08-16 FROM JIUQUAN"
+    assert len(name) > 60
+    (sat,) = parse_tle_text(f"{name}\n{MICIUS1}\n{MICIUS2}\n", "long.tle")
+    assert sat.name == name and sat.source == "long.tle:2"
+    # A line 1 that lost its leading "1 " is still taken for a data line, and said so.
+    with pytest.raises(InputError, match=r"TLE line 1 column 1 \(line number\): expected '1'"):
+        parse_tle_text(f"{MICIUS1[2:]}\n{MICIUS2}\n", "cut.tle")
+
+
+def _scenario_with(satellite: dict):
+    from constellation.scenario.build import scenario_from_dict
+
+    return scenario_from_dict({"scenario": {"name": "t", "start": dt.datetime(2016, 12, 19, tzinfo=dt.timezone.utc),
+                                            "end": dt.datetime(2016, 12, 19, 6, tzinfo=dt.timezone.utc)},
+                               "satellites": [satellite], "stations": [{"name": "Xinglong"}]})
+
+
+def test_a_named_satellite_may_give_its_three_line_set():
+    # name = "MICIUS" with tle = ["MICIUS", line 1, line 2] (issue 17): the name line is skipped.
+    (sat,) = _scenario_with({"name": "MICIUS", "tle": ["MICIUS", MICIUS1, MICIUS2]}).satellites
+    assert sat.name == "MICIUS" and sat.satrec.satnum == 41731
+    (sat,) = _scenario_with({"name": "Mozi", "tle": ["MICIUS", MICIUS1, MICIUS2]}).satellites
+    assert sat.name == "Mozi"  # the scenario's name wins
+    (sat,) = _scenario_with({"tle": ["0 MICIUS", MICIUS1, MICIUS2]}).satellites
+    assert sat.name == "MICIUS"
+    with pytest.raises(InputError, match=r"satellites\[0\]\.tle: TLE line 2 of the element set \(tle\[2\]\) "
+                                         r"column 69 \(checksum\)"):
+        _scenario_with({"name": "MICIUS", "tle": ["MICIUS", MICIUS1, MICIUS2[:68] + "0"]})
 
 
 # ---------------------------------------------------------------- multi-satellite files

@@ -259,8 +259,10 @@ def _orbits(spec: SatelliteSpec, index: int, start: dt.datetime, base: Path, sou
     kind = spec.kind
     if kind == "tle":
         lines = list(spec.tle)
-        name = spec.name or (lines.pop(0).strip() if len(lines) == 3 else None)
-        sets = [tle.parse_tle_lines(lines[0], lines[1], name=name, source=f"{source}: {where}.tle")]
+        name_line = lines.pop(0).strip() if len(lines) == 3 else None  # [name, line 1, line 2]
+        at = (1, 2) if name_line is None else ("tle[1]", "tle[2]")
+        sets = [tle.parse_tle_lines(lines[0], lines[1], name=spec.name or name_line, source=f"{source}: {where}.tle",
+                                    first_line_number=at[0], second_line_number=at[1])]
     elif kind == "tle_file":
         sets = tle.read_tle_file(_resolve(spec.tle_file, base, source, f"{where}.tle_file"))
     elif kind == "omm_file":

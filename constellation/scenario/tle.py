@@ -4,7 +4,9 @@ python-sgp4 reads a TLE by slicing fixed columns and accepts some garbage silent
 letter inside a number, a wrong checksum). Here every line is checked first, column by
 column against the standard template, and a problem is reported in one line as
 ``"<source>: TLE line N column C (<field>): expected <form>, found <text>"``, where N is
-the line number in the file and C the 1-based column.
+the line of the element set (1 or 2) and C the 1-based column; where the line's place in
+the file differs (a 3-line set, a second set) it is named too: ``TLE line 1 of the element
+set (file line 2) column 69 (checksum)``. Errors about the order of lines name file lines.
 
 Column layout (NORAD two-line element format, as in python-sgp4's ``io.py``)::
 
@@ -172,19 +174,23 @@ def tle_checksum(line: str) -> int:
 _LAYOUT = {1: (LINE1_TEMPLATE, LINE1_FIELDS), 2: (LINE2_TEMPLATE, LINE2_FIELDS)}
 
 
-def _fail(source: str, number: int, column: int, field: str, expected: str, found) -> NoReturn:
-    raise InputError(source, f"TLE line {number} column {column} ({field})", expected, found)
+def _fail(source: str, number, column: int, field: str, expected: str, found, kind: int | None = None) -> NoReturn:
+    """``number`` is the line in the file (or a label such as ``tle[1]``); ``kind`` (1 or 2)
+    the line of the element set it should be, named first when the two differ."""
+    where = f"TLE line {number}" if kind is None or number == kind else \
+        f"TLE line {kind} of the element set ({f'file line {number}' if isinstance(number, int) else number})"
+    raise InputError(source, f"{where} column {column} ({field})", expected, found)
 
 
 def _field_at(fields, column: int) -> _Field | None:
     return next((f for f in fields if f.first <= column <= f.last), None)
 
 
-def _check_ascii(line: str, source: str, number: int) -> None:
+def _check_ascii(line: str, kind: int, source: str, number) -> None:
     for column, char in enumerate(line, start=1):
         if not " " <= char <= "~":
             _fail(source, number, column, "character",
-                  "printable ASCII; retype typographic dashes, non-breaking spaces and tabs", _char(char))
+                  "printable ASCII; retype typographic dashes, non-breaking spaces and tabs", _char(char), kind)
 
 
 def _char(char: str) -> str:
@@ -197,7 +203,7 @@ def _check_template(line: str, kind: int, source: str, number: int) -> None:
     template, fields = _LAYOUT[kind]
     if line[:1] != str(kind):
         _fail(source, number, 1, "line number", f"'{kind}': TLE line {kind} of a set starts '{kind} '",
-              repr(line[:1]))
+              repr(line[:1]), kind)
     _check_catalogue_width(line, kind, source, number)
     for column, (char, slot) in enumerate(zip(line[1:TLE_LINE_LENGTH], template[1:]), start=2):
         allowed, words = _TEMPLATE_CHARS[slot]
@@ -208,7 +214,7 @@ def _check_template(line: str, kind: int, source: str, number: int) -> None:
             what = words if not field else f"{words} in the {field.name}" + (
                 f" ({field.form})" if field.form != words else "")
             _fail(source, number, column, field.name if field else "separator",
-                  f"{what}; TLE line {kind} columns follow '{template}'", _char(char))
+                  f"{what}; TLE line {kind} columns follow '{template}'", _char(char), kind)
 
 
 def _check_catalogue_width(line: str, kind: int, source: str, number: int) -> None:
@@ -223,7 +229,7 @@ def _check_catalogue_width(line: str, kind: int, source: str, number: int) -> No
     else:
         hint = "numbers above 339999 fit neither a TLE nor sgp4"
     _fail(source, number, 3, _CATALOGUE.name, f"a catalogue number of at most 5 characters in columns 3-7: "
-          f"5 digits, or Alpha-5 (a letter and 4 digits) for 100000-339999; {hint}", repr(digits))
+          f"5 digits, or Alpha-5 (a letter and 4 digits) for 100000-339999; {hint}", repr(digits), kind)
 
 
 def _check_length(line: str, kind: int, source: str, number: int) -> None:
@@ -231,11 +237,11 @@ def _check_length(line: str, kind: int, source: str, number: int) -> None:
         field = _field_at(_LAYOUT[kind][1], len(line) + 1)
         _fail(source, number, len(line) + 1, field.name if field else "separator",
               f"{TLE_LINE_LENGTH} characters; the line ends early (truncated, or a checksum is missing)",
-              len(line))
+              len(line), kind)
     if len(line) > TLE_LINE_LENGTH:
         _fail(source, number, TLE_LINE_LENGTH + 1, "end of line",
               f"{TLE_LINE_LENGTH} characters; remove the text after column {TLE_LINE_LENGTH}",
-              repr(line[TLE_LINE_LENGTH:]))
+              repr(line[TLE_LINE_LENGTH:]), kind)
 
 
 def _check_fields(line: str, kind: int, source: str, number: int) -> None:
@@ -245,34 +251,34 @@ def _check_fields(line: str, kind: int, source: str, number: int) -> None:
         if not re.fullmatch(field.pattern, text):
             _fail(source, number, field.first, field.name,
                   f"the {field.name} in columns {field.first}-{field.last} as {field.form}; "
-                  f"TLE line {kind} columns follow '{template}'", repr(text))
+                  f"TLE line {kind} columns follow '{template}'", repr(text), kind)
         if field.limits and not field.limits.holds(float(text)):
-            _fail(source, number, field.first, field.name, field.limits.text, repr(text.strip()))
+            _fail(source, number, field.first, field.name, field.limits.text, repr(text.strip()), kind)
 
 
-def _check_checksum(line: str, source: str, number: int) -> None:
+def _check_checksum(line: str, kind: int, source: str, number) -> None:
     expected = tle_checksum(line)
     if int(line[68]) != expected:
         _fail(source, number, 69, "checksum",
               f"checksum digit {expected} (digits of columns 1-68 summed, '-' counting 1, mod 10); "
-              "the line was altered or mistyped, fetch a fresh copy", repr(line[68]))
+              "the line was altered or mistyped, fetch a fresh copy", repr(line[68]), kind)
 
 
 def _checked_line(line: str, kind: int, source: str, number: int, check_checksum: bool) -> str:
     line = line.rstrip()
-    _check_ascii(line, source, number)
+    _check_ascii(line, kind, source, number)
     _check_template(line, kind, source, number)
     _check_length(line, kind, source, number)
     _check_fields(line, kind, source, number)
     if check_checksum:
-        _check_checksum(line, source, number)
+        _check_checksum(line, kind, source, number)
     return line
 
 
 # ---------------------------------------------------------------- TLE reading
 
 def parse_tle_lines(line1: str, line2: str, name: str | None = None, source: str = "inline",
-                    first_line_number: int = 1, *, check_checksum: bool = True) -> ElementSet:
+                    first_line_number=1, *, check_checksum: bool = True, second_line_number=None) -> ElementSet:
     """Check one two-line element set column by column and build its SGP4 record.
 
     Parameters
@@ -284,8 +290,9 @@ def parse_tle_lines(line1: str, line2: str, name: str | None = None, source: str
         Default ``"NORAD <catalogue number>"``.
     source : str
         Where the lines came from, used in error messages and ``ElementSet.source``.
-    first_line_number : int
-        Line number of ``line1`` in its file; ``line2`` is taken to follow it.
+    first_line_number, second_line_number : int or str
+        Line numbers of ``line1`` and ``line2`` in their file (default: ``line2`` follows
+        ``line1``), or labels such as ``"tle[1]"`` for lines from a list.
     check_checksum : bool
         Verify the column 69 checksums (default). Turn off only for element sets edited on
         purpose, like the error-code cases of the Vallado verification set.
@@ -299,21 +306,22 @@ def parse_tle_lines(line1: str, line2: str, name: str | None = None, source: str
     InputError
         Naming ``TLE line N column C``, the field, its expected form and what was found.
     """
-    number1, number2 = first_line_number, first_line_number + 1
+    number1 = first_line_number
+    number2 = first_line_number + 1 if second_line_number is None else second_line_number
     l1 = _checked_line(line1, 1, source, number1, check_checksum)
     l2 = _checked_line(line2, 2, source, number2, check_checksum)
     if _CATALOGUE.text(l1) != _CATALOGUE.text(l2):
         _fail(source, number2, _CATALOGUE.first, _CATALOGUE.name,
-              f"{_CATALOGUE.text(l1)!r} as on TLE line {number1}; both lines must describe one satellite",
-              repr(_CATALOGUE.text(l2)))
+              f"{_CATALOGUE.text(l1)!r} as on TLE line 1; both lines must describe one satellite",
+              repr(_CATALOGUE.text(l2)), 2)
     try:
         satrec = Satrec.twoline2rv(l1, l2)
     except ValueError as exc:  # our checks should make this unreachable
-        raise InputError(source, f"TLE lines {number1}-{number2}", "an element set sgp4 accepts",
+        raise InputError(source, "TLE lines 1-2", "an element set sgp4 accepts",
                          str(exc)) from None
     if l1[62] == "4":
         _fail(source, number1, 63, "ephemeris type", "0 or blank: type 4 marks SGP4-XP elements, "
-              "which plain SGP4 would propagate to wrong positions", repr(l1[62]))
+              "which plain SGP4 would propagate to wrong positions", repr(l1[62]), 1)
     label = _clean_name(name) or f"NORAD {satrec.satnum}"
     return ElementSet(label, satrec, satrec.jdsatepoch + satrec.jdsatepochF, f"{source}:{number1}")
 
@@ -323,9 +331,16 @@ def _clean_name(name: str | None) -> str:
     return name[2:].strip() if name.startswith("0 ") else name
 
 
+_DATA_CHARACTERS = set(_DIGITS + " .+-")
+
+
 def _is_data_line(line: str) -> bool:
-    """A TLE line (possibly broken) rather than a name: starts '1 '/'2 ' or is too long for a name."""
-    return line.startswith(("1 ", "2 ")) or len(line) >= 60
+    """A TLE line (possibly broken) rather than a name: starts '1 '/'2 ', or is as long as a
+    TLE line and mostly digits, spaces and signs (a line 1 whose leading '1 ' was lost). A
+    long name (letters) stays a name."""
+    if line.startswith(("1 ", "2 ")):
+        return True
+    return len(line) >= 60 and sum(c in _DATA_CHARACTERS for c in line) >= 0.8 * len(line)
 
 
 def _significant_lines(text: str) -> list[tuple[int, str]]:
@@ -339,7 +354,7 @@ def parse_tle_text(text: str, source: str, *, check_checksum: bool = True) -> li
 
     Blank lines and lines starting with ``#`` are skipped; LF, CRLF and CR line ends are
     accepted. A name line is any line that neither starts with ``"1 "``/``"2 "`` nor is
-    60 characters or longer.
+    60 characters or longer and made mostly of digits (a damaged TLE line).
 
     Parameters
     ----------
@@ -375,8 +390,8 @@ def parse_tle_text(text: str, source: str, *, check_checksum: bool = True) -> li
                   "'1': TLE line 1 must come before line 2 (is line 1 missing?)", "'2'")
         _expect(lines, k + 1, _may_be_line2, source,
                 f"TLE line 2 ('2 NNNNN...') of the set whose line 1 is line {number}; the set is cut short")
-        sets.append(parse_tle_lines(line1, lines[k + 1][1], name=name, source=source,
-                                    first_line_number=number, check_checksum=check_checksum))
+        sets.append(parse_tle_lines(line1, lines[k + 1][1], name=name, source=source, first_line_number=number,
+                                    second_line_number=lines[k + 1][0], check_checksum=check_checksum))
         k += 2
     if not sets:
         raise InputError(source, "TLE text", "at least one 2- or 3-line element set", "no TLE lines")
