@@ -43,7 +43,7 @@ def _scenario_argument(func):
 
 
 def _load(path, need_satellites: bool = True):
-    from .api import load_scenario
+    from .scenario.build import load_scenario  # not through api: `passes` needs no more than this
 
     scenario = load_scenario(path or default_scenario_path())
     if need_satellites and not scenario.satellites:
@@ -80,7 +80,14 @@ def cli():
 @_table_options
 def passes(scenario, fmt, output):
     """One row per pass, with its night-time QKD window."""
-    _emit(_run(scenario).render("passes", fmt), output)
+    # The pipeline's pass stage only (RunResult.render("passes") gives the same text): no
+    # results, plots, exports or sizing modules to import.
+    from .output.tables import PASS_COLUMNS, render_columns
+    from .pipeline import find_passes, require_stations
+
+    scn = _load(scenario)
+    require_stations(scn, "the passes table")
+    _emit(render_columns(find_passes(scn).columns(scn.timebase), PASS_COLUMNS, fmt), output)
 
 
 @cli.command()

@@ -35,12 +35,14 @@ from .coverage.grid import equal_area_grid, region_grid, target_grid
 from .coverage.statistics import CoverageResult, coverage
 from .errors import Described, InputError, ParameterError
 from .key.background import background_cps
+from .key.entanglement import DualKeys, dual_keys
 from .key.decoy_bb84 import asymptotic_key_rate, decoy_estimates, key_for_profile
 from .key.link import link_loss, transmittance_from_db
 from .key.optimise import optimise_protocol
 from .key.per_pass import PassKeys, pass_keys, window_slots
 from .network.contacts import contacts_from_passes
 from .network.plan import NetworkPlan, plan_relay
+from .passes.dual import DualTable, dual_windows
 from .passes.finder import default_step_s
 from .passes.finder import find_passes as find_passes_of
 from .passes.table import PassTable
@@ -49,7 +51,7 @@ from .scenario.profile import read_loss_profile, read_qkd_file
 from .scenario.schema import CoverageSpec
 from .scenario.terminals import link_params
 
-__all__ = ["KeyProfile", "Run", "compute_coverage", "compute_keys", "compute_profile_key", "find_passes", "plan_network",
+__all__ = ["KeyProfile", "Run", "compute_coverage", "compute_dual", "compute_keys", "find_dual", "compute_profile_key", "find_passes", "plan_network",
            "key_profile", "propagator_for", "region_coverage"]
 
 
@@ -109,6 +111,44 @@ def plan_network(scenario: Scenario, passes: PassTable, keys: PassKeys) -> Netwo
         clear_sky_probability=scenario.clear_sky_probability or None, start_utc=scenario.start,
         clear_sky_persistence=dict(scenario.clear_sky_persistence), runs=net.weather_runs, seed=net.seed,
         n_satellites=len(scenario.satellites))
+
+
+def find_dual(scenario: Scenario, passes: PassTable) -> DualTable:
+    """Dual-downlink windows of the scenario's station pairs (``[[links]]`` with two
+    satellite stations): one satellite in the QKD window of both at once."""
+    pairs = scenario.dual_pairs
+    if not pairs:
+        raise InputError(scenario.source, "links", "a [[links]] entry whose two ends are satellite stations "
+                         "(dual-downlink windows join two stations)",
+                         Described("no such link" if scenario.links else "no [[links]]"))
+    return dual_windows(passes, pairs)
+
+
+def compute_dual(scenario: Scenario, dual: DualTable, slot_s: float = 1.0) -> DualKeys:
+    """Summed range of every dual window, and with a ``[source]`` its two-arm loss,
+    coincidences and BBM92 key (each station at an end needs a receiver then)."""
+    source = scenario.pair_source
+    if source is not None:
+        for index in sorted(set(dual.a.tolist()) | set(dual.b.tolist())):
+            station = scenario.stations[index]
+            receiver = station.receiver
+            if receiver is None:
+                raise InputError(scenario.source, f"stations[{index}].receiver",
+                                 f"a receiver at {station.name} for the entangled photons "
+                                 '(receiver = "observatory-1m", another preset of `constellation receivers`, or a table)',
+                                 Described(f"{station.name} has no receiver"))
+            if not receiver.wavelength_min_nm <= source.wavelength_nm <= receiver.wavelength_max_nm:
+                raise InputError(scenario.source, f"stations[{index}].receiver",
+                                 f"a receiver working at the source wavelength ({source.wavelength_nm:g} nm)",
+                                 f"one for {receiver.wavelength_min_nm:g}-{receiver.wavelength_max_nm:g} nm")
+    length = dual.end_s - dual.start_s
+    slots = int(np.ceil(np.sum(length) / slot_s)) if len(dual) else 0
+    _check_memory(scenario, budget.estimate_key_bytes(len(dual), float(length.max()) if len(dual) else 0.0,
+                                                      float(length.mean()) if len(dual) else 0.0, slot_s) * 2,
+                  budget.describe_size(len(scenario.satellites), len(scenario.stations), slots) + " (dual windows)")
+    return dual_keys(propagator_for(scenario), dual, scenario.stations, source,
+                     sun=SunTrack(scenario.timebase, 0.0, scenario.duration_s),
+                     moon=MoonTrack(scenario.timebase, 0.0, scenario.duration_s), slot_s=slot_s)
 
 
 def _terminals(scenario: Scenario) -> list[int]:
@@ -319,6 +359,19 @@ class Run:
         return self._timed("network", plan_network, self.scenario, self.passes, self.keys)
 
     @cached_property
+    def dual(self) -> DualTable:
+        return self._timed("dual", find_dual, self.scenario, self.passes)
+
+    @cached_property
+    def dual_keys(self) -> DualKeys:
+        return self._timed("dual_key", compute_dual, self.scenario, self.dual, slot_s=self.key_slot_s)
+
+    @property
+    def has_dual(self) -> bool:
+        """The scenario sends entangled photons (a ``[source]`` and a station-pair link)."""
+        return self.scenario.pair_source is not None and bool(self.scenario.dual_pairs)
+
+    @cached_property
     def coverage(self) -> CoverageResult:
         return self._timed("coverage", compute_coverage, self.scenario, **self.coverage_options)
 
@@ -342,6 +395,8 @@ class Run:
         self.passes
         if self.has_keys:
             self.keys
+        if self.has_dual:
+            self.dual_keys
         if self.has_network:
             self.network
         if coverage and self.has_coverage:

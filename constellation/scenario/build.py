@@ -100,7 +100,8 @@ def _scenario(model: ScenarioFile, data: dict, source: str, sha256: str, satelli
         constraints=Constraints(c.station_sun_max_elevation_deg, c.satellite_sunlit, c.max_range_km),
         source=source, sha256=sha256, warnings=tuple(_stale_warnings(satellites, start, end, source)),
         link=_frozen(model.link), qkd=_frozen(model.qkd),
-        links=tuple(Link(s.a, s.b, s.required_key_bits_per_day, s.max_latency_h) for s in model.links),
+        links=tuple(Link(s.a, s.b, s.required_key_bits_per_day, s.max_latency_h, s.mode) for s in model.links),
+        pair_source=_pair_source(model.source, source),
         fibre=tuple(Fibre(s.a, s.b, s.key_rate_bps) for s in model.fibre),
         cities=tuple(cities.values()), network=model.network, coverage=model.coverage,
         telescopes=MappingProxyType({st.name: spec.telescopes for st, spec in zip(stations, model.stations)}),
@@ -200,8 +201,32 @@ def _check_links(model: ScenarioFile, known: set[str], source) -> None:
                 hint = did_you_mean(name, sorted(known))
                 raise InputError(source, f"links[{index}].{end}",
                                  f"a station, or a city joined to one by [[fibre]]{hint}", name)
-    if model.links and not (model.link and model.qkd):
+    station_names = {s.name for s in model.stations}
+    for index, spec in enumerate(model.links):
+        if spec.mode == "relay":
+            continue
+        for end in ("a", "b"):
+            if getattr(spec, end) not in station_names:
+                raise InputError(source, f"links[{index}].{end}",
+                                 f"a satellite station for mode = {spec.mode!r} (entanglement goes to two stations "
+                                 "in view of one satellite; a city reaches one only by fibre)",
+                                 Described(f"{getattr(spec, end)!r}, a city joined by [[fibre]]"))
+        if model.source is None:
+            raise InputError(source, f"links[{index}].mode", 'a [source] table too (e.g. preset = '
+                             '"micius-entanglement") for entanglement', Described(f"{spec.mode!r} and no [source]"))
+    if any(spec.mode != "entanglement" for spec in model.links) and not (model.link and model.qkd):
         raise InputError(source, "links", "[link] and [qkd] tables too (relayed key needs key per pass)", "none")
+
+
+def _pair_source(table, source):
+    """SourceParams of the ``[source]`` table (None without one)."""
+    if table is None:
+        return None
+    from .source_params import SOURCE_PRESETS, SourceParams
+    from .terminals import relabel_params, with_preset
+
+    values = with_preset(table, SOURCE_PRESETS, None, source, "source")
+    return relabel_params(SourceParams.from_mapping, values, source, "source")
 
 
 class _Terminals(Mapping):

@@ -19,6 +19,7 @@ from sgp4.api import Satrec
 
 from ..core.timebase import TimeBase, parse_utc
 from .schema import CoverageSpec, DesignSpec, NetworkSpec, SweepSpec, TargetsSpec
+from .source_params import SourceParams
 from .stations import Station
 from .terminal_params import Terminal
 
@@ -62,6 +63,15 @@ class Link:
     b: str
     required_key_bits_per_day: float | None = None
     max_latency_h: float | None = None
+    mode: str = "relay"          # "relay", "entanglement" or "both"
+
+    @property
+    def relayed(self) -> bool:
+        return self.mode in ("relay", "both")
+
+    @property
+    def entangled(self) -> bool:
+        return self.mode in ("entanglement", "both")
 
 
 @dataclass(frozen=True)
@@ -109,6 +119,7 @@ class Scenario:
     (None when absent); ``terminals`` maps ``(spec_index, station_index)`` to the checked
     :class:`~constellation.scenario.terminal_params.Terminal` of that pair (payload, receiver
     and site; empty without a key model): see :meth:`terminal`.
+    ``pair_source`` is the ``[source]`` table (an entangled-photon pair source) when given.
     ``telescopes``, ``clear_sky_probability`` and ``clear_sky_persistence`` are keyed by
     station name; a built-in station (named, no position) without a stated value takes the
     one of its climatology (:mod:`constellation.scenario.climate`), whose sources
@@ -141,6 +152,7 @@ class Scenario:
     sweep: SweepSpec = field(default_factory=SweepSpec)
     raw: Mapping[str, Any] = field(default_factory=_empty, repr=False)
     terminals: Mapping[tuple[int, int], Terminal] = field(default_factory=_empty, repr=False)
+    pair_source: SourceParams | None = None
 
     @property
     def has_key_model(self) -> bool:
@@ -155,6 +167,17 @@ class Scenario:
         if not self.has_key_model:
             raise ValueError(f"{self.source}: no [link] and [qkd] tables, so no terminal parameters")
         return self.terminals[self.satellites[satellite].spec_index, station]
+
+    @property
+    def dual_pairs(self) -> list[tuple[int, int]]:
+        """Station index pairs of the ``[[links]]`` whose two ends are satellite stations
+        (each pair once, in link order): where dual-downlink windows are looked for."""
+        index = {s.name: k for k, s in enumerate(self.stations)}
+        pairs: list[tuple[int, int]] = []
+        for link in self.links:
+            if link.a in index and link.b in index and (index[link.a], index[link.b]) not in pairs:
+                pairs.append((index[link.a], index[link.b]))
+        return pairs
 
     @property
     def cost(self) -> float | None:

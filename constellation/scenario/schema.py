@@ -169,6 +169,9 @@ class LinkSpec(_Strict):
     b: str = Field(min_length=1)
     required_key_bits_per_day: Annotated[float, Field(ge=0.0)] | None = None
     max_latency_h: Annotated[float, Field(gt=0.0)] | None = None
+    # How the link gets key: trusted relay through satellites (default), entanglement sent to
+    # both stations at once from a satellite's [source] (no trust in the satellite), or both.
+    mode: Literal["relay", "entanglement", "both"] = "relay"
 
     @model_validator(mode="after")
     def _distinct(self):
@@ -381,6 +384,7 @@ class ScenarioFile(_Strict):
     link: dict[str, Any] | None = None
     qkd: dict[str, Any] | None = None
     links: list[LinkSpec] = []
+    source: dict[str, Any] | None = None
     fibre: list[FibreSpec] = []
     cities: list[CitySpec] = []
     network: NetworkSpec = NetworkSpec()

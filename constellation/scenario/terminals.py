@@ -93,6 +93,16 @@ def terminal(link: LinkParams, qkd: QkdParams, station, station_index: int, sour
     return Terminal(link, qkd, receiver, station.site)
 
 
+def with_preset(table: dict, presets: dict, kind: str | None, source, where: str) -> dict:
+    """``table`` over its ``preset`` (from ``presets``); InputError on ``<where>.preset``."""
+    return _with_preset(table, presets, kind, source, where)
+
+
+def relabel_params(build, values, source, where):
+    """``build(values)``, its ParameterError made an InputError on ``<where>.<field>``."""
+    return _relabel(build, values, source, where)
+
+
 def _relabel(build, values, source, where):
     """``build(values)``, its ParameterError made an InputError on ``<where>.<field>`` of ``source``."""
     try:
