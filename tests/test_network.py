@@ -141,6 +141,97 @@ def test_retargeting_keeps_a_gap_and_short_contacts_are_dropped():
         schedule(c, retarget_s=-1.0)
 
 
+def windows_in_pieces(rng, n_windows, n_sat, n_st, span_s=6000.0):
+    """Contacts as contacts_from_passes makes them: windows of 200-2,700 s, those over
+    900 s cut into equal consecutive pieces (the next piece starts where the last ends)."""
+    rows = []
+    for _ in range(n_windows):
+        sat, st = int(rng.integers(0, n_sat)), int(rng.integers(0, n_st))
+        start, length = float(rng.uniform(0, span_s)), float(rng.uniform(200.0, 2700.0))
+        pieces = max(1, math.ceil(length / 900.0))
+        key = float(rng.integers(1, 1000))
+        for k in range(pieces):
+            a = start + k * length / pieces
+            b = start + length if k == pieces - 1 else a + length / pieces
+            rows.append((sat, st, a, b, key))
+    return contacts_of(rows)
+
+
+def flyable(c, chosen, retarget_s, terminals=None):
+    """Independent check, one telescope per station (and one terminal per satellite): in order
+    of start, each contact of a telescope (terminal) starts ``retarget_s`` after the last one
+    ended, unless it continues it (same satellite and station, starting where it ended)."""
+    chosen = sorted(chosen, key=lambda j: (c.start_s[j], c.end_s[j]))
+    groups = [c.station] + ([c.satellite] if terminals else [])
+    for group in groups:
+        for g in set(group[chosen].tolist()):
+            mine = [j for j in chosen if group[j] == g]
+            for a, b in zip(mine, mine[1:]):
+                same = c.satellite[a] == c.satellite[b] and c.station[a] == c.station[b]
+                if same and abs(c.start_s[b] - c.end_s[a]) <= 1e-6:
+                    continue
+                if c.start_s[b] < c.end_s[a] + retarget_s:
+                    return False
+    return True
+
+
+def test_a_window_cut_into_pieces_is_flown_whole_despite_retargeting():
+    # A MEO satellite up all night at two stations (8 h, 32 pieces of 900 s each), 60 s to
+    # re-point: the telescope keeps tracking it from piece to piece, so every piece is flown
+    # (before the fix every other piece was: the re-pointing time sat between pieces).
+    start = np.arange(32) * 900.0
+    c = make_contacts(np.zeros(64), np.r_[np.zeros(32), np.ones(32)], np.r_[start, start],
+                      np.r_[start, start] + 900.0, np.full(64, 1e5))
+    assert schedule(c, retarget_s=60.0).key_bits == 64 * 1e5  # exact, per station
+    assert schedule_fcfs(c, retarget_s=60.0).size == 64
+    s = schedule(c, telescopes=1, satellite_terminals=2, retarget_s=60.0, link_pairs=[[0, 1]])
+    assert s.key_bits == 64 * 1e5 and s.min_share_bits == pytest.approx(32 * 1e5)
+    # A LEO pass (satellite 1, 9,100-9,400 s, worth more) in the MEO piece 9,000-9,900 s at
+    # station 0: the telescope leaves the MEO track, re-points (60 s), tracks the LEO and
+    # re-points back in time for the next piece (9,900 s). Only the overlapped piece is lost.
+    leo = contacts_of([(1, 0, 9000.0 + 100.0, 9000.0 + 400.0, 3e5)])
+    both = make_contacts(np.r_[c.satellite, leo.satellite], np.r_[c.station, leo.station],
+                         np.r_[c.start_s, leo.start_s], np.r_[c.end_s, leo.end_s], np.r_[c.key_bits, leo.key_bits])
+    s = schedule(both, retarget_s=60.0)
+    assert 64 in s.chosen.tolist() and 10 not in s.chosen.tolist() and s.key_bits == 63 * 1e5 + 3e5
+    assert flyable(both, s.chosen, 60.0)
+    # One terminal: the MEO serves one station at a time, all 32 pieces at station 1 (no
+    # switch, no re-pointing), and station 0 tracks the LEO.
+    s = schedule(both, telescopes=1, satellite_terminals=1, retarget_s=60.0)
+    assert flyable(both, s.chosen, 60.0, terminals=1)
+    assert s.key_bits == 32 * 1e5 + 3e5
+
+
+def brute_force_pieces(c, retarget_s, terminals=None):
+    best = 0.0
+    for r in range(len(c) + 1):
+        for subset in itertools.combinations(range(len(c)), r):
+            if flyable(c, subset, retarget_s, terminals):
+                best = max(best, float(c.key_bits[list(subset)].sum()))
+    return best
+
+
+@pytest.mark.parametrize("terminals, linked", [(None, False), (1, False), (1, True)])
+def test_schedule_with_pieces_and_retargeting_equals_brute_force(terminals, linked):
+    # Windows cut into pieces, 120 s to re-point, one telescope (and one terminal): the
+    # per-station programme and the MILP against every subset (integer keys: exact).
+    rng = np.random.default_rng(1402 + (terminals or 0) + 10 * linked)
+    for _ in range(25):
+        c = windows_in_pieces(rng, int(rng.integers(1, 6)), n_sat=2, n_st=3, span_s=4000.0)
+        if len(c) > 11:
+            continue
+        pairs = [[0, 1]] if linked else None
+        s = schedule(c, telescopes=1, satellite_terminals=terminals, retarget_s=120.0, link_pairs=pairs)
+        assert flyable(c, s.chosen, 120.0, terminals)
+        assert flyable(c, schedule_fcfs(c, 1, terminals, retarget_s=120.0), 120.0, terminals)
+        if linked:
+            best = max(relayable_bits(c, subset, 0, 1) for r in range(len(c) + 1)
+                       for subset in itertools.combinations(range(len(c)), r) if flyable(c, subset, 120.0, 1))
+            assert s.method == "optimal" and s.min_share_bits == pytest.approx(best, rel=1e-6, abs=1e-6)
+        else:
+            assert s.key_bits == brute_force_pieces(c, 120.0, terminals)
+
+
 def test_adding_a_contact_never_lowers_the_optimum():
     # Monotonicity of the optimum: any schedule of the smaller set is one of the larger.
     rng = np.random.default_rng(99)
@@ -486,14 +577,21 @@ def test_contacts_from_a_pass_table():
 def test_telescopes_terminals_and_retargeting_are_never_exceeded(seed, n, telescopes, terminals, retarget_s, linked):
     """Property: whatever the contacts, no station tracks more satellites than it has
     telescopes and no satellite serves more stations than it has terminals, each counted
-    over the contact plus its re-pointing time (exact: interval counts of the same numbers)."""
+    over the contact plus the re-pointing before it (none before the next piece of a window
+    it keeps tracking; exact: interval counts of the same numbers)."""
     rng = np.random.default_rng(seed)
-    c = random_contacts(rng, n, n_sat=4, n_st=3, span_s=4000.0)
+    c = random_contacts(rng, n, n_sat=4, n_st=3, span_s=4000.0) if seed % 2 else \
+        windows_in_pieces(rng, max(1, n // 2), n_sat=4, n_st=3, span_s=4000.0)
     pairs = [[0, 1], [1, 2]] if linked else None
     s = schedule(c, telescopes=telescopes, satellite_terminals=terminals, retarget_s=retarget_s,
                  link_pairs=pairs, time_limit_s=2.0)
     ch = s.chosen
-    busy_end = c.end_s[ch] + retarget_s
-    assert max_concurrency(c.start_s[ch], busy_end, c.station[ch], 3).max(initial=0) <= telescopes
-    assert max_concurrency(c.start_s[ch], busy_end, c.satellite[ch], 4).max(initial=0) <= terminals
+    # Re-pointing before every contact except the continuation of a flown piece of its window.
+    flown = set(ch.tolist())
+    ends = {(int(c.satellite[j]), int(c.station[j]), round(float(c.end_s[j]), 6)) for j in flown}
+    continues = np.array([(int(c.satellite[j]), int(c.station[j]), round(float(c.start_s[j]), 6)) in ends
+                          for j in ch], bool)
+    busy_start = c.start_s[ch] - np.where(continues, 0.0, retarget_s)
+    assert max_concurrency(busy_start, c.end_s[ch], c.station[ch], 3).max(initial=0) <= telescopes
+    assert max_concurrency(busy_start, c.end_s[ch], c.satellite[ch], 4).max(initial=0) <= terminals
     assert s.key_bits >= 0 and (s.gap is None or 0.0 <= s.gap <= 1.0)

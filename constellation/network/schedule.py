@@ -11,6 +11,7 @@ in :mod:`constellation.network`.
 from __future__ import annotations
 
 import bisect
+import dataclasses
 import time
 from dataclasses import dataclass
 
@@ -124,19 +125,62 @@ def _scarcity(contacts: Contacts, idx: np.ndarray, pairs: np.ndarray, link_weigh
     return np.where(scarcity > 0, scarcity, floor)
 
 
-def _exact(contacts: Contacts, usable: np.ndarray, busy_end=None) -> np.ndarray:
-    """The per-station optimum over the ``usable`` contacts (one telescope each, busy until
-    ``busy_end``, default the window end)."""
-    busy_end = contacts.end_s if busy_end is None else busy_end
+def _exact_station_tracks(start: np.ndarray, end: np.ndarray, key: np.ndarray, retarget_s: float,
+                          previous: np.ndarray) -> np.ndarray:
+    """Maximum-key schedule of one telescope that needs ``retarget_s`` before a contact, except
+    before one that continues (``previous``, local index or -1) the contact it flew last.
+
+    ``f(j) = key_j + max(F(start_j - retarget_s), f(previous_j))``, F the best over contacts
+    ended by then: a dynamic programme in order of end, O(n log n)."""
+    order = np.lexsort((start, end))
+    rank = np.empty(order.size, np.int64)
+    rank[order] = np.arange(order.size)
+    e = end[order]
+    reach = np.searchsorted(e, start[order] - retarget_s, side="right").tolist()  # contacts ended by then
+    prev_rank = [int(rank[p]) if p >= 0 else -1 for p in previous[order].tolist()]
+    weight = key[order].tolist()
+    f = [0.0] * order.size
+    back = [-1] * order.size
+    best = [0.0] * (order.size + 1)  # best[k]: the best f over the first k in order of end (0: none)
+    arg = [-1] * (order.size + 1)
+    for j, w in enumerate(weight):
+        k = reach[j]
+        base, via = best[k], arg[k]
+        p = prev_rank[j]
+        if p >= 0 and f[p] > base:
+            base, via = f[p], p
+        f[j] = w + base
+        back[j] = via
+        best[j + 1], arg[j + 1] = (f[j], j) if f[j] > best[j] else (best[j], arg[j])
+    chosen = []
+    j = arg[order.size]
+    while j >= 0:
+        chosen.append(int(order[j]))
+        j = back[j]
+    return np.array(chosen[::-1], dtype=np.int64)
+
+
+def _exact(contacts: Contacts, usable: np.ndarray, retarget_s: float = 0.0, previous=None) -> np.ndarray:
+    """The per-station optimum over the ``usable`` contacts (one telescope each; ``retarget_s``
+    of re-pointing before a contact that does not continue ``previous``)."""
     idx = np.flatnonzero(usable)
     chosen = []
     by_station = np.argsort(contacts.station[idx], kind="stable")
     idx = idx[by_station]
     bounds = np.flatnonzero(np.diff(contacts.station[idx])) + 1
+    local_of = np.full(len(contacts), -1, np.int64)
     for part in np.split(idx, bounds):
-        if part.size:
-            local = _exact_station(contacts.start_s[part], busy_end[part], contacts.key_bits[part])
-            chosen.append(part[local])
+        if not part.size:
+            continue
+        if previous is None or retarget_s <= 0:
+            local = _exact_station(contacts.start_s[part], contacts.end_s[part] + retarget_s, contacts.key_bits[part])
+        else:
+            local_of[part] = np.arange(part.size)
+            prev = previous[part]
+            prev_local = np.where(prev >= 0, local_of[np.maximum(prev, 0)], -1)
+            local = _exact_station_tracks(contacts.start_s[part], contacts.end_s[part], contacts.key_bits[part],
+                                          retarget_s, prev_local)
+        chosen.append(part[local])
     return np.concatenate(chosen) if chosen else np.zeros(0, np.int64)
 
 
@@ -162,35 +206,60 @@ def _fits(starts: list, ends: list, s: float, e: float, cap: int, max_len: float
     return peak < cap
 
 
-def _fill(contacts: Contacts, order, telescopes, terminals, busy_end=None) -> np.ndarray:
-    """Accept contacts in ``order`` whenever station (and satellite) capacity allows; a contact
-    holds its resources until ``busy_end`` (window end plus re-pointing; default the end)."""
+def _insert(lists, s: float, e: float) -> None:
+    k = bisect.bisect_right(lists[0], s)
+    lists[0].insert(k, s)
+    lists[1].insert(k, e)
+
+
+def _remove(lists, s: float, e: float) -> None:
+    k = bisect.bisect_left(lists[0], s)
+    while lists[1][k] != e:
+        k += 1
+    del lists[0][k], lists[1][k]
+
+
+def _fill(contacts: Contacts, order, telescopes, terminals, retarget_s: float = 0.0, previous=None) -> np.ndarray:
+    """Accept contacts in ``order`` whenever station (and satellite) capacity allows. A contact
+    holds its resources over ``[start - retarget_s, end)`` (re-pointing before it), or over
+    ``[start, end)`` when it continues (``previous``) an accepted contact; a continuation
+    accepted before its predecessor is shortened to that when the predecessor joins."""
     start = contacts.start_s.tolist()
-    end = (contacts.end_s if busy_end is None else busy_end).tolist()
+    end = contacts.end_s.tolist()
     station = contacts.station.tolist()
     satellite = contacts.satellite.tolist()
-    max_len = float((np.asarray(end) - contacts.start_s).max()) if len(contacts) else 0.0
+    max_len = float((contacts.end_s - contacts.start_s).max()) + retarget_s if len(contacts) else 0.0
     tel = telescopes.tolist()
     term = None if terminals is None else terminals.tolist()
+    prev = [-1] * len(contacts) if previous is None or retarget_s <= 0 else previous.tolist()
+    following: dict = {p: j for j, p in enumerate(prev) if p >= 0}
     occupied_station: dict = {}
     occupied_satellite: dict = {}
+    held = {}  # accepted contact -> the start of the interval it holds
     chosen = []
     for i in np.asarray(order).tolist():
-        s, e = start[i], end[i]
+        s = start[i] if prev[i] in held else start[i] - retarget_s
+        e = end[i]
         st = occupied_station.setdefault(station[i], ([], []))
-        if not _fits(st[0], st[1], s, e, tel[station[i]], max_len):
-            continue
-        if term is not None:
-            sa = occupied_satellite.setdefault(satellite[i], ([], []))
-            if not _fits(sa[0], sa[1], s, e, term[satellite[i]], max_len):
-                continue
-            k = bisect.bisect_right(sa[0], s)
-            sa[0].insert(k, s)
-            sa[1].insert(k, e)
-        k = bisect.bisect_right(st[0], s)
-        st[0].insert(k, s)
-        st[1].insert(k, e)
-        chosen.append(i)
+        sa = None if term is None else occupied_satellite.setdefault(satellite[i], ([], []))
+        groups = [(st, tel[station[i]])] + ([] if sa is None else [(sa, term[satellite[i]])])
+        nxt = following.get(i)
+        shorten = nxt is not None and held.get(nxt, start[nxt]) < start[nxt]  # accepted, re-pointed
+        if shorten:  # it becomes i's continuation: no re-pointing
+            for lists, _ in groups:
+                _remove(lists, held[nxt], end[nxt])
+                _insert(lists, start[nxt], end[nxt])
+        if all(_fits(lists[0], lists[1], s, e, cap, max_len) for lists, cap in groups):
+            for lists, _ in groups:
+                _insert(lists, s, e)
+            held[i] = s
+            if shorten:
+                held[nxt] = start[nxt]
+            chosen.append(i)
+        elif shorten:  # i does not join: nxt keeps its re-pointing
+            for lists, _ in groups:
+                _remove(lists, start[nxt], end[nxt])
+                _insert(lists, held[nxt], end[nxt])
     return np.array(chosen, dtype=np.int64)
 
 
@@ -217,14 +286,37 @@ def schedule_fcfs(contacts: Contacts, telescopes=1, satellite_terminals=None, *,
                   min_contact_s: float = 0.0, n_stations: int | None = None,
                   n_satellites: int | None = None) -> np.ndarray:
     """Baseline: take contacts by earliest window start (then index) whenever there is room."""
+    contacts = _snapped(contacts)
     tel, term, usable = _resources(contacts, telescopes, satellite_terminals, n_stations, n_satellites, min_contact_s)
-    return _fcfs(contacts, tel, term, usable, contacts.end_s + retarget_s)
+    return _fcfs(contacts, tel, term, usable, retarget_s, _previous(contacts, usable, retarget_s))
 
 
-def _fcfs(contacts: Contacts, tel, term, usable, busy_end) -> np.ndarray:
+def _previous(contacts: Contacts, usable: np.ndarray, retarget_s: float) -> np.ndarray | None:
+    """Per contact, the usable contact it continues (:func:`milp.continuations`); None without
+    re-pointing (nothing to save)."""
+    if retarget_s <= 0:
+        return None
+    return milp.continuations(contacts.satellite, contacts.station, contacts.start_s, contacts.end_s, usable)
+
+
+def _snapped(contacts: Contacts) -> Contacts:
+    """The contacts with each piece of a window starting exactly where the previous piece ends
+    (pieces computed in floating point can overlap by an ulp, which would forbid flying both)."""
+    if len(contacts) < 2:
+        return contacts
+    prev = milp.continuations(contacts.satellite, contacts.station, contacts.start_s, contacts.end_s)
+    has = prev >= 0
+    if not np.any(has & (contacts.end_s[np.maximum(prev, 0)] > contacts.start_s)):
+        return contacts
+    start = contacts.start_s.copy()
+    start[has] = np.maximum(start[has], contacts.end_s[prev[has]])
+    return dataclasses.replace(contacts, start_s=np.minimum(start, contacts.end_s))
+
+
+def _fcfs(contacts: Contacts, tel, term, usable, retarget_s: float, previous) -> np.ndarray:
     idx = np.flatnonzero(usable)
     order = idx[np.lexsort((idx, contacts.start_s[idx]))]
-    return _sorted_chosen(contacts, _fill(contacts, order, tel, term, busy_end))
+    return _sorted_chosen(contacts, _fill(contacts, order, tel, term, retarget_s, previous))
 
 
 def schedule(contacts: Contacts, telescopes=1, satellite_terminals=None, *, retarget_s: float = 0.0,
@@ -241,9 +333,12 @@ def schedule(contacts: Contacts, telescopes=1, satellite_terminals=None, *, reta
     satellite_terminals : None, int or array_like of int, shape (n_satellites,)
         Stations each satellite can serve at once; None = no limit.
     retarget_s : float
-        Re-pointing time: a telescope or terminal is busy this long after each contact.
+        Re-pointing time: a telescope or terminal needs this long between two contacts, except
+        between consecutive pieces of one window (the same satellite at the same station,
+        the next piece starting where the last ends: :data:`milp.CONTIGUOUS_S`), which it
+        keeps tracking.
     min_contact_s : float
-        Contacts shorter than this are not flown.
+        Contacts shorter than this are not flown (each piece of a cut window on its own).
     link_pairs : array_like of int, shape (n_channels, 2), optional
         Relay channels (station index pairs). With them the objective is the channels' key
         against ``link_weights`` (smallest share first), else the contacts' total key.
@@ -261,15 +356,16 @@ def schedule(contacts: Contacts, telescopes=1, satellite_terminals=None, *, reta
         raise ValueError(f"retarget_s: a finite time >= 0 expected, found {retarget_s}")
     if min_contact_s < 0 or not np.isfinite(min_contact_s):
         raise ValueError(f"min_contact_s: a finite time >= 0 expected, found {min_contact_s}")
+    contacts = _snapped(contacts)
     tel, term, usable = _resources(contacts, telescopes, satellite_terminals, n_stations, n_satellites, min_contact_s)
     key = contacts.key_bits
-    busy_end = contacts.end_s + retarget_s
-    fcfs = _fcfs(contacts, tel, term, usable, busy_end)
+    previous = _previous(contacts, usable, retarget_s)
+    fcfs = _fcfs(contacts, tel, term, usable, retarget_s, previous)
     baseline = float(key[fcfs].sum())
     pairs = None if link_pairs is None else np.asarray(link_pairs, np.int64).reshape(-1, 2)
     linked = pairs is not None and len(pairs) > 0
     if not linked and term is None and np.all(tel[np.unique(contacts.station)] <= 1):
-        chosen = _sorted_chosen(contacts, _exact(contacts, usable, busy_end))
+        chosen = _sorted_chosen(contacts, _exact(contacts, usable, retarget_s, previous))
         total = float(key[chosen].sum())
         return Schedule(chosen, total, baseline, "exact", total, total, 0.0, None, time.perf_counter() - began)
     idx = np.flatnonzero(usable)
@@ -288,14 +384,14 @@ def schedule(contacts: Contacts, telescopes=1, satellite_terminals=None, *, reta
     by_key = idx[np.lexsort((idx, contacts.start_s[idx], -key[idx]))]
     orders = [by_key]
     if lp_v is not None:
-        orders.append(idx[np.lexsort((idx, -key[idx], -np.round(lp_v[:idx.size], 6)))])
+        orders.append(idx[np.lexsort((idx, -key[idx], -np.round(milp.contact_values(problem, lp_v), 6)))])
     if linked:
         orders.append(idx[np.lexsort((idx, -key[idx] * _scarcity(contacts, idx, pairs, link_weights)[contacts.station[idx]]))])
-    exact = _exact(contacts, usable, busy_end)
+    exact = _exact(contacts, usable, retarget_s, previous)
     in_exact = np.zeros(len(contacts), bool)
     in_exact[exact] = True
     orders.append(np.concatenate([by_key[in_exact[by_key]], by_key[~in_exact[by_key]]]))
-    candidates = [_fill(contacts, order, tel, term, busy_end) for order in orders] + [fcfs]
+    candidates = [_fill(contacts, order, tel, term, retarget_s, previous) for order in orders] + [fcfs]
     scores = [milp.evaluate(problem, position[c]) for c in candidates]
     best = int(np.argmax(scores))
     chosen, objective, method = candidates[best], scores[best], "heuristic"
