@@ -150,7 +150,8 @@ def network(scenario, timeline, schedule, fmt, output):
 @_scenario_argument
 @click.option("--grid-deg", type=click.FloatRange(0.1, 30.0), help="Equal-area grid spacing (deg).")
 @click.option("--min-elevation-deg", type=click.FloatRange(0.0, 90.0, max_open=True), help="Elevation mask (deg).")
-@click.option("--night-only", is_flag=True, default=None, help="Count only coverage while the point is dark.")
+@click.option("--night-only", is_flag=True, default=None, help="Count only coverage while the point is dark: the coverage fraction (the "
+                   "headline), gaps, passes and response time then count dark, covered time.")
 @click.option("--stations", "stations_only", is_flag=True, default=None, help="Cover the scenario's stations instead of the globe.")
 @click.option("-k", "k", type=click.IntRange(1, 100), help="Satellites needed in view at once (default 1).")
 @click.option("--geojson", type=click.Path(dir_okay=False), help="Also write the footprints at the start (GeoJSON).")

@@ -9,8 +9,8 @@ Each chunk of states is counted by :mod:`.kernels` (satellites in view of each p
 :mod:`.grid`) and folded into per-point statistics that need memory ~ n_point only. Each
 time sample stands for ``step_s`` of time.
 
-Per point (``CoverageResult`` arrays, in grid order): ``coverage_fraction`` (time with >= k
-satellites in view), ``night_fraction`` (Sun below the night threshold),
+Per point (``CoverageResult`` arrays, in grid order): ``coverage_fraction`` (time usable:
+with >= k satellites in view, and dark too when ``night_only``), ``night_fraction`` (Sun below the night threshold),
 ``night_coverage_fraction`` (covered and dark), ``passes`` (maximal runs of usable samples,
 a run in progress at the start included), ``mean_gap_s`` / ``max_gap_s`` (runs without
 coverage, including the runs cut by the start and end of the span; 0 for a point never
@@ -249,8 +249,10 @@ class CoverageResult:
     def summary(self) -> dict:
         """Area-weighted global figures (JSON-ready).
 
-        ``global_coverage_fraction``: area-weighted fraction of point-time with >= k
-        satellites in view (night or day). ``mean_revisit_gap_s``: mean length of all gaps
+        ``global_coverage_fraction``: area-weighted fraction of point-time that is usable:
+        >= k satellites in view (night or day), or in view and dark with ``night_only`` (then
+        it equals ``global_night_coverage_fraction``; divide by ``global_night_fraction`` for
+        the share of the dark time that is covered). ``mean_revisit_gap_s``: mean length of all gaps
         in usable coverage, area-weighted. ``max_revisit_gap_s``: longest gap at any point.
         """
         fig = self._figures(np.ones(self.grid.size, bool))
@@ -347,7 +349,7 @@ def _drive(blocks, grid, step_s, k, min_elevation_deg, cap_angle_deg, night_sun_
         min_elevation_deg=None if cap_angle_deg is not None else float(min_elevation_deg),
         cap_angle_deg=None if cap_angle_deg is None else float(cap_angle_deg),
         night_only=acc.night_only, night_sun_elevation_deg=night_sun_elevation_deg,
-        coverage_fraction=acc.covered / n,
+        coverage_fraction=(acc.night_covered if acc.night_only else acc.covered) / n,  # usable time
         night_fraction=acc.dark / n if with_night else None,
         night_coverage_fraction=acc.night_covered / n if with_night else None,
         passes=acc.passes, gap_count=acc.n_gaps,

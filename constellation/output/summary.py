@@ -83,10 +83,15 @@ def human_summary(summary: dict) -> str:
                      f"median latency {'-' if latency is None else f'{latency:.1f} h'}; limited by {link['limiting_station'] or '-'}")
     if "coverage" in summary:
         cov = summary["coverage"]
-        night = " at night" if cov.get("night_only") else ""
-        lines.append(f"coverage{night}: {cov['global_coverage_fraction']:.2%} of the grid's area with {cov['k']} or more "
-                     f"satellite(s) above {cov['min_elevation_deg']:g} deg; longest revisit gap "
-                     f"{cov['max_revisit_gap_s'] / 60:,.0f} min")
+        seen = f"{cov['k']} or more satellite(s) above {cov['min_elevation_deg']:g} deg"
+        if cov.get("night_only"):
+            dark = cov.get("global_night_fraction") or 0.0
+            share = f": {cov['global_coverage_fraction'] / dark:.1%} of the dark time" if dark > 0 else ""
+            lines.append(f"night coverage: {cov['global_coverage_fraction']:.2%} of the grid's point-time dark with {seen} "
+                         f"(dark {dark:.1%}{share}); longest revisit gap {cov['max_revisit_gap_s'] / 60:,.0f} min")
+        else:
+            lines.append(f"coverage: {cov['global_coverage_fraction']:.2%} of the grid's point-time with {seen}; "
+                         f"longest revisit gap {cov['max_revisit_gap_s'] / 60:,.0f} min")
     if summary["sgp4_error_samples"]:
         lines.append(f"SGP4 could not compute {summary['sgp4_error_samples']} samples "
                      f"(satellites: {', '.join(summary['satellites_with_sgp4_errors'][:5])}); they were masked")

@@ -138,7 +138,8 @@ def _colour_scale(result, spec: _Quantity, values):
     from matplotlib import colormaps, colors
 
     cmap = colormaps[spec.cmap].with_extremes(bad="#BBBBBB")  # NaN (no data) in grey
-    if spec.attribute == "night_coverage_fraction":  # at most the night fraction: scale to the darkest place
+    if spec.attribute == "night_coverage_fraction" or (spec.attribute == "coverage_fraction" and result.night_only):
+        # at most the night fraction: scale to the darkest place
         top = float(np.nanmax(result.night_fraction, initial=0.0))
         norm = colors.Normalize(0.0, min(1.0, np.ceil(top * 10.0 - 1e-9) / 10.0) if top > 0 else 1.0)
     elif spec.fraction:
@@ -242,7 +243,8 @@ def _latitude_formatter():
 
 
 def _title(result, spec: _Quantity) -> str:
-    what = {"coverage_fraction": "Coverage", "night_coverage_fraction": "Night coverage",
+    what = {"coverage_fraction": "Night coverage" if result.night_only else "Coverage",
+            "night_coverage_fraction": "Night coverage",
             "max_gap_s": "Longest revisit gap", "mean_gap_s": "Mean revisit gap"}[spec.attribute]
     by = "≥1 satellite" if result.k == 1 else f"≥{result.k} satellites"
     if result.min_elevation_deg is not None:
