@@ -94,14 +94,17 @@ def compute_keys(scenario: Scenario, passes: PassTable, slot_s: float = 1.0) -> 
                      moon=MoonTrack(scenario.timebase, 0.0, scenario.duration_s), slot_s=slot_s)
 
 
-def plan_network(scenario: Scenario, passes: PassTable, keys: PassKeys) -> NetworkPlan:
-    """Schedule the stations and relay key over the scenario's [[links]].
+def plan_network(scenario: Scenario, passes: PassTable, keys: PassKeys | None,
+                 dual: DualTable | None = None, dual_key: DualKeys | None = None) -> NetworkPlan:
+    """Schedule the stations and relay key over the scenario's [[links]]; the links served by
+    entanglement also get the key of the dual windows (``dual`` and ``dual_key``).
 
     The key of a contact is ``keys.key_bits``: the finite-size key, or the asymptotic one
-    when the scenario's ``[qkd]`` says ``finite_key = false``."""
+    when the scenario's ``[qkd]`` says ``finite_key = false`` (which also makes the
+    entanglement key asymptotic). ``keys`` may be None when no link is relayed."""
     _require_links(scenario)
     net = scenario.network
-    contacts = contacts_from_passes(passes, keys.key_bits)
+    contacts = contacts_from_passes(passes, keys.key_bits) if keys is not None else _no_contacts()
     _check_network_memory(scenario, len(contacts.key_bits))
     return plan_relay(
         contacts, scenario.stations, scenario.links, scenario.duration_s,
@@ -110,7 +113,37 @@ def plan_network(scenario: Scenario, passes: PassTable, keys: PassKeys) -> Netwo
         retarget_s=net.retarget_s, min_contact_s=net.min_contact_s, schedule_time_limit_s=net.schedule_time_limit_s,
         clear_sky_probability=scenario.clear_sky_probability or None, start_utc=scenario.start,
         clear_sky_persistence=dict(scenario.clear_sky_persistence), runs=net.weather_runs, seed=net.seed,
-        n_satellites=len(scenario.satellites))
+        n_satellites=len(scenario.satellites), entanglement=_entanglement_input(scenario, dual, dual_key),
+        satellite_names=[s.name for s in scenario.satellites])
+
+
+def _no_contacts():
+    """The same Contacts type with no row."""
+    from .network.contacts import make_contacts
+
+    empty = np.zeros(0, dtype=np.int64)
+    return make_contacts(empty, empty, np.zeros(0), np.zeros(0), np.zeros(0))
+
+
+def _entanglement_input(scenario: Scenario, dual: DualTable | None, dual_key: DualKeys | None):
+    """The dual windows of the entangled links, for the network (None when none is)."""
+    source = scenario.pair_source
+    if dual is None or dual_key is None or source is None or not any(link.entangled for link in scenario.links):
+        return None
+    from .network.entangled import EntanglementInput
+
+    index = {s.name: k for k, s in enumerate(scenario.stations)}
+    link_of_pair = {}
+    for k, link in enumerate(scenario.links):
+        if link.entangled:
+            pair = (index[link.a], index[link.b])
+            link_of_pair.setdefault(pair, k)
+    link = np.array([link_of_pair.get(dual.pairs[p], -1) for p in dual.pair], dtype=np.int64)
+    errors = np.nan_to_num(dual_key.qber) * dual_key.sifted_bits
+    finite = scenario.qkd is None or scenario.qkd.get("finite_key", True) is not False
+    return EntanglementInput(dual.satellite, dual.a, dual.b, dual.start_s, dual.end_s, dual_key.sifted_bits, errors,
+                             link, source.basis_probability, source.error_correction_efficiency,
+                             source.epsilon_secret, source.epsilon_correct, finite_key=finite)
 
 
 def find_dual(scenario: Scenario, passes: PassTable) -> DualTable:
@@ -129,7 +162,7 @@ def compute_dual(scenario: Scenario, dual: DualTable, slot_s: float = 1.0) -> Du
     coincidences and BBM92 key (each station at an end needs a receiver then)."""
     source = scenario.pair_source
     if source is not None:
-        for index in sorted(set(dual.a.tolist()) | set(dual.b.tolist())):
+        for index in sorted({k for pair in dual.pairs for k in pair}):
             station = scenario.stations[index]
             receiver = station.receiver
             if receiver is None:
@@ -157,6 +190,8 @@ def _terminals(scenario: Scenario) -> list[int]:
     fixed = scenario.network.satellite_terminals
     if fixed is not None:
         return [fixed] * len(scenario.satellites)
+    if scenario.link is None:  # no relay payload (entanglement only): no relay contact either
+        return [1] * len(scenario.satellites)
     return [link_params({**scenario.link, **sat.link}, scenario.source,
                         f"satellites[{sat.spec_index}].link" if sat.link else "link").terminals
             for sat in scenario.satellites]
@@ -356,7 +391,10 @@ class Run:
     @cached_property
     def network(self) -> NetworkPlan:
         _require_links(self.scenario)  # before the passes and key it would need
-        return self._timed("network", plan_network, self.scenario, self.passes, self.keys)
+        relayed = any(link.relayed for link in self.scenario.links)
+        entangled = self.has_dual and any(link.entangled for link in self.scenario.links)
+        return self._timed("network", plan_network, self.scenario, self.passes, self.keys if relayed else None,
+                           self.dual if entangled else None, self.dual_keys if entangled else None)
 
     @cached_property
     def dual(self) -> DualTable:
@@ -382,8 +420,11 @@ class Run:
 
     @property
     def has_network(self) -> bool:
-        """The scenario relays key (``[[links]]``, which need key)."""
-        return self.scenario.has_key_model and bool(self.scenario.links)
+        """The scenario has ``[[links]]`` it can serve: relayed ones need key per pass
+        (``[link]``, ``[qkd]``), entangled ones a ``[source]``."""
+        links = self.scenario.links
+        return bool(links) and (self.scenario.has_key_model or
+                                (self.scenario.pair_source is not None and all(link.entangled for link in links)))
 
     @property
     def has_coverage(self) -> bool:

@@ -438,6 +438,25 @@ CATALOGUE: list[Case] = [
     Case("profile-repeated-column", "profile", "t_s,loss_db,background_cps,background_cps\n0,30,1,2\n", FILE,
          "header column 4", "each column once", "background_cps"),
     Case("profile-extra-cell", "profile", "t_s,loss_db\n0,30,5\n", FILE, "line 2", "at most 2 cells", "3 cells"),
+    # ------------------------------------------------------------ entanglement ([source], mode on [[links]])
+    Case("link-entanglement-to-city", "scenario", GOOD + '[[stations]]\nname = "Graz"\n[[cities]]\nname = "Vienna"\n'
+         '[[fibre]]\na = "Vienna"\nb = "Graz"\nkey_rate_bps = 1000\n[source]\npreset = "micius-entanglement"\n'
+         '[[links]]\na = "Xinglong"\nb = "Vienna"\nmode = "entanglement"\n', FILE, "links[0].b",
+         "a satellite station for mode = 'entanglement'", "'Vienna', a city joined by [[fibre]]"),
+    Case("link-entanglement-without-source", "scenario", GOOD + '[[stations]]\nname = "Nanshan"\n'
+         '[[links]]\na = "Xinglong"\nb = "Nanshan"\nmode = "entanglement"\n', FILE, "links[0].mode",
+         "a [source] table too", "'entanglement' and no [source]"),
+    Case("link-unknown-mode", "scenario", GOOD + '[[stations]]\nname = "Nanshan"\n'
+         '[[links]]\na = "Xinglong"\nb = "Nanshan"\nmode = "teleport"\n', FILE, "links[0].mode",
+         "'relay', 'entanglement' or 'both'", "teleport"),
+    Case("source-visibility-above-one", "scenario", GOOD + '[source]\npreset = "micius-entanglement"\n'
+         'visibility = 1.2\n', FILE, "source.visibility", "a number in (0, 1]", "1.2"),
+    Case("source-window-zero", "scenario", GOOD + '[source]\npreset = "micius-entanglement"\n'
+         'coincidence_window_ns = 0\n', FILE, "source.coincidence_window_ns", "a number in (0, 100]", "0"),
+    Case("source-unknown-preset", "scenario", GOOD + '[source]\npreset = "micius-entangled"\n', FILE,
+         "source.preset", "did you mean 'micius-entanglement'", "micius-entangled"),
+    Case("source-missing-pair-rate", "scenario", GOOD + '[source]\nwavelength_nm = 810\nvisibility = 0.95\n'
+         'coincidence_window_ns = 1\n', FILE, "source.pair_rate_hz", "a number (required", "nothing"),
     # ------------------------------------------------------------ key --qkd TOML
     Case("qkd-probabilities-sum", "qkd", qkd_file("probabilities = [0.5, 0.3, 0.3]\n"), FILE,
          "qkd.probabilities", "sum", "0.3"),

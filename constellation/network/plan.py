@@ -18,7 +18,8 @@ import numpy as np
 from ..constants import DAY_S
 from ..core.geodesy import site_distance_km
 from ..scenario.model import Fibre, Link
-from .contacts import Contacts
+from .contacts import Contacts, make_contacts
+from .entangled import EntanglementInput, EntanglementResult, deliver_entanglement, free_of_windows
 from .relay import RelayResult, relay_key
 from .schedule import Schedule, schedule
 from .weather import WeatherResult, night_table, relay_weather
@@ -52,6 +53,10 @@ class LinkReport:
     # Longest wait for fresh key: the largest gap between deliveries, span edges included
     # (0 for a fibre-only link, the whole span without any delivery).
     max_delivery_gap_h: float | None = None
+    mode: str = "relay"
+    relay_key_bits: float = 0.0          # clear sky, end to end, by trusted relay
+    entanglement_key_bits: float = 0.0   # clear sky, by entanglement (no trusted node)
+    trusted_nodes: str = ""              # ";"-separated satellites and gateway stations that saw the key
 
     @property
     def meets_demand(self) -> bool | None:
@@ -81,6 +86,7 @@ class NetworkPlan:
     notes: list[str] = field(default_factory=list)
     contacts: Contacts | None = None  # the candidates ``schedule.chosen`` indexes
     link_pairs: np.ndarray | None = None  # (n_channels, 2) gateway station indices of the relay
+    entanglement: EntanglementResult | None = None
 
 
 def plan_relay(contacts: Contacts, stations: Sequence, links: Sequence[Link], duration_s: float, *,
@@ -88,7 +94,8 @@ def plan_relay(contacts: Contacts, stations: Sequence, links: Sequence[Link], du
                  satellite_terminals: int | None = None, key_store_bits=None,
                  clear_sky_probability=None, start_utc: dt.datetime | None = None, clear_sky_persistence=None,
                  runs: int = 1000, seed: int = 0, n_satellites: int | None = None,
-                 retarget_s: float = 0.0, min_contact_s: float = 0.0, schedule_time_limit_s: float = 60.0) -> NetworkPlan:
+                 retarget_s: float = 0.0, min_contact_s: float = 0.0, schedule_time_limit_s: float = 60.0,
+                 entanglement: EntanglementInput | None = None, satellite_names: Sequence[str] | None = None) -> NetworkPlan:
     """Schedule the stations, relay key over the links, apply fibre tails and weather.
 
     Parameters
@@ -129,12 +136,26 @@ def plan_relay(contacts: Contacts, stations: Sequence, links: Sequence[Link], du
         Seed of the weather draws: same seed, same inputs, identical plan.
     n_satellites : int, optional
         Satellites in the scenario (the contacts may not name the last ones).
+    entanglement : EntanglementInput, optional
+        Dual windows for the links with ``mode`` "entanglement" or "both": taken first
+        (:mod:`~constellation.network.entangled`), the relay contacts they block dropped.
+    satellite_names : sequence of str, optional
+        For ``trusted_nodes``.
 
     Raises ValueError for links, stations or fibre that do not fit together.
     """
     sites = _sites(stations, links, cities, fibre)
     tel = np.array(_by_name(telescopes, sites.station_names, 1, "telescopes"), dtype=np.int64)
     channels = _channels(links, sites)
+    ent = None
+    if entanglement is not None and any(link.entangled for link in links):
+        probability, persistence, lon = _weather_tables(stations, clear_sky_probability, clear_sky_persistence)
+        ent = deliver_entanglement(entanglement, len(links), duration_s, tel, retarget_s=retarget_s,
+                                   longitude_deg=lon, clear_sky_probability=probability,
+                                   clear_sky_persistence=persistence, start_utc=start_utc, runs=runs, seed=seed)
+        keep = free_of_windows(contacts, entanglement, ent.chosen, tel, retarget_s)
+        contacts = make_contacts(contacts.satellite[keep], contacts.station[keep], contacts.start_s[keep],
+                                 contacts.end_s[keep], contacts.key_bits[keep], contacts.pass_index[keep])
     sched = schedule(contacts, tel, satellite_terminals, retarget_s=retarget_s, min_contact_s=min_contact_s,
                      link_pairs=channels.pairs, link_weights=channels.weight or None,
                      time_limit_s=schedule_time_limit_s, n_stations=len(stations), n_satellites=n_satellites)
@@ -146,11 +167,14 @@ def plan_relay(contacts: Contacts, stations: Sequence, links: Sequence[Link], du
         weather = _weather(contacts, stations, sched, channels, duration_s, clear_sky_probability, start_utc,
                            clear_sky_persistence,
                            runs=runs, seed=seed, key_store_bits=key_store_bits, n_satellites=n_satellites)
-    reports = [_link_report(k, link, sites, channels, relay, weather, duration_s) for k, link in enumerate(links)]
+    reports = [_link_report(k, link, sites, channels, relay, weather, duration_s, ent, entanglement, contacts,
+                            satellite_names) for k, link in enumerate(links)]
     gap = "" if sched.gap is None else f", gap {100 * sched.gap:.2f} %"
     notes = [f"schedule: {sched.method}{gap}, {sched.key_bits:.0f} bits vs FCFS {sched.baseline_key_bits:.0f} bits"]
+    if ent is not None:
+        notes.append(f"entanglement: {ent.chosen.size} dual windows flown, {float(ent.key_bits.sum()):.0f} bits")
     return NetworkPlan(sched, relay, weather, reports, duration_s, relay.daily_bits.shape[1], start_utc, notes,
-                       contacts=contacts, link_pairs=channels.pairs)
+                       contacts=contacts, link_pairs=channels.pairs, entanglement=ent)
 
 
 @dataclass(frozen=True)
@@ -216,12 +240,15 @@ class _Channels:
 
 def _channels(links, sites: _Sites) -> _Channels:
     """Weigh the links by demand and group them into relay channels."""
-    demands = [link.required_key_bits_per_day for link in links]
+    demands = [link.required_key_bits_per_day if link.relayed else None for link in links]
     stated = [d for d in demands if d]
     link_weight = [d if d else (float(np.mean(stated)) if stated else 1.0) for d in demands]
     channel_of: dict = {}
     pairs, channel_weight, link_channel = [], [], []
     for k, link in enumerate(links):
+        if not link.relayed:  # entanglement only: no relay channel
+            link_channel.append(None)
+            continue
         ga = sites.station_names.index(sites.gateway[link.a])
         gb = sites.station_names.index(sites.gateway[link.b])
         if ga == gb:  # both ends behind one gateway: fibre only
@@ -251,6 +278,19 @@ def _relay_weights(sched: Schedule, channels: _Channels):
     return per_satellite + 1e-6 * weight / weight.sum()
 
 
+def _weather_tables(stations, clear_sky_probability, clear_sky_persistence):
+    """Per station: monthly clear-sky probabilities (n, 12) or None, persistence (n,), longitude (n,)."""
+    station_names = [s.name for s in stations]
+    lon = np.array([s.longitude_deg for s in stations], dtype=float)
+    persistence = np.array(_by_name(0.0 if clear_sky_persistence is None else clear_sky_persistence,
+                                    station_names, 0.0, "clear_sky_persistence"), dtype=float)
+    if clear_sky_probability is None:
+        return None, persistence, lon
+    probability = np.array([np.broadcast_to(np.asarray(p, dtype=float), (12,)) for p in
+                            _by_name(clear_sky_probability, station_names, 1.0, "clear_sky_probability")])
+    return probability, persistence, lon
+
+
 def _weather(contacts, stations, sched: Schedule, channels: _Channels, duration_s, clear_sky_probability,
              start_utc, clear_sky_persistence=None, *, runs, seed, key_store_bits, n_satellites) -> WeatherResult:
     """The channels' relay under ``runs`` draws of each station's clear nights (a Markov
@@ -268,36 +308,75 @@ def _weather(contacts, stations, sched: Schedule, channels: _Channels, duration_
 
 
 def _link_report(k: int, link: Link, sites: _Sites, channels: _Channels, relay: RelayResult,
-                 weather: WeatherResult | None, duration_s: float) -> LinkReport:
-    """Link ``k`` end to end: its share of its channel, capped by its fibre tails, per day."""
+                 weather: WeatherResult | None, duration_s: float, ent: EntanglementResult | None = None,
+                 ent_input: EntanglementInput | None = None, contacts: Contacts | None = None,
+                 satellite_names: Sequence[str] | None = None) -> LinkReport:
+    """Link ``k`` end to end: its share of its relay channel, capped by its fibre tails, plus
+    what entanglement delivered to it, per day."""
     n_days = relay.daily_bits.shape[1]
     day_end_s = np.minimum((np.arange(n_days) + 1) * DAY_S, duration_s)
     span_days = duration_s / DAY_S
     fibre_rate = {end: sites.tails[end][1] for end in (link.a, link.b) if end not in sites.station_names}
     capacity = min([r * day_end_s for r in fibre_rate.values()], key=lambda c: c[-1], default=None)
     c = channels.of_link[k]
-    clear_daily, runs_daily = _link_daily_bits(k, channels, relay, weather, n_days)
-    clear_e2e = _cap_daily(clear_daily[:, None], capacity)[:, 0]
-    e2e = _cap_daily(runs_daily, capacity)
+    if link.relayed:
+        clear_daily, runs_daily = _link_daily_bits(k, channels, relay, weather, n_days)
+        clear_e2e = _cap_daily(clear_daily[:, None], capacity)[:, 0]
+        e2e = _cap_daily(runs_daily, capacity)
+    else:
+        clear_e2e, e2e = np.zeros(n_days), np.zeros((n_days, 1))
+    relay_bits = float(clear_e2e.sum())
+    entangled_bits = 0.0
+    ent_times = np.zeros(0)
+    if ent is not None and link.entangled:
+        ent_daily = ent.daily_bits[k][:n_days]
+        ent_runs = ent.daily_runs_bits[k][:n_days]
+        clear_e2e = clear_e2e + ent_daily
+        e2e = e2e + ent_runs if e2e.shape[1] == ent_runs.shape[1] else e2e.mean(axis=1, keepdims=True) + ent_runs
+        entangled_bits = float(ent_daily.sum())
+        ent_times = ent.delivery_times_s(ent_input, k)
     per_day = e2e.sum(axis=0) / span_days
-    relayed = float(clear_daily.sum()) if c is not None else 0.0
+    relayed = float(relay.daily_bits[c].sum() * channels.link_weight[k] / channels.weight[c]) if c is not None else 0.0
     median_h, max_h = relay.latency_h(c) if c is not None else (None, None)
-    if c is None or (capacity is not None and capacity[-1] < relayed):
+    if not link.relayed:
+        limited_by = "entanglement" if entangled_bits > 0 else "no key"
+        limiting = None
+    elif c is None or (capacity is not None and capacity[-1] < relayed):
         limited_by, limiting = "fibre", min(fibre_rate, key=fibre_rate.get)
     else:
-        limited_by = "relay" if relayed > 0 else "no key"
+        limited_by = "relay" if relayed > 0 else ("entanglement" if entangled_bits > 0 else "no key")
         limiting = _limiting_station(relay, c, channels.pairs, sites.station_names, relayed)
+    relay_times = relay.delivery_t_s[relay.delivery_link == c] if c is not None else np.zeros(0)
+    if c is None and link.relayed and not ent_times.size:
+        gap = 0.0  # fibre only: key whenever asked
+    else:
+        times = np.sort(np.concatenate([relay_times, ent_times]))
+        gap = float(np.diff(np.concatenate([[0.0], times, [duration_s]])).max()) / 3600.0
     return LinkReport(
         a=link.a, b=link.b, gateway_a=sites.gateway[link.a], gateway_b=sites.gateway[link.b],
         distance_km=site_distance_km(sites.sites[link.a], sites.sites[link.b]), relayed_bits=relayed,
         key_bits=float(clear_e2e.sum()), clear_sky_key_bits_per_day=float(clear_e2e.sum()) / span_days,
         key_bits_per_day=float(per_day.mean()), key_bits_per_day_p10=float(np.percentile(per_day, 10)),
         key_bits_per_day_stderr=float(per_day.std(ddof=1) / math.sqrt(per_day.size)) if per_day.size > 1 else 0.0,
-        deliveries=int(np.sum(relay.delivery_link == c)) if c is not None else 0,
+        deliveries=(int(np.sum(relay.delivery_link == c)) if c is not None else 0) + int(ent_times.size),
         median_latency_h=median_h, max_latency_h=max_h, limiting_station=limiting, limited_by=limited_by,
         required_key_bits_per_day=link.required_key_bits_per_day, required_max_latency_h=link.max_latency_h,
         daily_bits=clear_e2e, daily_expected_bits=e2e.mean(axis=1), daily_p10_bits=np.percentile(e2e, 10, axis=1),
-        max_delivery_gap_h=0.0 if c is None else _max_delivery_gap_h(relay, c, duration_s))
+        max_delivery_gap_h=gap, mode=link.mode, relay_key_bits=relay_bits, entanglement_key_bits=entangled_bits,
+        trusted_nodes=_trusted_nodes(link, sites, relay, c, contacts, satellite_names))
+
+
+def _trusted_nodes(link: Link, sites: _Sites, relay: RelayResult, c, contacts, satellite_names) -> str:
+    """Satellites whose key the relay spent for channel ``c`` (they held both ends' key) and
+    gateway stations that pass a city's key on (";"-separated); entanglement adds none."""
+    nodes = []
+    if c is not None and relay.spent_contact is not None and contacts is not None:
+        used = relay.spent_contact[relay.spent_link == c]
+        sats = sorted(set(contacts.satellite[used].tolist()))
+        nodes += [satellite_names[s] if satellite_names is not None else f"satellite {s}" for s in sats]
+    if link.relayed:
+        nodes += [sites.gateway[end] for end in (link.a, link.b) if sites.gateway[end] != end]
+    return ";".join(nodes)
 
 
 def _link_daily_bits(k: int, channels: _Channels, relay: RelayResult, weather: WeatherResult | None, n_days: int):
@@ -320,12 +399,6 @@ def _limiting_station(relay: RelayResult, c: int, pairs: np.ndarray, station_nam
     if relayed == 0 and acquired[0] == acquired[1]:
         return None
     return station_names[pairs[c, relay.limiting_side(c)]]
-
-
-def _max_delivery_gap_h(relay: RelayResult, c: int, duration_s: float) -> float:
-    """Longest wait (h) for fresh key on channel ``c``, the span's edges included."""
-    times = np.sort(relay.delivery_t_s[relay.delivery_link == c])
-    return float(np.diff(np.concatenate([[0.0], times, [duration_s]])).max()) / 3600.0
 
 
 def _cap_daily(daily: np.ndarray, capacity) -> np.ndarray:
@@ -351,6 +424,8 @@ def link_rows(plan: NetworkPlan) -> list[dict]:
             "max_delivery_gap_h": None if r.max_delivery_gap_h is None else round(r.max_delivery_gap_h, 3),
             "limiting_station": r.limiting_station, "limited_by": r.limited_by,
             "gateway_a": r.gateway_a, "gateway_b": r.gateway_b,
+            "mode": r.mode, "relay_key_bits": round(r.relay_key_bits),
+            "entanglement_key_bits": round(r.entanglement_key_bits), "trusted_nodes": r.trusted_nodes,
             "required_key_bits_per_day": r.required_key_bits_per_day, "meets_demand": r.meets_demand,
             "required_max_latency_h": r.required_max_latency_h, "meets_latency": r.meets_latency,
         })

@@ -1,0 +1,275 @@
+"""Entanglement distribution (issue 15): dual-downlink windows, the BBM92 model, and the Micius
+entanglement experiments reproduced through the shipped scenarios.
+
+Published figures (docs/validation.md, docs/references.md §13):
+- Yin et al. 2017, Science 356:1140: Delingha-Lijiang, summed two-downlink length 1,600-2,400 km.
+- Yin et al. 2017, PRL 119:200501: one downlink to Delingha, 29 dB at 530 km to 36 dB at 1,000 km.
+- Yin et al. 2020, Nature 582:501: Delingha-Nanshan, 2.2 coincidences/s (signal-to-noise 15:1),
+  sifted 1.1 bit/s, QBER ~4.5 %, 0.43 bit/s asymptotic, 372 bits of finite key from 3,100 s at
+  epsilon 1e-10 (0.12 bit/s), a positive finite key needing a QBER below ~6.0 %.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from constellation.api import load_scenario
+from constellation.cli import main
+from constellation.key.bbm92 import coincidence_rates, finite_key_bits, pair_key
+from constellation.key.finite_key import binary_entropy
+from constellation.key.link import link_loss
+from constellation.network.entangled import EntanglementInput, block_key_bits
+from constellation.passes.dual import dual_windows
+from constellation.passes.table import PassTable
+from constellation.pipeline import Run
+from constellation.scenario.build import scenario_from_dict
+from constellation.scenario.receivers import RECEIVERS
+from constellation.scenario.source_params import SOURCE_PRESETS
+
+ROOT = Path(__file__).resolve().parents[1]
+ENTANGLEMENT = ROOT / "scenarios" / "micius-2018-entanglement.toml"
+BBM92 = ROOT / "scenarios" / "micius-2018-bbm92-delingha-nanshan.toml"
+MICIUS = SOURCE_PRESETS["micius-entanglement"]
+
+
+# ---------------------------------------------------------------- dual windows
+
+def _random_table(rng, n_sat, n_st, n_per):
+    """A PassTable of random disjoint windows per (satellite, station)."""
+    rows = []
+    for sat in range(n_sat):
+        for st in range(n_st):
+            edges = np.sort(rng.uniform(0.0, 86400.0, 2 * n_per))
+            for k in range(n_per):
+                lo, hi = edges[2 * k], edges[2 * k + 1]
+                rows.append((sat, st, lo, hi, rng.random() < 0.8))
+    sat, st, lo, hi, has = (np.array(c) for c in zip(*rows))
+    z = np.zeros(sat.size)
+    return PassTable(satellite=sat, station=st, aos_s=lo - 10, culmination_s=lo, tca_s=lo, los_s=hi + 10,
+                     max_elevation_deg=z, min_range_km=z, aos_partial=z.astype(bool), los_partial=z.astype(bool),
+                     window_start_s=np.where(has, lo, lo - 10), window_end_s=np.where(has, hi, lo - 10),
+                     has_window=has, satellite_names=[f"S{k}" for k in range(n_sat)],
+                     station_names=[f"G{k}" for k in range(n_st)])
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_dual_windows_are_the_intersection_of_both_stations_windows(seed):
+    """Property: against a brute-force intersection of every pair of windows of one satellite."""
+    rng = np.random.default_rng(seed)
+    table = _random_table(rng, n_sat=int(rng.integers(1, 12)), n_st=4, n_per=int(rng.integers(1, 9)))
+    pairs = [(0, 1), (2, 1), (3, 0)]
+    dual = dual_windows(table, pairs)
+    expected = set()
+    for p, (a, b) in enumerate(pairs):
+        for i in np.flatnonzero(table.has_window & (table.station == a)):
+            for j in np.flatnonzero(table.has_window & (table.station == b) & (table.satellite == table.satellite[i])):
+                lo = max(table.window_start_s[i], table.window_start_s[j])
+                hi = min(table.window_end_s[i], table.window_end_s[j])
+                if hi > lo:
+                    expected.add((p, int(table.satellite[i]), lo, hi))
+    found = {(int(p), int(s), lo, hi) for p, s, lo, hi in zip(dual.pair, dual.satellite, dual.start_s, dual.end_s)}
+    assert found == expected  # exact: edges are the pass finder's, no arithmetic on them
+    assert np.all(dual.a == np.array([pairs[p][0] for p in dual.pair]))
+
+
+def test_dual_windows_of_micius_2018_span_the_published_summed_range():
+    """Yin 2017 Science: summed length of the two downlinks 1,600-2,400 km (Delingha-Lijiang).
+    With a 20 deg mask the windows reach from ~1,580 km (overhead between the stations) to
+    ~2,200 km (the mask): inside the published span within 2 %."""
+    run = Run(load_scenario(ENTANGLEMENT))
+    keys, dual = run.dual_keys, run.dual
+    lijiang = dual.pair == 0
+    assert lijiang.sum() >= 5
+    assert keys.min_sum_range_km[lijiang].min() >= 1600 * 0.98
+    assert keys.max_sum_range_km[lijiang].max() <= 2400
+    assert keys.min_sum_range_km[lijiang].min() < 1700 and keys.max_sum_range_km[lijiang].max() > 2100
+    # each window lies inside both stations' QKD windows
+    table = run.passes
+    assert np.all(dual.start_s >= table.window_start_s[dual.pass_a])
+    assert np.all(dual.end_s <= table.window_end_s[dual.pass_b])
+
+
+def test_dual_window_edges_against_skyfield():
+    """Independent reference: skyfield's altaz of the satellite (20 deg masks) and of the Sun
+    (night below -12 deg) at both stations. 0.05 s inside every edge both stations hold the
+    satellite in a night window; 0.05 s outside, one of them does not."""
+    from skyfield.api import EarthSatellite, wgs84
+
+    from constellation.core.timebase import ephemeris
+
+    scn = load_scenario(ENTANGLEMENT)
+    dual = Run(scn).dual
+    tb = scn.timebase
+    es = EarthSatellite.from_satrec(scn.satellites[0].satrec, tb.ts)
+    eph = ephemeris()
+    earth, sun = eph["earth"], eph["sun"]
+
+    def inside(k, t_s):
+        t = tb.time(t_s)
+        ok = True
+        for index in (dual.a[k], dual.b[k]):
+            st = scn.stations[index]
+            site = wgs84.latlon(st.latitude_deg, st.longitude_deg, st.elevation_m)
+            elevation = (es - site).at(t).altaz()[0].degrees
+            sun_elevation = (earth + site).at(t).observe(sun).apparent().altaz()[0].degrees
+            ok &= elevation >= 20.0 and sun_elevation <= -12.0
+        return ok
+
+    assert len(dual) >= 10
+    for k in range(len(dual)):
+        assert inside(k, dual.start_s[k] + 0.05) and inside(k, dual.end_s[k] - 0.05)
+        assert not inside(k, dual.start_s[k] - 0.05) and not inside(k, dual.end_s[k] + 0.05)
+
+
+# ---------------------------------------------------------------- BBM92 arithmetic
+
+def test_coincidences_and_accidentals_by_hand():
+    """R = 1e6 pairs/s, 30 dB + 30 dB, detector 0.5 each: eta = 5e-4 per arm.
+    True = 1e6 * 2.5e-7 = 0.25/s (window holds all: no jitter); singles = 500 + noise
+    (4 x 25 dark + 100 background = 200) = 700/s per station; accidental = 700**2 x 1 ns =
+    4.9e-4/s; errors = 0.25 x e + accidental / 2 with e the composed flip of (1 - 0.98) / 2
+    and the two receivers' 0.58 %."""
+    rx = RECEIVERS["observatory-1m"]
+    source = dataclasses.replace(MICIUS, pair_rate_hz=1e6, visibility=0.98, coincidence_window_ns=1.0,
+                                 timing_jitter_ps=0.0)
+    r = coincidence_rates(30.0, 30.0, source, rx, rx, 100.0, 100.0)
+    assert rx.detector_efficiency == 0.5 and rx.dark_count_cps == 25.0 and rx.detectors == 4
+    assert float(r.true_cps) == pytest.approx(0.25, rel=1e-12)
+    assert float(r.singles_a_cps) == pytest.approx(700.0, rel=1e-12)
+    assert float(r.accidental_cps) == pytest.approx(700.0 ** 2 * 1e-9, rel=1e-12)
+    e = 0.5 * (1 - (1 - 2 * 0.01) * (1 - 2 * rx.polarisation_error) ** 2)
+    assert float(r.error_cps) == pytest.approx(0.25 * e + 0.5 * 700.0 ** 2 * 1e-9, rel=1e-12)
+
+
+def test_finite_key_of_yin_2020_block():
+    """3,100 s at 1.1 sifted bits/s and QBER 4.5 %, f = 1.19, epsilon 1e-10: the paper's
+    372 bits (we get 384, +3 %; tolerance 15 %: the paper's bound is not in the text we read);
+    asymptotic 1.1 x (1 - 2.19 h(0.045)) = 0.46 bit/s (paper: 0.43, tolerance 10 %); a
+    positive finite key needs a QBER below ~6.0 % (paper): zero at 6.0 %, positive at 5.0 %."""
+    sifted = 1.1 * 3100
+    w = EntanglementInput(*(np.zeros(1),) * 8, basis_probability=0.5, error_correction_efficiency=1.19,
+                          epsilon_secret=1e-10, epsilon_correct=1e-10)
+    assert float(block_key_bits(sifted, 0.045 * sifted, w)) == pytest.approx(372, rel=0.15)
+    assert float(block_key_bits(sifted, 0.050 * sifted, w)) > 0
+    assert float(block_key_bits(sifted, 0.060 * sifted, w)) == 0
+    asymptotic = 1.1 * (1 - 2.19 * float(binary_entropy(0.045)))
+    assert asymptotic == pytest.approx(0.43, rel=0.10)
+
+
+def test_finite_key_is_monotone_in_loss_and_zero_above_threshold():
+    rx = RECEIVERS["observatory-1m"]
+    slots = np.ones(3000)
+    keys = []
+    for loss in (24.0, 26.0, 28.0, 30.0, 32.0, 34.0):
+        keys.append(float(pair_key(np.full(3000, loss), np.full(3000, loss), slots, MICIUS, rx, rx).finite_key_bits))
+    assert all(a >= b for a, b in zip(keys, keys[1:]))
+    assert keys[0] > 0 and keys[-1] == 0
+    # QBER threshold: the finite key of a fixed block is 0 from some QBER on, and stays 0
+    n = 1e5
+    bits = [float(finite_key_bits(n, n, q, 1.16, 1e-10, 1e-10)) for q in np.linspace(0.0, 0.2, 41)]
+    first_zero = next(k for k, b in enumerate(bits) if b == 0)
+    assert all(b == 0 for b in bits[first_zero:]) and all(b > 0 for b in bits[:first_zero])
+    assert 0.08 < np.linspace(0.0, 0.2, 41)[first_zero] <= 0.11  # under the asymptotic ~11 % (Yin 2020)
+
+
+# ---------------------------------------------------------------- the Micius experiments
+
+def test_yin_2017_prl_delingha_downlink_attenuation():
+    """29 dB at 530 km and 36 dB at 1,000 km (+-2 dB). The model's arm (2020 calibration)
+    plus the 3 dB per link that Yin 2020 says its collection gained over 2017; elevations of
+    a 500 km orbit at those ranges from Delingha (68.8 and 26.0 deg); detector excluded, as
+    in the Liao 2017 loss curves."""
+    delingha = load_scenario(ENTANGLEMENT).stations[0]
+    assert delingha.name == "Delingha"
+    loss = link_loss([530.0, 1000.0], [68.8, 26.0], MICIUS.arm_link, delingha.receiver, delingha.site).loss_db + 3.0
+    assert loss[0] == pytest.approx(29.0, abs=2.0)
+    assert loss[1] == pytest.approx(36.0, abs=2.0)
+
+
+def test_yin_2020_rates_through_the_shipped_scenario():
+    """Delingha-Nanshan windows: coincidences 2.2/s and sifted 1.1/s (+-10 %), QBER 4.5 %
+    (+-0.5 points). The preset's pair rate, window and visibility are fitted to these three
+    (source_params.py), so this checks the fit holds through the command's path."""
+    run = Run(load_scenario(BBM92))
+    keys, dual = run.dual_keys, run.dual
+    seconds = dual.duration_s.sum()
+    assert seconds > 1500
+    assert keys.coincidences.sum() / seconds == pytest.approx(2.2, rel=0.10)
+    assert keys.sifted_bits.sum() / seconds == pytest.approx(1.1, rel=0.10)
+    qber = np.sum(keys.qber * keys.coincidences) / keys.coincidences.sum()
+    assert qber == pytest.approx(0.045, abs=0.005)
+    # one Micius window alone is far too small a block for a finite key
+    assert np.all(keys.finite_key_bits == 0)
+
+
+def test_network_distils_entanglement_as_one_block_with_no_trusted_node():
+    """The link's key is the finite key of all its windows' sifted bits: positive over
+    27 nights (~2,100 s of windows), less than the 372 bits of the paper's 3,100 s."""
+    result = Run(load_scenario(BBM92)).network
+    report = result.links[0]
+    assert report.mode == "entanglement" and report.trusted_nodes == ""
+    assert 0 < report.entanglement_key_bits < 372 and report.relay_key_bits == 0
+    assert report.key_bits == pytest.approx(report.entanglement_key_bits)
+
+
+def _mixed(mode: str, finite: bool = True) -> dict:
+    text = BBM92.read_text()
+    import tomllib
+
+    data = tomllib.loads(text)
+    data["links"][0]["mode"] = mode
+    data["link"] = {"preset": "micius"}
+    data["qkd"] = {"preset": "micius", "finite_key": finite}
+    data["network"] = {"weather_runs": 20}
+    return data
+
+
+def test_modes_relay_entanglement_and_both():
+    """"both" gets the entanglement key plus what the relay makes of the contacts the dual
+    windows leave free; relay names its satellite as a trusted node, entanglement none."""
+    reports = {}
+    for mode in ("relay", "entanglement", "both"):
+        reports[mode] = Run(scenario_from_dict(_mixed(mode), BBM92)).network.links[0]
+    assert reports["relay"].trusted_nodes == "MICIUS" and reports["relay"].entanglement_key_bits == 0
+    assert reports["entanglement"].trusted_nodes == "" and reports["entanglement"].relay_key_bits == 0
+    both = reports["both"]
+    assert both.entanglement_key_bits == pytest.approx(reports["entanglement"].entanglement_key_bits)
+    assert both.relay_key_bits <= reports["relay"].relay_key_bits
+    assert both.key_bits == pytest.approx(both.relay_key_bits + both.entanglement_key_bits)
+
+
+def test_asymptotic_key_when_finite_key_is_off():
+    finite = Run(scenario_from_dict(_mixed("entanglement", True), BBM92)).network.links[0]
+    asym = Run(scenario_from_dict(_mixed("entanglement", False), BBM92)).network.links[0]
+    assert asym.entanglement_key_bits > finite.entanglement_key_bits > 0
+
+
+# ---------------------------------------------------------------- command line
+
+def test_dual_command_writes_geometry_without_a_source(tmp_path, capsys):
+    text = ENTANGLEMENT.read_text().replace('[source]\npreset = "micius-entanglement"\n', "")
+    text = text.replace('mode = "entanglement"', 'mode = "relay"') + '[link]\npreset = "micius"\n[qkd]\npreset = "micius"\n'
+    path = tmp_path / "geometry.toml"
+    path.write_text(text)
+    out = tmp_path / "dual.csv"
+    assert main(["dual", str(path), "-o", str(out)]) == 0
+    header = out.read_text().splitlines()[0].split(",")
+    assert header == ["satellite", "a", "b", "start_utc", "end_utc", "duration_s", "min_sum_range_km",
+                      "max_sum_range_km"]
+    assert len(out.read_text().splitlines()) > 5
+
+
+def test_dual_command_json(tmp_path):
+    out = tmp_path / "dual.json"
+    assert main(["dual", str(ENTANGLEMENT), "--format", "json", "-o", str(out)]) == 0
+    import json
+
+    rows = json.loads(out.read_text())
+    assert rows and {"coincidences", "qber", "finite_key_bits"} <= set(rows[0])
+    assert all(r["start_utc"].endswith("Z") for r in rows)
+    assert all(math.isfinite(r["mean_total_loss_db"]) for r in rows)
