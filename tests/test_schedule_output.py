@@ -117,6 +117,31 @@ def test_no_satellite_or_station_in_more_contacts_than_its_terminals(run_folder,
         assert _peak_concurrency(intervals) <= terminals[name], name
 
 
+def test_re_pointing_between_targets_and_none_between_pieces_of_a_track(run_folder, plan_result):
+    # An operator's check of schedule.csv: each telescope (station) and terminal (satellite)
+    # has retarget_s (60 s, the default) between two contacts, unless the second continues
+    # the first (same satellite at the same station, starting where it ended: the next
+    # 15-minute piece of the MEO's night-long window, flown back to back).
+    retarget_s = plan_result.scenario.network.retarget_s
+    assert retarget_s == 60.0
+    rows = sorted(_read_csv(run_folder / "schedule.csv"), key=lambda r: (r["start_utc"], r["end_utc"]))
+    back_to_back = 0
+    for column in ("station", "satellite"):
+        by = defaultdict(list)
+        for r in rows:
+            by[r[column]].append(r)
+        for name, mine in by.items():
+            for a, b in zip(mine, mine[1:]):
+                gap_s = (_utc(b["start_utc"]) - _utc(a["end_utc"])).total_seconds()
+                if (a["satellite"], a["station"]) == (b["satellite"], b["station"]) and abs(gap_s) <= 0.001:
+                    back_to_back += 1
+                    continue
+                assert gap_s >= retarget_s - 0.001, (column, name, a["end_utc"], b["start_utc"])
+    # Before the pieces of a window were tracked as one, the re-pointing time sat between
+    # them and every other piece was dropped: none were back to back.
+    assert back_to_back > 50
+
+
 def test_key_in_network_csv_adds_up_to_what_the_schedule_collected(run_folder, plan_result):
     rows = _read_csv(run_folder / "schedule.csv")
     links = _read_csv(run_folder / "network.csv")
