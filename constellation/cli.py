@@ -259,6 +259,8 @@ def run(scenario, no_plots, outdir, force):
         written = result.write(outdir, figures=not no_plots)
     click.echo(result.human_summary())
     click.echo(f"wrote {', '.join(map(str, written))}")
+    for note in ([] if no_plots else result.figure_notes()):
+        click.echo(f"note: {note}")
 
 
 @cli.command()

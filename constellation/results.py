@@ -16,7 +16,10 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 from pathlib import Path
+
+import numpy as np
 
 from .errors import InputError
 from .key.entanglement import dual_columns
@@ -46,6 +49,7 @@ TABLES = {"passes": "passes.csv", "key": "key.csv", "network": "network.csv",
           "network_timeline": "network_timeline.csv", "schedule": "schedule.csv",
           "coverage_points": "coverage_points.csv", "dual": "dual.csv"}
 FIGURE_KINDS = ("tracks", "sky", "timeline", "key", "coverage", "schedule")
+STATION_FIGURES_MAX = 10  # sky-STATION.png and key-STATION.png in run's folder: the longest windows first
 # Written after everything else: `run` and `size` recognise their folders by these.
 _SUMMARIES = ("summary.json", "size.json")
 
@@ -192,11 +196,61 @@ class RunResult(Run):
         kinds = ["tracks"] + (["timeline"] if self.scenario.stations else []) + (["sky"] if windows else []) + \
             (["key"] if self.has_keys and windows else []) + (["coverage"] if self.has_coverage else []) + \
             (["schedule"] if self.has_network else [])
-        return {f"{kind}.png": self.figure(kind) for kind in kinds}
+        out = {f"{kind}.png": self.figure(kind) for kind in kinds}
+        if len(self.scenario.stations) > 1:  # with one station, sky.png and key.png are its figures
+            sky, key, _ = self._figure_stations()
+            slugs = _file_slugs([s.name for s in self.scenario.stations])
+            out.update({f"sky-{slugs[name]}.png": self.figure("sky", station=name) for name in sky})
+            if self.has_keys:
+                out.update({f"key-{slugs[name]}.png": self.figure("key", station=name) for name in key})
+        return out
+
+    def _figure_stations(self) -> tuple[list[str], list[str], list[str]]:
+        """Stations that get a sky figure (passes), a key figure (a QKD window; at most
+        ``STATION_FIGURES_MAX`` of each, longest windows first), and those left out."""
+        passes, names = self.passes, [s.name for s in self.scenario.stations]
+        longest = {name: float(passes.window_s[passes.station == i].max(initial=0.0)) for i, name in enumerate(names)}
+        seen = {names[i] for i in np.unique(passes.station)}
+        order = sorted(names, key=lambda name: -longest[name])
+        sky = [name for name in order if name in seen][:STATION_FIGURES_MAX]
+        key = [name for name in order if longest[name] > 0][:STATION_FIGURES_MAX]
+        return sky, key, [name for name in order if name not in sky]
+
+    def figure_notes(self) -> list[str]:
+        """Why a station has no sky or key figure in ``run``'s folder (one line each)."""
+        if len(self.scenario.stations) < 2:
+            return []
+        sky, key, left = self._figure_stations()
+        passes, names = self.passes, [s.name for s in self.scenario.stations]
+        seen = {names[i] for i in np.unique(passes.station)}
+        notes = []
+        quiet = [name for name in names if name not in seen]
+        if quiet:
+            notes.append(f"no sky or key figure for {', '.join(quiet)}: no pass in the span")
+        dark = [name for name in sky if name not in key and name in seen]
+        if self.has_keys and dark:
+            notes.append(f"no key figure for {', '.join(dark)}: no pass with a QKD window")
+        more = [name for name in left if name in seen]
+        if more:
+            notes.append(f"sky and key figures for the {STATION_FIGURES_MAX} stations with the longest QKD windows; "
+                         f"`constellation plot sky|key --station NAME` draws the others ({', '.join(more)})")
+        return notes
 
     def write(self, folder, *, figures: bool = True) -> list[Path]:
         """Write every file (and figure) into ``folder``; returns the paths written."""
         return _write(folder, self.files(), self.figures() if figures else {})
+
+
+def _file_slugs(names) -> dict[str, str]:
+    """A file-name part per station name: letters and digits, '-' between, lower case; unique."""
+    out, used = {}, set()
+    for k, name in enumerate(names):
+        slug = re.sub(r"[^A-Za-z0-9]+", "-", name).strip("-").lower() or f"station-{k + 1}"
+        while slug in used:
+            slug = f"{slug}-{k + 1}"
+        used.add(slug)
+        out[name] = slug
+    return out
 
 
 

@@ -66,3 +66,19 @@ def test_a_scenario_without_windows_is_one_line(run_cli, tmp_path):
     _one_line_error(run_cli("plot", "key", path, "--station", "Nanshan", "-o", tmp_path / "k.png", code=2),
                     "over Nanshan")
     assert not (tmp_path / "k.png").exists()
+
+
+def test_run_draws_sky_and_key_per_station_and_says_why_not(run_cli, tmp_path):
+    data = tomllib.loads(default_scenario_path().read_text())
+    data["scenario"]["end"] = data["scenario"]["start"].replace(day=20)  # one day
+    data["stations"] = [{"name": "Xinglong", "min_elevation_deg": 10},
+                        {"name": "Graz", "min_elevation_deg": 80},  # no pass reaches 80 deg that day
+                        {"name": "Nanshan", "min_elevation_deg": 10}]
+    path = tmp_path / "three.toml"
+    path.write_text(tomli_w.dumps(data))
+    out = tmp_path / "out"
+    run = run_cli("run", path, "-o", out)
+    figures = {p.name for p in out.glob("*.png")}
+    assert {"sky-xinglong.png", "key-xinglong.png", "sky-nanshan.png", "key-nanshan.png"} <= figures
+    assert not any("graz" in name for name in figures)
+    assert "note: no sky or key figure for Graz: no pass in the span" in run.out.splitlines()
