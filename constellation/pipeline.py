@@ -24,6 +24,7 @@ import math
 import time
 from dataclasses import dataclass
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -31,25 +32,22 @@ from .core import budget
 from .core.geometry import look_angles
 from .core.propagation import Propagator
 from .core.sun import MoonTrack, SunTrack, moon_phase_angle_deg
-from .coverage.grid import equal_area_grid, region_grid, target_grid
-from .coverage.statistics import CoverageResult, coverage
 from .errors import Described, InputError, ParameterError
-from .key.background import background_cps
-from .key.entanglement import DualKeys, dual_keys
-from .key.decoy_bb84 import asymptotic_key_rate, decoy_estimates, key_for_profile
-from .key.link import link_loss, transmittance_from_db
-from .key.optimise import optimise_protocol
-from .key.per_pass import PassKeys, pass_keys, window_slots
-from .network.contacts import contacts_from_passes
-from .network.plan import NetworkPlan, plan_relay
-from .passes.dual import DualTable, dual_windows
 from .passes.finder import default_step_s
 from .passes.finder import find_passes as find_passes_of
 from .passes.table import PassTable
 from .scenario.model import Scenario
-from .scenario.profile import read_loss_profile, read_qkd_file
 from .scenario.schema import CoverageSpec
 from .scenario.terminals import link_params
+
+# The key, network, dual-window and coverage stages are imported where they run, so that
+# `constellation passes` loads only what passes need (issue 16: start-up).
+if TYPE_CHECKING:
+    from .coverage.statistics import CoverageResult
+    from .key.entanglement import DualKeys
+    from .key.per_pass import PassKeys
+    from .network.plan import NetworkPlan
+    from .passes.dual import DualTable
 
 __all__ = ["KeyProfile", "Run", "compute_coverage", "compute_dual", "compute_keys", "find_dual", "compute_profile_key", "find_passes", "plan_network",
            "key_profile", "propagator_for", "region_coverage"]
@@ -78,6 +76,8 @@ def find_passes(scenario: Scenario, **options) -> PassTable:
 def compute_keys(scenario: Scenario, passes: PassTable, slot_s: float = 1.0) -> PassKeys:
     """Loss and key of every QKD window of ``passes`` (needs the scenario's [link] and [qkd]
     tables), integrated over slots of ``slot_s``."""
+    from .key.per_pass import pass_keys
+
     if not scenario.has_key_model:
         raise InputError(scenario.source, "link/qkd", '[link] and [qkd] tables (e.g. preset = "micius") to compute key',
                          "none")
@@ -102,6 +102,9 @@ def plan_network(scenario: Scenario, passes: PassTable, keys: PassKeys | None,
     The key of a contact is ``keys.key_bits``: the finite-size key, or the asymptotic one
     when the scenario's ``[qkd]`` says ``finite_key = false`` (which also makes the
     entanglement key asymptotic). ``keys`` may be None when no link is relayed."""
+    from .network.contacts import contacts_from_passes
+    from .network.plan import plan_relay
+
     _require_links(scenario)
     net = scenario.network
     contacts = contacts_from_passes(passes, keys.key_bits) if keys is not None else _no_contacts()
@@ -127,7 +130,8 @@ def _no_contacts():
 
 def _entanglement_input(scenario: Scenario, dual: DualTable | None, dual_key: DualKeys | None):
     """The dual windows of the entangled links, for the network (None when none is)."""
-    source = scenario.pair_source
+    sources = [scenario.source_of(k) for k in range(len(scenario.satellites))]
+    source = next((s for s in sources if s is not None), None)
     if dual is None or dual_key is None or source is None or not any(link.entangled for link in scenario.links):
         return None
     from .network.entangled import EntanglementInput
@@ -140,7 +144,7 @@ def _entanglement_input(scenario: Scenario, dual: DualTable | None, dual_key: Du
             link_of_pair.setdefault(pair, k)
     link = np.array([link_of_pair.get(dual.pairs[p], -1) for p in dual.pair], dtype=np.int64)
     errors = np.nan_to_num(dual_key.qber) * dual_key.sifted_bits
-    finite = scenario.qkd is None or scenario.qkd.get("finite_key", True) is not False
+    finite = source.finite_key and (scenario.qkd is None or scenario.qkd.get("finite_key", True) is not False)
     return EntanglementInput(dual.satellite, dual.a, dual.b, dual.start_s, dual.end_s, dual_key.sifted_bits, errors,
                              link, source.basis_probability, source.error_correction_efficiency,
                              source.epsilon_secret, source.epsilon_correct, finite_key=finite)
@@ -149,6 +153,8 @@ def _entanglement_input(scenario: Scenario, dual: DualTable | None, dual_key: Du
 def find_dual(scenario: Scenario, passes: PassTable) -> DualTable:
     """Dual-downlink windows of the scenario's station pairs (``[[links]]`` with two
     satellite stations): one satellite in the QKD window of both at once."""
+    from .passes.dual import dual_windows
+
     pairs = scenario.dual_pairs
     if not pairs:
         raise InputError(scenario.source, "links", "a [[links]] entry whose two ends are satellite stations "
@@ -160,7 +166,10 @@ def find_dual(scenario: Scenario, passes: PassTable) -> DualTable:
 def compute_dual(scenario: Scenario, dual: DualTable, slot_s: float = 1.0) -> DualKeys:
     """Summed range of every dual window, and with a ``[source]`` its two-arm loss,
     coincidences and BBM92 key (each station at an end needs a receiver then)."""
-    source = scenario.pair_source
+    from .key.entanglement import dual_keys
+
+    sources = [scenario.source_of(k) for k in range(len(scenario.satellites))]
+    source = next((s for s in sources if s is not None), None)
     if source is not None:
         for index in sorted({k for pair in dual.pairs for k in pair}):
             station = scenario.stations[index]
@@ -179,7 +188,7 @@ def compute_dual(scenario: Scenario, dual: DualTable, slot_s: float = 1.0) -> Du
     _check_memory(scenario, budget.estimate_key_bytes(len(dual), float(length.max()) if len(dual) else 0.0,
                                                       float(length.mean()) if len(dual) else 0.0, slot_s) * 2,
                   budget.describe_size(len(scenario.satellites), len(scenario.stations), slots) + " (dual windows)")
-    return dual_keys(propagator_for(scenario), dual, scenario.stations, source,
+    return dual_keys(propagator_for(scenario), dual, scenario.stations, sources if source is not None else None,
                      sun=SunTrack(scenario.timebase, 0.0, scenario.duration_s),
                      moon=MoonTrack(scenario.timebase, 0.0, scenario.duration_s), slot_s=slot_s)
 
@@ -217,6 +226,9 @@ def compute_coverage(scenario: Scenario, *, grid_deg=None, min_elevation_deg=Non
     defaults. Night statistics use the scenario's night threshold
     (``Constraints.night_sun_max_elevation_deg``).
     """
+    from .coverage.grid import equal_area_grid, target_grid
+    from .coverage.statistics import coverage
+
     spec = scenario.coverage or CoverageSpec()
     pick = lambda value, default: default if value is None else value  # noqa: E731
     grid_deg = pick(grid_deg, spec.grid_deg)
@@ -242,6 +254,8 @@ def region_coverage(scenario: Scenario, region, grid_deg: float, step_s: float, 
     """Night coverage of a polygon ``region`` (``[[lon_deg, lat_deg], ...]``) on an
     equal-area grid of ``grid_deg``, as sizing targets measure it. Errors name ``field_name``
     (e.g. ``targets.regions[0].region``) and its neighbours."""
+    from .coverage.statistics import coverage
+
     with _coverage_errors(scenario, field_name, field_name.rpartition(".")[0] or field_name):
         grid = _region_grid(scenario, region, grid_deg, field_name)
         _check_coverage_memory(scenario, grid.size, step_s)
@@ -290,6 +304,11 @@ def key_profile(scenario, passes, row: int, slot_s: float = 1.0) -> KeyProfile:
     from ``key.decoy_bb84.key_for_profile`` on the same slots as ``key.per_pass.pass_keys`` uses, so they
     match the key table. The sky background comes from the Sun's and the Moon's positions.
     """
+    from .key.background import background_cps
+    from .key.decoy_bb84 import asymptotic_key_rate, decoy_estimates, key_for_profile
+    from .key.link import link_loss, transmittance_from_db
+    from .key.per_pass import window_slots
+
     if not scenario.has_key_model:
         raise InputError(scenario.source, "link/qkd", "[link] and [qkd] tables to compute key along a pass")
     if not 0 <= row < len(passes):
@@ -346,6 +365,10 @@ def compute_profile_key(loss_profile, qkd_file, *, optimise: bool = False) -> di
     maximise the finite key (bounds: key/optimise.py). Returns one JSON-able row: ``slots,
     duration_s, finite_key_bits, asymptotic_key_bits, qber, sifted_bits`` and, optimised, the
     settings chosen."""
+    from .key.decoy_bb84 import key_for_profile
+    from .key.optimise import optimise_protocol
+    from .scenario.profile import read_loss_profile, read_qkd_file
+
     params, receiver = read_qkd_file(qkd_file)
     loss_db, slot_s, background = read_loss_profile(loss_profile)
     settings = {}
@@ -407,7 +430,7 @@ class Run:
     @property
     def has_dual(self) -> bool:
         """The scenario sends entangled photons (a ``[source]`` and a station-pair link)."""
-        return self.scenario.pair_source is not None and bool(self.scenario.dual_pairs)
+        return self.scenario.has_sources and bool(self.scenario.dual_pairs)
 
     @cached_property
     def coverage(self) -> CoverageResult:
@@ -424,7 +447,7 @@ class Run:
         (``[link]``, ``[qkd]``), entangled ones a ``[source]``."""
         links = self.scenario.links
         return bool(links) and (self.scenario.has_key_model or
-                                (self.scenario.pair_source is not None and all(link.entangled for link in links)))
+                                (self.scenario.has_sources and all(link.entangled for link in links)))
 
     @property
     def has_coverage(self) -> bool:
@@ -466,6 +489,8 @@ def _require_links(scenario) -> None:
 
 def _region_grid(scenario, region, grid_deg, field_name):
     from shapely.geometry import Polygon
+
+    from .coverage.grid import region_grid
 
     polygon = Polygon(region)
     if not polygon.is_valid:
