@@ -49,7 +49,7 @@ if TYPE_CHECKING:
     from .network.plan import NetworkPlan
     from .passes.dual import DualTable
 
-__all__ = ["KeyProfile", "Run", "compute_coverage", "compute_dual", "compute_keys", "find_dual", "compute_profile_key", "find_passes", "plan_network",
+__all__ = ["KeyProfile", "Run", "compute_coverage", "compute_dual", "compute_keys", "dual_profile", "find_dual", "compute_profile_key", "find_passes", "plan_network",
            "key_profile", "propagator_for", "region_coverage"]
 
 
@@ -168,6 +168,20 @@ def compute_dual(scenario: Scenario, dual: DualTable, slot_s: float = 1.0) -> Du
     coincidences and BBM92 key (each station at an end needs a receiver then)."""
     from .key.entanglement import dual_keys
 
+    sources, source = _dual_sources(scenario, dual)
+    length = dual.end_s - dual.start_s
+    slots = int(np.ceil(np.sum(length) / slot_s)) if len(dual) else 0
+    _check_memory(scenario, budget.estimate_key_bytes(len(dual), float(length.max()) if len(dual) else 0.0,
+                                                      float(length.mean()) if len(dual) else 0.0, slot_s) * 2,
+                  budget.describe_size(len(scenario.satellites), len(scenario.stations), slots) + " (dual windows)")
+    return dual_keys(propagator_for(scenario), dual, scenario.stations, sources if source is not None else None,
+                     sun=SunTrack(scenario.timebase, 0.0, scenario.duration_s),
+                     moon=MoonTrack(scenario.timebase, 0.0, scenario.duration_s), slot_s=slot_s)
+
+
+def _dual_sources(scenario: Scenario, dual: DualTable):
+    """Each satellite's entangled-photon source and the first of them (None: no source);
+    with a source, every station at an end of ``dual``'s pairs must have a receiver for it."""
     sources = [scenario.source_of(k) for k in range(len(scenario.satellites))]
     source = next((s for s in sources if s is not None), None)
     if source is not None:
@@ -183,14 +197,24 @@ def compute_dual(scenario: Scenario, dual: DualTable, slot_s: float = 1.0) -> Du
                 raise InputError(scenario.source, f"stations[{index}].receiver",
                                  f"a receiver working at the source wavelength ({source.wavelength_nm:g} nm)",
                                  f"one for {receiver.wavelength_min_nm:g}-{receiver.wavelength_max_nm:g} nm")
-    length = dual.end_s - dual.start_s
-    slots = int(np.ceil(np.sum(length) / slot_s)) if len(dual) else 0
-    _check_memory(scenario, budget.estimate_key_bytes(len(dual), float(length.max()) if len(dual) else 0.0,
-                                                      float(length.mean()) if len(dual) else 0.0, slot_s) * 2,
-                  budget.describe_size(len(scenario.satellites), len(scenario.stations), slots) + " (dual windows)")
-    return dual_keys(propagator_for(scenario), dual, scenario.stations, sources if source is not None else None,
-                     sun=SunTrack(scenario.timebase, 0.0, scenario.duration_s),
-                     moon=MoonTrack(scenario.timebase, 0.0, scenario.duration_s), slot_s=slot_s)
+    return sources, source
+
+
+def dual_profile(scenario: Scenario, dual: DualTable, row: int, slot_s: float = 1.0):
+    """Range, look angles from both stations and each arm's loss along dual window ``row``
+    (a row of ``constellation dual``), on the slots ``compute_dual`` integrates
+    (:class:`~constellation.key.entanglement.DualProfile`; losses NaN without a source)."""
+    from .key.entanglement import dual_profile as profile_of
+
+    if not len(dual):
+        raise InputError(scenario.source, "links", "a dual-downlink window (one satellite in the QKD window of both "
+                         "stations of a [[links]] pair at once)", Described("none in the scenario's span"))
+    if not 0 <= row < len(dual):
+        raise InputError(scenario.source, "window", f"a dual window number in 0..{len(dual) - 1} "
+                         "(rows of `constellation dual`, 0 first)", row)
+    sources, _ = _dual_sources(scenario, dual)
+    return profile_of(propagator_for(scenario), dual, row, scenario.stations, sources[int(dual.satellite[row])],
+                      slot_s=slot_s)
 
 
 def _terminals(scenario: Scenario) -> list[int]:

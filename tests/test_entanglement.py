@@ -273,3 +273,93 @@ def test_dual_command_json(tmp_path):
     assert rows and {"coincidences", "qber", "finite_key_bits"} <= set(rows[0])
     assert all(r["start_utc"].endswith("Z") for r in rows)
     assert all(math.isfinite(r["mean_total_loss_db"]) for r in rows)
+
+
+# ---------------------------------------------------------------- sizing
+
+def _sizing_scenario(tmp_path):
+    text = f'''[scenario]
+name = "trust-free Delingha-Nanshan"
+start = 2018-09-10T00:00:00Z
+end = 2018-09-13T00:00:00Z
+
+[[stations]]
+name = "Delingha"
+min_elevation_deg = 20
+clear_sky_probability = 1.0
+
+[[stations]]
+name = "Nanshan"
+min_elevation_deg = 20
+clear_sky_probability = 1.0
+
+[constraints]
+station_sun_max_elevation_deg = -12
+
+[[links]]
+a = "Delingha"
+b = "Nanshan"
+mode = "entanglement"
+
+[[designs]]
+name = "sso-entangled"
+family = "sso"
+altitude_km = 500
+planes = [1, 2, 3]
+sats_per_plane = [1, 2, 4]
+ltan = ["21:30", "22:30", "23:30"]
+unit_cost = 1.0
+source = {{ preset = "micius-entanglement-bright" }}
+
+[targets]
+min_key_bits_per_day = 20000
+
+[sweep]
+prune = false
+'''
+    path = tmp_path / "trust-free.toml"
+    path.write_text(text)
+    return path
+
+
+def test_size_sizes_a_trust_free_network(tmp_path):
+    """A family carrying an entanglement payload: `size` evaluates the entanglement key of each
+    design (no relay payload at all), finds the cheapest one meeting the target, and its
+    best.toml carries the source and reruns to the same key."""
+    from constellation.api import size_scenario
+
+    scn = load_scenario(_sizing_scenario(tmp_path))
+    result = size_scenario(scn, workers=1)
+    rows = result.rows("designs")
+    assert len(rows) == 9
+    best = result.best()
+    assert best is not None
+    best_toml = tmp_path / "best.toml"
+    best_toml.write_text(result.design_scenario())
+    rerun = Run(load_scenario(best_toml)).network.links[0]
+    assert rerun.mode == "entanglement" and rerun.trusted_nodes == ""
+    assert rerun.key_bits_per_day >= 20000
+    assert 'preset = "micius-entanglement-bright"' in best_toml.read_text()
+    assert best.n_satellites == 8  # 2 planes x 4: the 6-satellite designs reach ~17.7 kbit/day
+    assert all(r["status"] == "evaluated" for r in rows)
+    key = [r["worst_link_key_bits_per_day"] for r in sorted(rows, key=lambda r: r["n_satellites"])]
+    assert key[0] > 0 and key[-1] > 20000
+
+
+def test_satellites_without_a_source_have_geometry_only(tmp_path):
+    """`source = false` on a [[satellites]] entry: its dual windows keep the range columns and
+    carry no key; a satellite's own source table overrides the scenario's fields."""
+    import tomllib
+
+    data = tomllib.loads(ENTANGLEMENT.read_text())
+    first = data["satellites"][0]
+    data["satellites"] = [first, {**first, "name": "NO-SOURCE", "source": False},
+                          {**first, "name": "DIM", "source": {"pair_rate_hz": 6.2e5}}]
+    run = Run(scenario_from_dict(data, ENTANGLEMENT))
+    keys, dual = run.dual_keys, run.dual
+    by = {name: dual.satellite == k for k, name in enumerate(["MICIUS", "NO-SOURCE", "DIM"])}
+    assert by["NO-SOURCE"].sum() == by["MICIUS"].sum() > 0
+    assert np.all(keys.coincidences[by["NO-SOURCE"]] == 0) and np.all(np.isnan(keys.qber[by["NO-SOURCE"]]))
+    assert np.all(np.isfinite(keys.min_sum_range_km[by["NO-SOURCE"]]))
+    ratio = keys.coincidences[by["DIM"]].sum() / keys.coincidences[by["MICIUS"]].sum()
+    assert 0.09 < ratio < 0.11  # true coincidences scale with the pair rate; accidentals fall faster

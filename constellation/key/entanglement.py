@@ -26,7 +26,7 @@ from .bbm92 import pair_key
 from .link import link_loss
 from .per_pass import BATCH_SLOTS, TRACK_NODE_S, track_positions, window_slots
 
-__all__ = ["DUAL_COLUMNS", "DUAL_KEY_COLUMNS", "DualKeys", "dual_columns", "dual_keys"]
+__all__ = ["DUAL_COLUMNS", "DUAL_KEY_COLUMNS", "DualKeys", "DualProfile", "dual_columns", "dual_keys", "dual_profile"]
 
 _PAD_LOSS_DB = np.inf
 
@@ -55,8 +55,8 @@ class _Arm:
         pos = np.array([s.position_km for s in stations]).reshape(-1, 3)
         enu = [s.enu for s in stations]
         east, north, up = (np.array([e[k] for e in enu]).reshape(-1, 3) for k in range(3))
-        el, _, rng = geometry.look_angles(r_km, pos[index], east[index], north[index], up[index])
-        self.range_km, self.elevation_deg = rng, np.degrees(el)
+        el, az, rng = geometry.look_angles(r_km, pos[index], east[index], north[index], up[index])
+        self.range_km, self.elevation_deg, self.azimuth_deg = rng, np.degrees(el), np.degrees(az)
         line = r_km - pos[index]
         self.line = line / np.maximum(np.linalg.norm(line, axis=-1, keepdims=True), 1e-9)
         self.up = up[index]
@@ -80,11 +80,15 @@ class _Arm:
         return loss, background
 
 
-def dual_keys(propagator, dual: DualTable, stations, source: SourceParams | None = None, sun=None, moon=None,
+def dual_keys(propagator, dual: DualTable, stations, source=None, sun=None, moon=None,
               slot_s: float = 1.0, batch_slots: int = BATCH_SLOTS) -> DualKeys:
     """Summed range, two-arm loss and BBM92 key of every dual window.
 
-    ``stations`` must have receivers where ``source`` is given (the caller checks)."""
+    ``source``: one SourceParams for every satellite, a sequence of them per satellite index
+    (None where a satellite carries none: its windows get the range columns only), or None.
+    ``stations`` must have receivers where a source is given (the caller checks)."""
+    if source is not None and not isinstance(source, SourceParams):
+        source = list(source) if any(s is not None for s in source) else None
     n = len(dual)
     out = dict(min_sum_range_km=np.full(n, np.nan), max_sum_range_km=np.full(n, np.nan),
                min_total_loss_db=np.full(n, np.nan), mean_total_loss_db=np.full(n, np.nan),
@@ -97,6 +101,13 @@ def dual_keys(propagator, dual: DualTable, stations, source: SourceParams | None
         for b in np.unique(batch):
             _batch(out, np.flatnonzero(batch == b), propagator, dual, stations, source, sun, moon, slot_s)
     return DualKeys(**out, has_source=source is not None)
+
+
+def _sources_of(source, satellites) -> list:
+    """The source of each window's satellite (one SourceParams, or a list per satellite)."""
+    if isinstance(source, SourceParams):
+        return [source] * len(satellites)
+    return [source[int(s)] for s in satellites]
 
 
 def _batch(out, windows, propagator, dual: DualTable, stations, source, sun, moon, slot_s) -> None:
@@ -121,6 +132,15 @@ def _batch(out, windows, propagator, dual: DualTable, stations, source, sun, moo
     out["max_sum_range_km"][windows] = np.where(np.isfinite(hi), hi, np.nan)
     if source is None or not mid.size:
         return
+    window_sources = _sources_of(source, dual.satellite[windows])
+    for src in {s for s in window_sources if s is not None}:
+        mine = np.array([s == src for s in window_sources])
+        _key_batch(out, windows, mine, owner, width, s_owner, is_slot, valid, arm_a, arm_b, rows, dual, stations, src)
+
+
+def _key_batch(out, windows, mine, owner, width, s_owner, is_slot, valid, arm_a, arm_b, rows, dual, stations,
+               source) -> None:
+    """Loss and key of the windows ``mine`` (a mask over ``windows``) of one source."""
     loss_a, bg_a = arm_a.loss_and_background(stations, dual.a[rows], source)
     loss_b, bg_b = arm_b.loss_and_background(stations, dual.b[rows], source)
     slot_loss = np.where(valid, loss_a + loss_b, np.nan)[is_slot]
@@ -140,14 +160,15 @@ def _batch(out, windows, propagator, dual: DualTable, stations, source, sun, moo
     receivers = [(stations[int(dual.a[r])].receiver, stations[int(dual.b[r])].receiver) for r in windows]
     groups: dict = {}
     for i, pair in enumerate(receivers):
-        groups.setdefault(pair, []).append(i)
+        if mine[i]:
+            groups.setdefault(pair, []).append(i)
     for (rx_a, rx_b), members in groups.items():
         m = np.asarray(members)
         key = pair_key(la[m], lb[m], w[m], source, rx_a, rx_b, matrix(bg_a[is_slot], 0.0)[m],
                        matrix(bg_b[is_slot], 0.0)[m])
         for name in ("coincidences", "sifted_bits", "qber", "asymptotic_key_bits", "finite_key_bits"):
             out[name][windows[m]] = getattr(key, name)
-    sampled = ~np.isnan(slot_loss)
+    sampled = ~np.isnan(slot_loss) & mine[owner]
     minimum = np.full(windows.size, np.inf)
     np.minimum.at(minimum, owner, np.where(sampled, slot_loss, np.inf))
     weights = np.where(sampled, width, 0.0)
@@ -155,9 +176,76 @@ def _batch(out, windows, propagator, dual: DualTable, stations, source, sun, moo
     with np.errstate(invalid="ignore"):
         weighted = np.bincount(owner, weights=np.where(sampled & np.isfinite(slot_loss), slot_loss, 0.0) * weights,
                                minlength=windows.size)
-    out["min_total_loss_db"][windows] = np.where(np.isfinite(minimum), minimum, np.nan)
-    out["mean_total_loss_db"][windows] = np.divide(weighted, total_w, out=np.full(windows.size, np.nan),
-                                                   where=total_w > 0)
+    out["min_total_loss_db"][windows[mine]] = np.where(np.isfinite(minimum), minimum, np.nan)[mine]
+    out["mean_total_loss_db"][windows[mine]] = np.divide(weighted, total_w, out=np.full(windows.size, np.nan),
+                                                         where=total_w > 0)[mine]
+
+
+@dataclass
+class DualProfile:
+    """Geometry and two-arm loss along one dual window; every array has shape ``(n,)``.
+
+    The samples are the window's start, the middles of its key slots (those
+    :func:`dual_keys` integrates) and its end; ``width_s`` is each slot's length, 0 at the two
+    edges (which the key does not count, but the summed range does).
+
+    Attributes
+    ----------
+    t_s : seconds since the scenario start
+    width_s : slot length (s)
+    range_a_km, range_b_km : slant range from station a and from station b
+    elevation_a_deg, elevation_b_deg, azimuth_a_deg, azimuth_b_deg : look angles from each station
+    loss_a_db, loss_b_db : each arm's link loss (detector excluded); NaN without a source
+    valid : the satellite's position is known (SGP4 did not fail); NaN elsewhere otherwise
+    """
+
+    t_s: np.ndarray
+    width_s: np.ndarray
+    range_a_km: np.ndarray
+    range_b_km: np.ndarray
+    elevation_a_deg: np.ndarray
+    elevation_b_deg: np.ndarray
+    azimuth_a_deg: np.ndarray
+    azimuth_b_deg: np.ndarray
+    loss_a_db: np.ndarray
+    loss_b_db: np.ndarray
+    valid: np.ndarray
+
+    @property
+    def sum_range_km(self) -> np.ndarray:
+        return self.range_a_km + self.range_b_km
+
+    @property
+    def total_loss_db(self) -> np.ndarray:
+        return self.loss_a_db + self.loss_b_db
+
+
+def dual_profile(propagator, dual: DualTable, row: int, stations, source: SourceParams | None = None, sun=None,
+                 moon=None, slot_s: float = 1.0) -> DualProfile:
+    """Range, look angles and each arm's loss along dual window ``row``, at the samples
+    :func:`dual_keys` takes (same slots, same interpolated track, same link and receivers),
+    so the profile's slot-weighted mean total loss is the window's ``mean_total_loss_db``."""
+    window = np.array([int(row)])
+    start, end = dual.start_s[window], dual.end_s[window]
+    _, mid, width = window_slots(start, end, slot_s)
+    t = np.concatenate([start, mid, end])
+    owner = np.zeros(t.size, dtype=int)
+    node_s = min(TRACK_NODE_S, default_step_s(propagator.satrecs))
+    r_km, valid = track_positions(propagator, dual.satellite[window], start, end, owner, t, node_s)
+    a, b = np.full(t.size, dual.a[row]), np.full(t.size, dual.b[row])
+    arm_a, arm_b = _Arm(stations, a, r_km, t, sun, moon), _Arm(stations, b, r_km, t, sun, moon)
+    if source is None:
+        loss_a = loss_b = np.full(t.size, np.nan)
+    else:
+        loss_a = arm_a.loss_and_background(stations, a, source)[0]
+        loss_b = arm_b.loss_and_background(stations, b, source)[0]
+
+    def known(values):
+        return np.where(valid, values, np.nan)
+
+    return DualProfile(t, np.concatenate([[0.0], width, [0.0]]), known(arm_a.range_km), known(arm_b.range_km),
+                       known(arm_a.elevation_deg), known(arm_b.elevation_deg), known(arm_a.azimuth_deg),
+                       known(arm_b.azimuth_deg), known(loss_a), known(loss_b), valid)
 
 
 DUAL_COLUMNS = ["satellite", "a", "b", "start_utc", "end_utc", "duration_s", "min_sum_range_km", "max_sum_range_km"]

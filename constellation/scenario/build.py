@@ -40,7 +40,7 @@ from .messages import input_error
 from .climate import climatology
 from .model import Constraints, Fibre, Link, Satellite, Scenario
 from .schema import SatelliteSpec, ScenarioFile, StationSpec
-from .stations import Station, builtin_station, catalogue_names, lookup
+from .stations import Station, builtin_station, lookup, station_hint
 from .terminal_params import Terminal
 from .terminals import link_params, qkd_params, receiver_params, site_params, terminal, toml_found
 
@@ -102,6 +102,7 @@ def _scenario(model: ScenarioFile, data: dict, source: str, sha256: str, satelli
         link=_frozen(model.link), qkd=_frozen(model.qkd),
         links=tuple(Link(s.a, s.b, s.required_key_bits_per_day, s.max_latency_h, s.mode) for s in model.links),
         pair_source=_pair_source(model.source, source),
+        satellite_sources=_satellite_sources(model, satellites, source),
         fibre=tuple(Fibre(s.a, s.b, s.key_rate_bps) for s in model.fibre),
         cities=tuple(cities.values()), network=model.network, coverage=model.coverage,
         telescopes=MappingProxyType({st.name: spec.telescopes for st, spec in zip(stations, model.stations)}),
@@ -211,22 +212,41 @@ def _check_links(model: ScenarioFile, known: set[str], source) -> None:
                                  f"a satellite station for mode = {spec.mode!r} (entanglement goes to two stations "
                                  "in view of one satellite; a city reaches one only by fibre)",
                                  Described(f"{getattr(spec, end)!r}, a city joined by [[fibre]]"))
-        if model.source is None:
+        if model.source is None and not any(isinstance(s.source, dict) for s in model.satellites) \
+                and not any(d.source is not None for d in model.designs):
             raise InputError(source, f"links[{index}].mode", 'a [source] table too (e.g. preset = '
                              '"micius-entanglement") for entanglement', Described(f"{spec.mode!r} and no [source]"))
     if any(spec.mode != "entanglement" for spec in model.links) and not (model.link and model.qkd):
         raise InputError(source, "links", "[link] and [qkd] tables too (relayed key needs key per pass)", "none")
 
 
-def _pair_source(table, source):
+def _satellite_sources(model: ScenarioFile, satellites, source) -> tuple:
+    """Each satellite's SourceParams: its entry's ``source`` table over the scenario's
+    ``[source]`` (``source = false``: none), else the scenario's."""
+    per_spec: dict = {}
+    for index, spec in enumerate(model.satellites):
+        if spec.source is False:
+            per_spec[index] = None
+        elif spec.source is True:
+            raise InputError(source, f"satellites[{index}].source", "a source table (or false for none)", True)
+        elif isinstance(spec.source, dict):
+            base = dict(model.source or {})
+            table = {**base, **spec.source} if "preset" not in spec.source else dict(spec.source)
+            per_spec[index] = _pair_source(table, source, f"satellites[{index}].source")
+        else:
+            per_spec[index] = _pair_source(model.source, source)
+    return tuple(per_spec[sat.spec_index] for sat in satellites)
+
+
+def _pair_source(table, source, where: str = "source"):
     """SourceParams of the ``[source]`` table (None without one)."""
     if table is None:
         return None
     from .source_params import SOURCE_PRESETS, SourceParams
     from .terminals import relabel_params, with_preset
 
-    values = with_preset(table, SOURCE_PRESETS, None, source, "source")
-    return relabel_params(SourceParams.from_mapping, values, source, "source")
+    values = with_preset(table, SOURCE_PRESETS, None, source, where)
+    return relabel_params(SourceParams.from_mapping, values, source, where)
 
 
 class _Terminals(Mapping):
@@ -336,7 +356,7 @@ def _build_station(spec: StationSpec, index: int, source) -> Station:
                      aperture_m=spec.aperture_m, elevation_m=spec.elevation_m)
     if spec.latitude_deg is None:
         if lookup(spec.name) is None:
-            hint = did_you_mean(spec.name, catalogue_names())
+            hint = station_hint(spec.name)
             raise InputError(source, f"stations[{index}].name",
                              f"a built-in station{hint} or latitude_deg/longitude_deg", spec.name)
         station = builtin_station(spec.name, **overrides)

@@ -119,7 +119,8 @@ class Scenario:
     (None when absent); ``terminals`` maps ``(spec_index, station_index)`` to the checked
     :class:`~constellation.scenario.terminal_params.Terminal` of that pair (payload, receiver
     and site; empty without a key model): see :meth:`terminal`.
-    ``pair_source`` is the ``[source]`` table (an entangled-photon pair source) when given.
+    ``pair_source`` is the ``[source]`` table (an entangled-photon pair source) when given;
+    ``satellite_sources`` each satellite's (its entry's ``source`` over ``[source]``).
     ``telescopes``, ``clear_sky_probability`` and ``clear_sky_persistence`` are keyed by
     station name; a built-in station (named, no position) without a stated value takes the
     one of its climatology (:mod:`constellation.scenario.climate`), whose sources
@@ -153,6 +154,18 @@ class Scenario:
     raw: Mapping[str, Any] = field(default_factory=_empty, repr=False)
     terminals: Mapping[tuple[int, int], Terminal] = field(default_factory=_empty, repr=False)
     pair_source: SourceParams | None = None
+    satellite_sources: tuple[SourceParams | None, ...] = ()
+
+    def source_of(self, satellite: int) -> SourceParams | None:
+        """The entangled-photon source satellite ``satellite`` carries (None: none)."""
+        if self.satellite_sources:
+            return self.satellite_sources[satellite]
+        return self.pair_source
+
+    @property
+    def has_sources(self) -> bool:
+        """Some satellite carries an entangled-photon source."""
+        return any(self.source_of(k) is not None for k in range(len(self.satellites)))
 
     @property
     def has_key_model(self) -> bool:

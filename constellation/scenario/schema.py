@@ -81,6 +81,8 @@ class SatelliteSpec(_Strict):
     unit_cost: Annotated[float, Field(ge=0.0)] | None = None
     link: dict[str, Any] | None = None
     qkd: dict[str, Any] | None = None
+    # An entangled-photon source on these satellites (over the scenario's [source]; false: none).
+    source: dict[str, Any] | bool | None = None
 
     @field_validator("epoch")
     @classmethod
@@ -285,6 +287,9 @@ class DesignSpec(_Strict):
     plane_cost: Annotated[float, Field(ge=0.0)] = 0.0
     link: dict[str, Any] | None = None
     qkd: dict[str, Any] | None = None
+    # An entangled-photon payload on the family's satellites (a [source] table, e.g.
+    # {preset = "micius-entanglement"}): its designs can serve links with mode entanglement.
+    source: dict[str, Any] | None = None
 
     @model_validator(mode="after")
     def _family_keys(self):
@@ -308,8 +313,8 @@ class DesignSpec(_Strict):
             raise ValueError("altitude_km between 2,000 and 30,000 km for a meo family")
         if self.family == "geo" and len(self.longitudes_deg) < max(grid_choices(self.count)):
             raise ValueError(f"count <= the number of longitudes_deg ({len(self.longitudes_deg)})")
-        if self.family == "hybrid" and self.link is not None or self.family == "hybrid" and self.qkd is not None:
-            raise ValueError("link and qkd on the parts of a hybrid, not on the hybrid")
+        if self.family == "hybrid" and any(v is not None for v in (self.link, self.qkd, self.source)):
+            raise ValueError("link, qkd and source on the parts of a hybrid, not on the hybrid")
         return self
 
 

@@ -93,6 +93,8 @@ def _terminal(spec: DesignSpec, table: dict) -> dict:
         table["link"] = dict(spec.link)
     if spec.qkd is not None:
         table["qkd"] = dict(spec.qkd)
+    if spec.source is not None:
+        table["source"] = dict(spec.source)
     return table
 
 

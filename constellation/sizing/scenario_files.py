@@ -55,7 +55,7 @@ def scenario_toml(data: dict) -> str:
     arrays = [(k, v) for k, v in data.items() if isinstance(v, list) and v and all(isinstance(x, dict) for x in v)]
     array_order = ["satellites", "stations", "links", "fibre", "cities"]
     arrays.sort(key=lambda kv: array_order.index(kv[0]) if kv[0] in array_order else len(array_order))
-    order = ["scenario", "constraints", "link", "qkd", "network", "coverage"]
+    order = ["scenario", "constraints", "link", "qkd", "source", "network", "coverage"]
     tables.sort(key=lambda kv: order.index(kv[0]) if kv[0] in order else len(order))
     blocks = []
     for name, table in tables:
