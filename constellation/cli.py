@@ -60,6 +60,16 @@ def _run(path, **options):
     return run_scenario(_load(path), **options)
 
 
+def _warn_passes(result, passes=None) -> None:
+    """Once the passes are found: warn (stderr) about satellites that never rise over a station."""
+    if passes is not None or "passes" in vars(result):
+        from .output.summary import pass_warnings
+
+        scenario = getattr(result, "scenario", result)
+        for warning in pass_warnings(scenario, result.passes if passes is None else passes):
+            click.echo(f"warning: {warning}", err=True)
+
+
 def _emit(text: str, output: str) -> None:
     from .output.tables import emit
 
@@ -87,7 +97,9 @@ def passes(scenario, fmt, output):
 
     scn = _load(scenario)
     require_stations(scn, "the passes table")
-    _emit(render_columns(find_passes(scn).columns(scn.timebase), PASS_COLUMNS, fmt), output)
+    table = find_passes(scn)
+    _emit(render_columns(table.columns(scn.timebase), PASS_COLUMNS, fmt), output)
+    _warn_passes(scn, table)
 
 
 @cli.command()
@@ -120,7 +132,9 @@ def key(scenario, loss_profile, qkd_file, optimise, fmt, output):
         row = compute_profile_key(loss_profile, qkd_file, optimise=optimise)
         _emit(to_json(row) if fmt == "json" else render_table([row], list(row), "csv"), output)
         return
-    _emit(_run(scenario).render("key", fmt), output)
+    result = _run(scenario)
+    _emit(result.render("key", fmt), output)
+    _warn_passes(result)
 
 
 @cli.command()
@@ -143,7 +157,9 @@ def network(scenario, timeline, schedule, fmt, output):
     if timeline and schedule:
         raise click.UsageError("--timeline and --schedule are different tables: give one of them")
     table = "network_timeline" if timeline else "schedule" if schedule else "network"
-    _emit(_run(scenario).render(table, fmt), output)
+    result = _run(scenario)
+    _emit(result.render(table, fmt), output)
+    _warn_passes(result)
 
 
 @cli.command()
@@ -261,6 +277,7 @@ def run(scenario, no_plots, outdir, force):
     click.echo(f"wrote {', '.join(map(str, written))}")
     for note in ([] if no_plots else result.figure_notes()):
         click.echo(f"note: {note}")
+    _warn_passes(result)
 
 
 @cli.command()

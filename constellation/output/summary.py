@@ -46,10 +46,35 @@ def summarise(scenario, table, rows, key_rows=None, link_rows=None) -> dict:
         "satellites_with_sgp4_errors": [scenario.satellites[i].name for i in np.flatnonzero(errors)] if errors is not None else [],
         "element_set_epochs_utc": {s.name: _jd_to_iso(s.satrec.jdsatepoch, s.satrec.jdsatepochF)
                                    for s in scenario.satellites[:1000]},
-        "warnings": list(scenario.warnings),
+        "warnings": list(scenario.warnings) + pass_warnings(scenario, table),
         **({"key": key_totals(key_rows)} if key_rows is not None else {}),
         **({"links": link_rows} if link_rows is not None else {}),
     }
+
+
+def pass_warnings(scenario, table) -> list[str]:
+    """A warning when satellites never rise above any station's mask in the span (with
+    stations): often a unit typed wrong (an inclination in radians, an altitude in metres)."""
+    if not scenario.stations or not scenario.satellites:
+        return []
+    silent = np.setdiff1d(np.arange(len(scenario.satellites)), np.unique(table.satellite))
+    if silent.size == 0:
+        return []
+
+    def orbit(i):
+        rec = scenario.satellites[i].satrec
+        a_km = (398600.8 / (rec.no_kozai / 60.0) ** 2) ** (1.0 / 3.0)  # WGS72 mu, mean motion in rad/min
+        return f"inclination {np.degrees(rec.inclo):.4g} deg, altitude {a_km - 6378.135:,.0f} km"
+
+    names = [scenario.satellites[i].name for i in silent[:5]]
+    more = f" and {silent.size - 5} more" if silent.size > 5 else ""
+    first = f" ({orbit(int(silent[0]))})" if silent.size == 1 else f" (the first: {orbit(int(silent[0]))})"
+    every = "no satellite rises" if silent.size == len(scenario.satellites) else \
+        f"{silent.size} of {len(scenario.satellites)} satellites never rise"
+    inclination_deg = np.degrees(scenario.satellites[int(silent[0])].satrec.inclo)
+    radians = (f"; inclination_deg is in degrees ({inclination_deg:.4g} looks like radians)"
+               if 0.0 < inclination_deg <= 2.0 * np.pi else "")
+    return [f"{every} above any station's mask in the span: {', '.join(names)}{more}{first}{radians}"]
 
 
 def _jd_to_iso(jd_whole: float, jd_fraction: float) -> str:

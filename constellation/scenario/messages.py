@@ -74,7 +74,7 @@ def input_error(source, exc: ValidationError) -> InputError:
     if kind in ("greater_than", "greater_than_equal", "less_than", "less_than_equal"):
         op = {"greater_than": ">", "greater_than_equal": ">=", "less_than": "<", "less_than_equal": "<="}[kind]
         bound = next(iter(err.get("ctx", {}).values()), "?")
-        return InputError(source, where, f"a value {op} {bound}", _found(err))
+        return InputError(source, where, f"a value {op} {bound}{_unit_hint(loc, err.get('input'), op)}", _found(err))
     if kind == "literal_error":
         return InputError(source, where, err["msg"].replace("Input should be", "one of"), _found(err))
     if kind == "missing":
@@ -90,6 +90,17 @@ def input_error(source, exc: ValidationError) -> InputError:
                   if e["type"].endswith("_type") and _format_loc(e["loc"]) == _format_loc(err["loc"])]
         expected = " or ".join(dict.fromkeys(shapes))
     return InputError(source, where, expected, _found(err))
+
+
+def _unit_hint(loc, value, op: str) -> str:
+    """`` (kilometres, not metres: 500 km is 500)`` for a ``_km`` value too large by 1,000."""
+    if not loc or not str(loc[-1]).endswith("_km") or op not in ("<", "<=") or isinstance(value, bool):
+        return ""
+    try:
+        km = float(value) / 1000.0
+    except (TypeError, ValueError):
+        return ""
+    return f" (kilometres, not metres: {km:,.6g} km is {km:.6g})" if km >= 1.0 else ""
 
 
 def _found(err, message: str = ""):

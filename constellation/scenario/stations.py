@@ -178,6 +178,30 @@ _ALIASES = {"tenerife ogs": "Tenerife", "esa ogs": "Tenerife", "graz lustbuehel"
             "qeyssat": "St-Hubert", "saint-hubert": "St-Hubert", "felix aguilar": "San Juan"}
 
 
+# Places people name for a site that is in the catalogue under another name (the error for an
+# unknown station points to it): city or region -> the built-in station there or nearest.
+_NEAR = {"urumqi": "Nanshan", "ürümqi": "Nanshan", "xinjiang": "Nanshan", "xining": "Delingha",
+         "qinghai": "Delingha", "kunming": "Lijiang", "yunnan": "Lijiang", "gaomeigu": "Lijiang", "tibet": "Ngari",
+         "ali": "Ngari", "chengde": "Xinglong", "hebei": "Xinglong", "cape town": "Stellenbosch",
+         "canberra": "Mount Stromlo", "tokyo": "Koganei", "montreal": "St-Hubert", "nice": "Calern",
+         "los angeles": "Table Mountain", "pasadena": "Table Mountain", "izana": "Tenerife",
+         "canary islands": "Tenerife", "hefei ustc": "Hefei", "ustc": "Hefei"}
+
+
+def station_hint(name: str) -> str:
+    """A hint for a name that is no built-in station: the near spelling, the built-in
+    station near that place, or the list of built-in names."""
+    from ..errors import did_you_mean
+
+    hint = did_you_mean(name, catalogue_names())
+    if hint:
+        return hint
+    near = _NEAR.get(str(name).strip().casefold())
+    if near:
+        return f" ({near} is the built-in station near {str(name).strip()})"
+    return f" (built-in: {', '.join(catalogue_names())}; `constellation stations` lists them)"
+
+
 def catalogue_names() -> list[str]:
     """Names of the built-in stations."""
     return sorted(_CATALOGUE)

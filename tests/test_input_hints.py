@@ -1,0 +1,44 @@
+"""Hints that help a new user (issue 17, item 7): a satellite that never rises over any
+station is warned about (an inclination typed in radians runs, with zero passes)."""
+
+import json
+
+import tomli_w
+
+SPAN = {"name": "t", "start": "2016-12-19T00:00:00Z", "end": "2016-12-20T00:00:00Z"}
+
+
+def _write(path, satellites, stations=({"name": "Xinglong"},)):
+    data = {"scenario": dict(SPAN), "satellites": list(satellites), "stations": list(stations)}
+    path.write_text(tomli_w.dumps(data).replace('"2016-12-19T00:00:00Z"', "2016-12-19T00:00:00Z")
+                    .replace('"2016-12-20T00:00:00Z"', "2016-12-20T00:00:00Z"))
+    return path
+
+
+def test_an_inclination_in_radians_is_warned_about(run_cli, tmp_path):
+    # 1.7 deg (0.03 rad typed as degrees would be 97.4 deg): a near-equatorial orbit at 500 km
+    # never rises above 10 deg at Xinglong (40.4 N), 20 deg of latitude beyond its reach.
+    path = _write(tmp_path / "radians.toml", [{"name": "sso", "altitude_km": 500, "inclination_deg": 1.7}])
+    run = run_cli("passes", path)
+    assert run.out.count("\n") == 1  # the header only
+    assert run.err.strip() == ("warning: no satellite rises above any station's mask in the span: sso "
+                               "(inclination 1.7 deg, altitude 500 km); inclination_deg is in degrees "
+                               "(1.7 looks like radians)")
+    out = tmp_path / "out"
+    run_cli("run", path, "-o", out, "--no-plots")
+    assert any("never" in w or "no satellite rises" in w for w in json.loads((out / "summary.json").read_text())["warnings"])
+
+
+def test_some_satellites_that_never_rise_are_counted(run_cli, tmp_path):
+    path = _write(tmp_path / "mixed.toml", [{"name": "polar", "altitude_km": 500, "inclination_deg": 97.4},
+                                            {"name": "equatorial", "altitude_km": 500, "inclination_deg": 0.0}])
+    run = run_cli("passes", path)
+    assert "polar" in run.out and "equatorial" not in run.out
+    assert run.err.startswith("warning: 1 of 2 satellites never rise above any station's mask in the span: "
+                              "equatorial (inclination 0 deg")
+    assert "radians" not in run.err  # 0 deg is a real equatorial orbit
+
+
+def test_a_satellite_over_its_station_gives_no_warning(run_cli, tmp_path):
+    path = _write(tmp_path / "fine.toml", [{"name": "polar", "altitude_km": 500, "inclination_deg": 97.4}])
+    assert run_cli("passes", path).err == ""
