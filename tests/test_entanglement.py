@@ -1,7 +1,7 @@
 """Entanglement distribution (issue 15): dual-downlink windows, the BBM92 model, and the Micius
 entanglement experiments reproduced through the shipped scenarios.
 
-Published figures (docs/validation.md, docs/references.md §13):
+Published figures (docs/validation.md, docs/references.md §14):
 - Yin et al. 2017, Science 356:1140: Delingha-Lijiang, summed two-downlink length 1,600-2,400 km.
 - Yin et al. 2017, PRL 119:200501: one downlink to Delingha, 29 dB at 530 km to 36 dB at 1,000 km.
 - Yin et al. 2020, Nature 582:501: Delingha-Nanshan, 2.2 coincidences/s (signal-to-noise 15:1),

@@ -142,7 +142,7 @@ class SourceParams:
         return cls(**values)
 
 
-# Named entangled-photon payloads. Each number says where it comes from (docs/references.md §13).
+# Named entangled-photon payloads. Each number says where it comes from (docs/references.md §14).
 SOURCE_PRESETS: dict[str, SourceParams] = {
     # Micius's entanglement payload (Yin et al. 2017 Science 356:1140; Yin et al. 2020 Nature
     # 582:501, the 2020 configuration with its improved ground optics).
