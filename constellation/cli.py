@@ -23,7 +23,7 @@ DEFAULT_SCENARIO = "micius-2016-xinglong.toml"
 FORMATS = click.Choice(["csv", "json"])
 SIZE_OUTPUTS = ("sweep.jsonl", "designs.csv", "feasible.csv", "pareto.csv", "best_per_family.csv", "size.json",
                 "pareto.png", "best.toml")
-PLOT_KINDS = click.Choice(["tracks", "sky", "timeline", "key", "coverage", "schedule", "pareto", "compare"])
+PLOT_KINDS = click.Choice(["tracks", "sky", "timeline", "key", "coverage", "schedule", "dual", "pareto", "compare"])
 
 
 def default_scenario_path() -> Path:
@@ -92,13 +92,14 @@ def passes(scenario, fmt, output):
     """One row per pass, with its night-time QKD window."""
     # The pipeline's pass stage only (RunResult.render("passes") gives the same text): no
     # results, plots, exports or sizing modules to import.
-    from .output.tables import PASS_COLUMNS, render_columns
+    # Written 20,000 passes at a time: the rows of a mega-constellation are never all in memory.
+    from .output.tables import PASS_COLUMNS, emit_chunks, stream_columns
     from .pipeline import find_passes, require_stations
 
     scn = _load(scenario)
     require_stations(scn, "the passes table")
     table = find_passes(scn)
-    _emit(render_columns(table.columns(scn.timebase), PASS_COLUMNS, fmt), output)
+    emit_chunks(stream_columns(table.column_blocks(scn.timebase), PASS_COLUMNS, fmt), output)
     _warn_passes(scn, table)
 
 
@@ -224,9 +225,13 @@ def _check_output_folder(out: Path, scn, marker: str = "summary.json", own=()) -
 @click.option("--satellites", help="Comma-separated satellites for tracks (default: all).")
 @click.option("--hours", type=click.FloatRange(min=0.01), help="Length of the tracks from the start (default: one orbit).")
 @click.option("--region", is_flag=True, help="Zoom the map on the stations.")
-def plot(kind, scenario, output, station, satellites, hours, region):
-    """Draw KIND: ground tracks, a sky plot, the pass timeline, link and key along a pass, coverage, or the
-    network schedule (a Gantt chart per station); or, from the output folder of `size` / `compare -o`, the Pareto front / the comparison."""
+@click.option("--window", type=int, metavar="N",
+              help="Dual window to draw: row N of `constellation dual`, 0 first (default: the most coincidences, "
+                   "or the longest without a [source]).")
+def plot(kind, scenario, output, station, satellites, hours, region, window):
+    """Draw KIND: ground tracks, a sky plot, the pass timeline, link and key along a pass, coverage, the
+    network schedule (a Gantt chart per station), or a dual-downlink window (both stations' skies and the
+    two-arm loss); or, from the output folder of `size` / `compare -o`, the Pareto front / the comparison."""
     from .api import figure_from_results, save_figure
 
     path = output or f"{kind}.png"
@@ -237,7 +242,8 @@ def plot(kind, scenario, output, station, satellites, hours, region):
             raise InputError("plot " + kind, "FOLDER", f"the output folder of {made_by} (or its {name})", "nothing")
         figure = figure_from_results(kind, scenario)
     else:
-        figure = _run(scenario).figure(kind, station=station, satellites=satellites, hours=hours, region=region)
+        figure = _run(scenario).figure(kind, station=station, satellites=satellites, hours=hours, region=region,
+                                       window=window)
     save_figure(figure, path)
     click.echo(f"wrote {path}")
 

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from constellation.key.per_pass import KEY_COLUMNS, PassKeys, key_columns, key_rows
 from constellation.output.tables import (PASS_COLUMNS, columns_from_rows, render_columns, render_table,
-                                         rows_from_columns, table_chunks)
+                                         rows_from_columns, stream_columns, table_chunks)
 
 CELLS = st.one_of(
     st.none(), st.booleans(), st.integers(-10**20, 10**20),
@@ -45,6 +45,18 @@ def test_render_columns_is_render_table(columns, fmt, chunk_rows):
     assert render_columns(columns, names, fmt) == expected
     assert "".join(table_chunks(columns, names, fmt, chunk_rows=chunk_rows)) == expected
     assert columns_from_rows(rows, names) == columns
+
+
+@settings(max_examples=200, deadline=None)
+@given(tables(), st.sampled_from(["csv", "json"]), st.lists(st.integers(0, 4), max_size=6))
+def test_streamed_blocks_join_into_the_table(columns, fmt, cuts):
+    """Blocks of any sizes (empty ones too) give the text of the whole table."""
+    names = list(columns)
+    n = len(next(iter(columns.values())))
+    bounds = sorted({0, n, *[min(c * 3, n) for c in cuts]})
+    blocks = [{c: v[lo:hi] for c, v in columns.items()} for lo, hi in zip(bounds, bounds[1:])]
+    blocks.insert(len(blocks) // 2, {c: [] for c in names})
+    assert "".join(stream_columns(iter(blocks), names, fmt)) == render_columns(columns, names, fmt)
 
 
 def test_missing_column_and_numpy_values():
@@ -95,6 +107,24 @@ def test_pass_columns_are_the_row_by_row_table(micius_scenario, micius_passes):
     assert micius_passes.rows(tb) == reference
     for fmt in ("csv", "json"):
         assert render_columns(columns, PASS_COLUMNS, fmt) == render_table(reference, PASS_COLUMNS, fmt)
+
+
+def test_pass_column_blocks_and_the_command(micius_scenario, micius_passes, run_cli, tmp_path):
+    tb = micius_scenario.timebase
+    whole = micius_passes.columns(tb)
+    blocks = list(micius_passes.column_blocks(tb, rows=7))
+    assert len(blocks) == -(-len(micius_passes) // 7)
+    assert {c: sum((b[c] for b in blocks), []) for c in PASS_COLUMNS} == whole
+    assert len(micius_passes.take(micius_passes.has_window)) == int(micius_passes.has_window.sum())
+    # The command streams the table in blocks: the same bytes as the API's render, CSV and JSON.
+    from constellation.api import run_scenario
+
+    result = run_scenario(micius_scenario)
+    for fmt in ("csv", "json"):
+        target = tmp_path / f"passes.{fmt}"
+        run_cli("passes", micius_scenario.source, "--format", fmt, "-o", str(target))
+        assert target.read_text(encoding="utf-8") == result.render("passes", fmt)
+        assert run_cli("passes", micius_scenario.source, "--format", fmt).out == result.render("passes", fmt)
 
 
 def _key_rows_reference(pass_rows, keys):
@@ -157,3 +187,17 @@ def test_run_tables_render_from_columns(micius_scenario):
         for fmt in ("csv", "json"):
             assert result.render(name, fmt) == render_table(rows, result.columns(name), fmt)
     assert all(math.isfinite(r["window_s"]) for r in result.rows("key"))
+
+
+def test_windows_in_small_batches_are_the_same(micius_scenario, monkeypatch):
+    """The QKD windows are found in batches of passes (memory bound for mega-constellations):
+    any batch size gives the same table, to the bit."""
+    from constellation.passes import finder
+    from constellation.pipeline import find_passes
+
+    whole = find_passes(micius_scenario)
+    assert whole.has_window.any() and not whole.has_window.all()
+    monkeypatch.setattr(finder._windows, "__defaults__", (40,))  # a batch every pass or two
+    batched = find_passes(micius_scenario)
+    for name in ("window_start_s", "window_end_s", "has_window", "aos_s", "los_s"):
+        np.testing.assert_array_equal(getattr(batched, name), getattr(whole, name))

@@ -80,22 +80,43 @@ def render_columns(columns: dict, names: list[str], fmt: str) -> str:
 
 
 def table_chunks(columns: dict, names: list[str], fmt: str, chunk_rows: int = CHUNK_ROWS):
-    """The text of :func:`render_columns` in pieces of ``chunk_rows`` rows (to stream a long
-    table to a file without holding all of it)."""
+    """The text of :func:`render_columns` in pieces of ``chunk_rows`` rows."""
     n = _n_rows(columns)
+    every = list(dict.fromkeys([*names, *columns]))
+    blocks = ({c: _part(columns, c, lo, min(n, lo + chunk_rows)) for c in every} for lo in range(0, n, chunk_rows))
+    yield from stream_columns(blocks, names, fmt)
+
+
+def stream_columns(blocks, names: list[str], fmt: str):
+    """The text of a table given as successive column-wise blocks (each ``{name: values}``,
+    any number of rows), piece by piece: a long table is written without ever holding all
+    of its rows. The pieces join into :func:`render_columns` of the whole table."""
+    started = False
     if fmt == "json":
-        yield from _json_chunks(columns, names, n, chunk_rows)
+        # json.dumps(indent=1) of a list of objects: " {", one '  "key": value' line per column, " }".
+        keys = [json.dumps(c).replace("%", "%%") for c in names]
+        template = " {\n" + ",\n".join(f"  {k}: %s" for k in keys) + "\n }" if names else " {}"
+        for block in blocks:
+            n = _n_rows(block)
+            if n == 0:
+                continue
+            cells = [_json_column(_part(block, c, 0, n)) for c in names]
+            body = ",\n".join(template % row for row in zip(*cells)) if names else ",\n".join([template] * n)
+            yield (",\n" if started else "[\n") + body
+            started = True
+        yield "\n]\n" if started else "[]\n"
         return
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(names)
-    for lo in range(0, max(n, 1), chunk_rows):
-        hi = min(n, lo + chunk_rows)
-        cells = [_csv_column(_part(columns, c, lo, hi)) for c in names]
-        writer.writerows(zip(*cells))
+    for block in blocks:
+        n = _n_rows(block)
+        writer.writerows(zip(*[_csv_column(_part(block, c, 0, n)) for c in names]))
         yield buffer.getvalue()
         buffer.seek(0)
         buffer.truncate()
+    if buffer.tell():
+        yield buffer.getvalue()
 
 
 def _n_rows(columns: dict) -> int:
@@ -111,20 +132,6 @@ def _part(columns: dict, name: str, lo: int, hi: int) -> list:
         return [None] * (hi - lo)
     part = values[lo:hi]
     return part.tolist() if hasattr(part, "tolist") else list(part)
-
-
-def _json_chunks(columns: dict, names: list[str], n: int, chunk_rows: int):
-    if n == 0:
-        yield "[]\n"
-        return
-    # json.dumps(indent=1) of a list of objects: " {", one '  "key": value' line per column, " }".
-    keys = [json.dumps(c).replace("%", "%%") for c in names]
-    template = " {\n" + ",\n".join(f"  {k}: %s" for k in keys) + "\n }" if names else " {}"
-    for lo in range(0, n, chunk_rows):
-        hi = min(n, lo + chunk_rows)
-        cells = [_json_column(_part(columns, c, lo, hi)) for c in names]
-        body = ",\n".join(template % row for row in zip(*cells)) if names else ",\n".join([template] * (hi - lo))
-        yield ("[\n" if lo == 0 else ",\n") + body + ("\n]\n" if hi == n else "")
 
 
 def _kinds(values: list) -> set:
@@ -167,6 +174,19 @@ def write_text_atomic(path: str | Path, text: str) -> None:
     with atomic_path(path) as tmp:
         with open(tmp, "w", encoding="utf-8", newline="") as handle:
             handle.write(text)
+
+
+def emit_chunks(chunks, output: str | None) -> None:
+    """Send text pieces (e.g. :func:`stream_columns`) to stdout (``-`` or None) or, written
+    one by one into a temporary file, atomically to a file (see :mod:`.files`)."""
+    if output in (None, "-"):
+        for chunk in chunks:
+            sys.stdout.write(chunk)
+        return
+    with atomic_path(output) as tmp:
+        with open(tmp, "w", encoding="utf-8", newline="") as handle:
+            for chunk in chunks:
+                handle.write(chunk)
 
 
 def emit(text: str, output: str | None) -> None:

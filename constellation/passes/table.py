@@ -7,7 +7,7 @@ seconds since the time base start (TAI scale).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields, replace
 
 import numpy as np
 
@@ -52,6 +52,17 @@ class PassTable:
     @property
     def window_s(self) -> np.ndarray:
         return np.where(self.has_window, self.window_end_s - self.window_start_s, 0.0)
+
+    def take(self, index) -> PassTable:
+        """The passes ``index`` selects (a slice, indices or a mask), as a PassTable."""
+        per_pass = {f.name: getattr(self, f.name)[index] for f in fields(self)
+                    if f.name not in ("satellite_names", "station_names", "sgp4_error_samples")}
+        return replace(self, **per_pass)
+
+    def column_blocks(self, timebase, rows: int = 20_000):
+        """:meth:`columns` of ``rows`` passes at a time (to write a long table piece by piece)."""
+        for lo in range(0, len(self), rows):
+            yield self.take(slice(lo, lo + rows)).columns(timebase)
 
     def columns(self, timebase) -> dict[str, list]:
         """The table's output columns (name -> list, one value per pass): UTC text with ``Z``,
