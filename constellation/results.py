@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from .errors import InputError
-from .key.entanglement import dual_columns
+from .key.entanglement import dual_columns, dual_summary
 from .key.per_pass import KEY_COLUMNS, key_columns
 from .network.plan import SCHEDULE_COLUMNS, link_rows, schedule_rows, timeline_rows
 from .output.exports import footprints_document
@@ -34,6 +34,7 @@ from .output.tables import (PASS_COLUMNS, columns_from_rows, render_columns, ren
 from .pipeline import Run, require_stations
 from .plots.base import render_figure, station_index
 from .plots.coverage import plot_coverage
+from .plots.dual import default_dual_window, plot_dual
 from .plots.design import compare_table_from_rows, plot_compare, plot_pareto, plot_pareto_rows
 from .plots.key import longest_window_pass, plot_key
 from .plots.maps import plot_tracks, stations_extent
@@ -48,7 +49,7 @@ __all__ = ["CompareResult", "RunResult", "SizeResult", "TABLES", "figure_from_re
 TABLES = {"passes": "passes.csv", "key": "key.csv", "network": "network.csv",
           "network_timeline": "network_timeline.csv", "schedule": "schedule.csv",
           "coverage_points": "coverage_points.csv", "dual": "dual.csv"}
-FIGURE_KINDS = ("tracks", "sky", "timeline", "key", "coverage", "schedule")
+FIGURE_KINDS = ("tracks", "sky", "timeline", "key", "coverage", "schedule", "dual")
 STATION_FIGURES_MAX = 10  # sky-STATION.png and key-STATION.png in run's folder: the longest windows first
 # Written after everything else: `run` and `size` recognise their folders by these.
 _SUMMARIES = ("summary.json", "size.json")
@@ -130,6 +131,8 @@ class RunResult(Run):
         summary = summarise(self.scenario, self.passes, self.rows("passes"), keys, links)
         if self.has_coverage:
             summary["coverage"] = {k: v for k, v in self.coverage_summary().items() if k != "latitude_bands"}
+        if self.has_dual:
+            summary["dual"] = dual_summary(self.dual, self.dual_keys)
         return summary
 
     def human_summary(self) -> str:
@@ -151,10 +154,11 @@ class RunResult(Run):
         out["summary.json"] = to_json(self.summary())
         return out
 
-    def figure(self, kind: str, *, station=None, satellites=None, hours=None, region: bool = False):
+    def figure(self, kind: str, *, station=None, satellites=None, hours=None, region: bool = False, window=None):
         """One figure: ``tracks``, ``sky``, ``timeline``, ``key`` (along a pass of ``station``,
-        default the longest QKD window), ``coverage`` or ``schedule`` (the network's scheduled
-        contacts per station). Returns a matplotlib Figure."""
+        default the longest QKD window), ``coverage``, ``schedule`` (the network's scheduled
+        contacts per station) or ``dual`` (dual window ``window``, a row of the dual table:
+        both stations' skies and the two-arm loss). Returns a matplotlib Figure."""
         if kind not in FIGURE_KINDS:
             raise ValueError(f"unknown figure {kind!r}; one of {', '.join(FIGURE_KINDS)}")
         scn = self.scenario
@@ -170,6 +174,8 @@ class RunResult(Run):
             return plot_coverage(self.coverage, stations=scn.stations)
         if kind == "schedule":
             return plot_schedule(scn, self.network)
+        if kind == "dual":
+            return self._dual_figure(window)
         require_stations(scn, f"a {kind} plot")
         if kind == "timeline":
             return plot_timeline(scn, self.passes)
@@ -179,6 +185,17 @@ class RunResult(Run):
         if kind == "sky":
             return plot_sky(scn, self.passes, self.passes.station_names[self.passes.station[row]])
         return plot_key(scn, self.passes, row)
+
+    def _dual_figure(self, window=None):
+        """Dual window ``window`` (a row of the dual table; default: the most coincidences, or
+        without a source the longest): both skies and the two-arm loss."""
+        from .pipeline import dual_profile
+
+        dual = self.dual
+        keys = self.dual_keys if len(dual) else None
+        row = default_dual_window(dual, keys) if window is None and len(dual) else window
+        profile = dual_profile(self.scenario, dual, -1 if row is None else row, self.key_slot_s)
+        return plot_dual(self.scenario, self.passes, dual, row, profile, keys)
 
     def _longest_window(self, station=None) -> int:
         """Row of the longest QKD window (over ``station``, a name or index, if given)."""
@@ -195,7 +212,7 @@ class RunResult(Run):
         windows = bool(self.passes.has_window.any())
         kinds = ["tracks"] + (["timeline"] if self.scenario.stations else []) + (["sky"] if windows else []) + \
             (["key"] if self.has_keys and windows else []) + (["coverage"] if self.has_coverage else []) + \
-            (["schedule"] if self.has_network else [])
+            (["schedule"] if self.has_network else []) + (["dual"] if self.has_dual and len(self.dual) else [])
         out = {f"{kind}.png": self.figure(kind) for kind in kinds}
         if len(self.scenario.stations) > 1:  # with one station, sky.png and key.png are its figures
             sky, key, _ = self._figure_stations()

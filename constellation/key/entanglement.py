@@ -272,3 +272,23 @@ def dual_columns(dual: DualTable, keys: DualKeys, timebase) -> dict[str, list]:
             "qber": num(keys.qber, 6), "asymptotic_key_bits": [int(v) for v in keys.asymptotic_key_bits],
             "finite_key_bits": [int(v) for v in keys.finite_key_bits]})
     return columns
+
+
+def dual_summary(dual: DualTable, keys: DualKeys) -> dict:
+    """Per station pair: dual windows, their seconds, and with a source the sifted bits, QBER
+    and key of each window summed (each window a block of its own: see network for a link's
+    key distilled over the span)."""
+    pairs = []
+    for p, (a, b) in enumerate(dual.pairs):
+        m = dual.pair == p
+        row = {"a": dual.station_names[a], "b": dual.station_names[b], "windows": int(m.sum()),
+               "window_total_s": round(float(dual.duration_s[m].sum()), 3)}
+        if keys.has_source:
+            coincidences = float(keys.coincidences[m].sum())
+            errors = float(np.nansum(keys.qber[m] * keys.coincidences[m]))
+            row.update({"coincidences": round(coincidences, 1), "sifted_bits": int(keys.sifted_bits[m].sum()),
+                        "qber": round(errors / coincidences, 6) if coincidences > 0 else None,
+                        "asymptotic_key_bits": int(keys.asymptotic_key_bits[m].sum()),
+                        "finite_key_bits": int(keys.finite_key_bits[m].sum())})
+        pairs.append(row)
+    return {"windows": len(dual), "pairs": pairs}

@@ -106,6 +106,10 @@ def human_summary(summary: dict) -> str:
         lines.append(f"link {link['a']}-{link['b']} ({link['distance_km']:,.0f} km): "
                      f"{link['key_bits_per_day'] / 1e3:,.1f} kbit/day expected, P10 {link['key_bits_per_day_p10'] / 1e3:,.1f}; "
                      f"median latency {'-' if latency is None else f'{latency:.1f} h'}; limited by {link['limiting_station'] or '-'}")
+    for pair in summary.get("dual", {}).get("pairs", []):
+        key = (f"; {pair['sifted_bits']:,} sifted bits, QBER {100 * pair['qber']:.1f} %, "
+               f"{pair['asymptotic_key_bits']:,} bits asymptotic" if pair.get("qber") is not None else "")
+        lines.append(f"dual windows {pair['a']}-{pair['b']}: {pair['windows']} ({pair['window_total_s']:.0f} s){key}")
     if "coverage" in summary:
         cov = summary["coverage"]
         seen = f"{cov['k']} or more satellite(s) above {cov['min_elevation_deg']:g} deg"
