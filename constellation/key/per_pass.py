@@ -52,6 +52,22 @@ class PassKeys:
     daylight_s: np.ndarray
     mean_background_cps: np.ndarray
 
+    def columns(self, passes, timebase) -> dict[str, list]:
+        """The key table column-wise (``KEY_COLUMNS``, as ``key.csv``) with ``passes``, the
+        :class:`~constellation.passes.table.PassTable` these keys were computed for."""
+        return key_columns(passes.columns(timebase), self)
+
+    def rows(self, passes, timebase) -> list[dict]:
+        """One dict per pass, as ``key.csv`` writes it; the key's counterpart of
+        :meth:`PassTable.rows(timebase) <constellation.passes.table.PassTable.rows>`.
+
+        >>> keys = compute_keys(scenario, passes)                       # doctest: +SKIP
+        >>> keys.rows(passes, scenario.timebase)[1]["finite_key_bits"]   # doctest: +SKIP
+        298750
+        """
+        columns = self.columns(passes, timebase)
+        return [dict(zip(columns, row)) for row in zip(*columns.values())]
+
 
 def window_slots(start_s, end_s, slot_s: float = 1.0, max_slots: int = MAX_SLOTS):
     """Cut windows ``[start_s[k], end_s[k]]`` into slots of ``slot_s`` (at most ``max_slots``
