@@ -43,6 +43,10 @@ GOOD_QKD = QKD_TABLE + "\n" + RECEIVER_TABLE
 # The Micius payload: with it a scenario computes key, so each station needs a receiver.
 KEY_MODEL = '[link]\npreset = "micius"\n[qkd]\npreset = "micius"\n'
 GOOD_PROFILE = "t_s,loss_db\n0,30\n1,30\n"
+# Entanglement between stations 7,500 km apart: valid, but no dual window (`plot dual` has none to draw).
+FAR_PAIR = GOOD + ('[[stations]]\nname = "Graz"\n[source]\npreset = "micius-entanglement"\n'
+                   '[[links]]\na = "Xinglong"\nb = "Graz"\nmode = "entanglement"\n')
+ENTANGLEMENT = Path(__file__).resolve().parents[1] / "scenarios" / "micius-2018-entanglement.toml"
 
 
 def tle_checksum(line: str) -> int:
@@ -114,7 +118,8 @@ class Case:
                  qkd        ``content`` is the TOML of ``key --loss-profile GOOD --qkd FILE``
                             (``qkd_file(...)`` builds one with a [qkd] and a [receiver] table)
                  cli        ``content`` is the argument list; ``{good}`` is a valid scenario,
-                            ``{qkd}`` a valid qkd TOML file, ``{tmp}`` the temporary folder
+                            ``{qkd}`` a valid qkd TOML file, ``{tmp}`` the temporary folder,
+                            ``{far}`` a valid scenario without a dual window (FAR_PAIR)
     file         the file (or command) the message names; FILE: the case's own file, ``<id>.<ext>``
     field        the field or ``line N column C`` the message names
     expected, found
@@ -538,6 +543,11 @@ CATALOGUE: list[Case] = [
          "--loss-profile", "with --qkd", "--loss-profile without --qkd"),
     Case("cli-missing-loss-profile", "cli", ["key", "--loss-profile", "{tmp}/none.csv", "--qkd", "{qkd}"],
          "none.csv", "file", "a readable UTF-8 CSV file", "No such file"),
+    Case("cli-plot-dual-no-window", "cli", ["plot", "dual", "{far}", "-o", "{tmp}/dual.png"], "far-pair.toml", "links",
+         "a dual-downlink window", "none in the scenario's span"),
+    Case("cli-plot-dual-window-out-of-range", "cli", ["plot", "dual", str(ENTANGLEMENT), "--window", "99", "-o",
+                                                      "{tmp}/dual.png"], "micius-2018-entanglement.toml", "window",
+         "a dual window number in 0..12", "99"),
     Case("cli-network-without-links", "cli", ["network", "{good}"], "good.toml", "links",
          "at least one [[links]]", "none"),
 ]
@@ -561,6 +571,7 @@ def arguments(case: Case, tmp: Path) -> list[str]:
     good = _write(tmp / "good.toml", GOOD)
     profile = _write(tmp / "channel-ok.csv", GOOD_PROFILE)
     qkd = _write(tmp / "protocol-ok.toml", GOOD_QKD)
+    far = _write(tmp / "far-pair.toml", FAR_PAIR)
     bad = tmp / case.filename
     if case.kind in ("scenario", "key"):
         if isinstance(case.content, tuple):
@@ -579,7 +590,7 @@ def arguments(case: Case, tmp: Path) -> list[str]:
         key = "tle_file" if case.kind == "tle" else "omm_file"
         return ["passes", str(_write(tmp / "uses-it.toml", GOOD.replace(SATELLITE, f'{key} = "{bad.name}"')))]
     assert case.kind == "cli"
-    return [a.format(good=good, qkd=qkd, tmp=tmp) for a in case.content]
+    return [a.format(good=good, qkd=qkd, tmp=tmp, far=far) for a in case.content]
 
 
 def run_case(case: Case, tmp: Path, capsys) -> tuple[int, str, str]:

@@ -11,7 +11,7 @@ from ..pipeline import propagator_for
 from .base import (NIGHT_COLOUR, PASS_COLOUR, WINDOW_COLOUR, colour, date_numbers, new_figure, station_index,
                    sun_elevation_deg, timeline_axes, utc_datetimes)
 
-__all__ = ["pass_track", "plot_sky", "plot_timeline"]
+__all__ = ["pass_track", "plot_sky", "plot_timeline", "sky_axes"]
 
 SKY_LEGEND_MAX = 12
 
@@ -73,14 +73,7 @@ def plot_sky(scenario, passes, station, rows=None, *, step_s: float = 2.0, title
         fig = new_figure(7.0, 7.4)
         ax = fig.add_subplot(projection="polar")
     fig = ax.figure
-    ax.set_theta_zero_location("N")
-    ax.set_theta_direction(-1)
-    ax.set_rlim(0.0, 90.0)
-    ax.set_rticks([0, 15, 30, 45, 60, 75, 90])
-    ax.set_yticklabels(["90°", "75°", "60°", "45°", "30°", "15°", "0°"], fontsize=7, color="#555555")
-    ax.set_rlabel_position(202.5)
-    ax.set_thetagrids(np.arange(0, 360, 45), ["N", "NE", "E", "SE", "S", "SW", "W", "NW"])
-    ax.grid(color="#BBBBBB", linewidth=0.6, linestyle=":")
+    sky_axes(ax)
     _draw_mask(ax, scenario.stations[st])
     busy = len(rows) > SKY_LEGEND_MAX  # many passes: one colour, no per-pass marks
     for n, row in enumerate(rows):
@@ -94,6 +87,19 @@ def plot_sky(scenario, passes, station, rows=None, *, step_s: float = 2.0, title
                  f"({where.latitude_deg:.2f}°, {where.longitude_deg:.2f}°)\n{key}; grey: below the elevation mask",
                  fontsize=10)
     return fig
+
+
+def sky_axes(ax) -> None:
+    """A polar Axes as a sky: north up, azimuth clockwise, zenith at the centre, horizon on the
+    rim (radius = 90 - elevation), elevation rings every 15 deg."""
+    ax.set_theta_zero_location("N")
+    ax.set_theta_direction(-1)
+    ax.set_rlim(0.0, 90.0)
+    ax.set_rticks([0, 15, 30, 45, 60, 75, 90])
+    ax.set_yticklabels(["90°", "75°", "60°", "45°", "30°", "15°", "0°"], fontsize=7, color="#555555")
+    ax.set_rlabel_position(202.5)
+    ax.set_thetagrids(np.arange(0, 360, 45), ["N", "NE", "E", "SE", "S", "SW", "W", "NW"])
+    ax.grid(color="#BBBBBB", linewidth=0.6, linestyle=":")
 
 
 def _draw_sky_pass(ax, scenario, passes, row: int, c: str, busy: bool, step_s: float) -> None:
