@@ -57,3 +57,29 @@ def test_a_window_shorter_than_a_slot_and_a_single_node_window_are_exact_at_the_
     direct = prop.pairwise(np.zeros(3, int), t)
     assert valid.all()
     assert np.abs(r_km - direct.r_km[0]).max() < 1e-6
+
+
+def test_key_per_pass_from_the_track_equals_the_key_from_sgp4_at_every_slot(micius_scenario, micius_passes,
+                                                                             monkeypatch):
+    """The whole key table, computed from the interpolated track and from SGP4 called at every
+    1-s slot: mean loss within 1e-6 dB, QBER within 1e-9 and finite key within 1e-6 relative
+    (measured on Micius 2016: 9.4e-8 dB, 1.7e-11 and the same bits; a metre of position is
+    < 1e-5 dB of diffraction loss)."""
+    from constellation.key import per_pass
+    from constellation.pipeline import compute_keys
+
+    tracked = compute_keys(micius_scenario, micius_passes)
+
+    def sgp4_at_every_slot(propagator, satellite, start_s, end_s, owner, t_s, node_s=TRACK_NODE_S):
+        states = propagator.pairwise(np.asarray(satellite)[owner], t_s)
+        return states.r_km[0], states.valid[0]
+
+    monkeypatch.setattr(per_pass, "track_positions", sgp4_at_every_slot)
+    direct = compute_keys(micius_scenario, micius_passes)
+    lit = tracked.finite_key_bits > 0
+    assert lit.sum() >= 3
+    window = tracked.window_s > 0
+    np.testing.assert_allclose(tracked.mean_loss_db[window], direct.mean_loss_db[window], atol=1e-6, rtol=0)
+    np.testing.assert_allclose(tracked.qber[lit], direct.qber[lit], atol=1e-9, rtol=0)
+    np.testing.assert_allclose(tracked.finite_key_bits, direct.finite_key_bits, rtol=1e-6, atol=1.0)
+    np.testing.assert_array_equal(tracked.sifted_bits > 0, direct.sifted_bits > 0)
