@@ -29,11 +29,12 @@ from .key.per_pass import PassKeys, window_slots
 from .network.plan import NetworkPlan
 from .output.exports import czml_document, footprints_document, tracks_geojson
 from .passes.table import PassTable
-from .pipeline import (KeyProfile, compute_coverage, compute_keys, compute_profile_key, find_passes, key_profile,
-                       plan_network, propagator_for)
+from .pipeline import (KeyProfile, compute_coverage, compute_dual, compute_keys, compute_profile_key, dual_profile,
+                       find_dual, find_passes, key_profile, plan_network, propagator_for)
 from .plots.base import save_figure
 from .plots.coverage import plot_coverage
 from .plots.design import plot_compare, plot_pareto
+from .plots.dual import plot_dual
 from .plots.key import plot_key, plot_key_profile
 from .plots.maps import plot_tracks, stations_extent
 from .plots.passes import plot_sky, plot_timeline
@@ -59,7 +60,7 @@ __all__ = [
     "subsatellite_points", "timescale",
     # the stages, each on a whole scenario, and what they return
     "CoverageResult", "NetworkPlan", "PassKeys", "PassTable", "compute_coverage", "compute_keys",
-    "compute_profile_key", "find_passes", "plan_network",
+    "compute_profile_key", "find_passes", "plan_network", "find_dual", "compute_dual", "dual_profile",
     # the whole job: run one scenario, size a design space, compare designs
     "CompareResult", "RunResult", "SizeResult", "compare_scenarios", "evaluate_scenario", "run_scenario",
     "size_scenario",
@@ -69,7 +70,7 @@ __all__ = [
     # exports and figures
     "KeyProfile", "export_czml", "export_footprints", "export_tracks", "figure_from_results", "key_profile",
     "plot_compare", "plot_coverage", "plot_key", "plot_key_profile", "plot_pareto", "plot_sky", "plot_timeline",
-    "plot_tracks", "save_figure", "stations_extent",
+    "plot_tracks", "save_figure", "stations_extent", "plot_dual",
     # errors
     "ConstellationError", "InputError", "ParameterError", "SchedulerUnreachable",
 ]

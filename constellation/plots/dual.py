@@ -60,7 +60,8 @@ def plot_dual(scenario, passes, dual, row: int, profile, keys=None, *, step_s: f
         _draw_track(sky, scenario, passes, pass_row, end, names[st], colour(0 if end == "a" else 1), az, el,
                     profile.t_s, step_s)
     sky.legend(loc="upper center", bbox_to_anchor=(0.5, -0.05), fontsize=8, frameon=False, ncol=1)
-    sky.set_title("Sky of each station (thick: both see the satellite)", fontsize=10)
+    sky.set_title("Each station's sky: thick where both see the satellite (● start, ■ end, UTC)\n"
+                  "o AOS, arrow LOS; grey: below the elevation masks", fontsize=10)
     _draw_profile(right, scenario, dual, row, profile, keys)
     sat = dual.satellite_names[int(dual.satellite[row])]
     start, end = utc_datetimes(scenario.timebase, [dual.start_s[row], dual.end_s[row]])
