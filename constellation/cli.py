@@ -17,13 +17,18 @@ from pathlib import Path
 import click
 
 from . import __version__
-from .errors import ConstellationError, InputError
+from .errors import ConstellationError, InputError, printable
 
 DEFAULT_SCENARIO = "micius-2016-xinglong.toml"
 FORMATS = click.Choice(["csv", "json"])
 SIZE_OUTPUTS = ("sweep.jsonl", "designs.csv", "feasible.csv", "pareto.csv", "best_per_family.csv", "size.json",
                 "pareto.png", "best.toml")
 PLOT_KINDS = click.Choice(["tracks", "sky", "timeline", "key", "coverage", "schedule", "dual", "pareto", "compare"])
+
+
+def _echo(message: object = "", err: bool = False) -> None:
+    """``click.echo`` with control characters escaped: names and paths reach terminals harmless."""
+    click.echo(printable(message), err=err)
 
 
 def default_scenario_path() -> Path:
@@ -50,7 +55,7 @@ def _load(path, need_satellites: bool = True):
         raise InputError(scenario.source, "satellites", "at least one [[satellites]] entry (this file only has "
                          "[[designs]]: size it with `constellation size`)", "none")
     for warning in scenario.warnings:
-        click.echo(f"warning: {warning}", err=True)
+        _echo(f"warning: {warning}", err=True)
     return scenario
 
 
@@ -67,7 +72,7 @@ def _warn_passes(result, passes=None) -> None:
 
         scenario = getattr(result, "scenario", result)
         for warning in pass_warnings(scenario, result.passes if passes is None else passes):
-            click.echo(f"warning: {warning}", err=True)
+            _echo(f"warning: {warning}", err=True)
 
 
 def _emit(text: str, output: str) -> None:
@@ -235,6 +240,9 @@ def plot(kind, scenario, output, station, satellites, hours, region, window):
     from .api import figure_from_results, save_figure
 
     path = output or f"{kind}.png"
+    if Path(path).suffix.lower() not in (".png", ".svg", ".pdf"):
+        raise InputError(path, "-o", "an image file name ending in .png, .svg or .pdf",
+                         Path(path).suffix or "no extension")
     if kind in ("pareto", "compare"):
         if scenario is None:
             made_by = "constellation size" if kind == "pareto" else "constellation compare -o DIR"
@@ -245,7 +253,7 @@ def plot(kind, scenario, output, station, satellites, hours, region, window):
         figure = _run(scenario).figure(kind, station=station, satellites=satellites, hours=hours, region=region,
                                        window=window)
     save_figure(figure, path)
-    click.echo(f"wrote {path}")
+    _echo(f"wrote {path}")
 
 
 @cli.command()
@@ -260,6 +268,8 @@ def export(kind, scenario, output):
     scn = _load(scenario)
     document = {"geojson": export_tracks, "footprints": export_footprints, "czml": export_czml}[kind](scn)
     _emit(to_json(document), output)
+    if output != "-":  # as plot does: the document went to a file, say which
+        _echo(f"wrote {output}")
 
 
 @cli.command()
@@ -279,10 +289,13 @@ def run(scenario, no_plots, outdir, force):
             _check_output_folder(Path(outdir), scn)
         result = run_scenario(scn)
         written = result.write(outdir, figures=not no_plots)
-    click.echo(result.human_summary())
-    click.echo(f"wrote {', '.join(map(str, written))}")
+    _echo(result.human_summary())
+    _echo(f"wrote {', '.join(map(str, written))}")
     for note in ([] if no_plots else result.figure_notes()):
-        click.echo(f"note: {note}")
+        _echo(f"note: {note}")
+    if any(link.relayed for link in scn.links) and not scn.has_key_model:
+        _echo("note: no network: the [[links]] are relayed (mode = \"relay\") and relayed key needs [link] "
+                   "and [qkd]; `constellation dual` gives the windows in which a satellite sees both ends")
     _warn_passes(result)
 
 
@@ -306,7 +319,7 @@ def size(scenario, outdir, workers, scheduler, no_plots, fresh, force):
         raise InputError(scn.source, "designs", "[[designs]] families to size (see scenarios/2027-global.toml)", "none")
 
     def progress(done, total, message):
-        click.echo(f"[{done}/{total}] {message}" if done else message, err=True)
+        _echo(f"[{done}/{total}] {message}" if done else message, err=True)
 
     with output_folder(outdir):  # locked against a second writer for the whole sweep
         if not force:
@@ -318,8 +331,8 @@ def size(scenario, outdir, workers, scheduler, no_plots, fresh, force):
             raise InputError("--scheduler", "address", "a reachable Dask scheduler (tcp://HOST:PORT)",
                              str(exc)) from None
         written = result.write(outdir, figures=not no_plots)
-    click.echo(result.human_summary())
-    click.echo(f"wrote {', '.join(map(str, written))}")
+    _echo(result.human_summary())
+    _echo(f"wrote {', '.join(map(str, written))}")
 
 
 @cli.command()
@@ -338,7 +351,7 @@ def compare(scenarios, outdir, no_plots):
 
         with output_folder(outdir):
             written = result.write(outdir, figures=not no_plots)
-        click.echo(f"wrote {', '.join(map(str, written))}")
+        _echo(f"wrote {', '.join(map(str, written))}")
 
 
 def _print_comparison(rows: list[dict], names: list[str]) -> None:
@@ -426,26 +439,26 @@ def main(argv=None) -> int:
     try:
         cli.main(args=args, prog_name="constellation", standalone_mode=False)
     except ConstellationError as exc:
-        click.echo(f"error: {exc}", err=True)
+        _echo(f"error: {exc}", err=True)
         return 2
     except click.UsageError as exc:
         where = f" ({exc.ctx.command_path})" if exc.ctx else ""
-        click.echo(f"error{where}: {exc.format_message()}", err=True)
+        _echo(f"error{where}: {exc.format_message()}", err=True)
         return 2
     except click.Abort:
-        click.echo("aborted", err=True)
+        _echo("aborted", err=True)
         return 130
     except click.ClickException as exc:
-        click.echo(f"error: {exc.format_message()}", err=True)
+        _echo(f"error: {exc.format_message()}", err=True)
         return exc.exit_code
     except BrokenPipeError:
         return 0
     except OSError as exc:  # an I/O failure no command turned into an input error: still one line
         where = f"{exc.filename}: " if exc.filename else ""
-        click.echo(f"error: {where}{exc.strerror or exc}", err=True)
+        _echo(f"error: {where}{exc.strerror or exc}", err=True)
         return 2
     except MemoryError:
-        click.echo("error: out of memory (the scenario needs more memory than this process may use)", err=True)
+        _echo("error: out of memory (the scenario needs more memory than this process may use)", err=True)
         return 2
     return 0
 

@@ -106,6 +106,7 @@ def plan_network(scenario: Scenario, passes: PassTable, keys: PassKeys | None,
     from .network.plan import plan_relay
 
     _require_links(scenario)
+    _require_relay_payload(scenario)
     net = scenario.network
     contacts = contacts_from_passes(passes, keys.key_bits) if keys is not None else _no_contacts()
     _check_network_memory(scenario, len(contacts.key_bits))
@@ -438,6 +439,7 @@ class Run:
     @cached_property
     def network(self) -> NetworkPlan:
         _require_links(self.scenario)  # before the passes and key it would need
+        _require_relay_payload(self.scenario)
         relayed = any(link.relayed for link in self.scenario.links)
         entangled = self.has_dual and any(link.entangled for link in self.scenario.links)
         return self._timed("network", plan_network, self.scenario, self.passes, self.keys if relayed else None,
@@ -504,6 +506,13 @@ def require_stations(scenario, what: str) -> None:
     if not scenario.stations:
         raise InputError(scenario.source, "stations", f"at least one [[stations]] entry ({what} needs a ground "
                          "station; coverage of the globe or a region needs none)", "none")
+
+
+def _require_relay_payload(scenario) -> None:
+    """Relayed links need key per pass: the ``[link]`` and ``[qkd]`` tables."""
+    if any(link.relayed for link in scenario.links) and not scenario.has_key_model:
+        raise InputError(scenario.source, "links", "[link] and [qkd] tables too (relayed key needs key per pass)",
+                         "none")
 
 
 def _require_links(scenario) -> None:

@@ -99,7 +99,7 @@ def omm_xml(**changes) -> str:
 
 
 FILE = None  # the case's own file, named after its id: <id>.toml, <id>.tle, <id>.json, <id>.csv, ...
-EXTENSION = {"scenario": "toml", "key": "toml", "tle": "tle", "omm-json": "json", "omm-csv": "csv", "omm-xml": "xml",
+EXTENSION = {"scenario": "toml", "key": "toml", "network": "toml", "tle": "tle", "omm-json": "json", "omm-csv": "csv", "omm-xml": "xml",
              "profile": "csv", "qkd": "toml"}
 
 
@@ -111,6 +111,7 @@ class Case:
                  scenario   ``content`` is (old, new) applied to GOOD, or the whole text (str/bytes);
                             run as ``passes FILE``
                  key        as scenario, run as ``key FILE`` (what only key needs: receivers)
+                 network    as scenario, run as ``network FILE`` (what only the network needs)
                  tle        ``content`` is a TLE file used by ``tle_file`` in GOOD
                  omm-json, omm-csv, omm-xml
                             ``content`` is an OMM file used by ``omm_file`` in GOOD
@@ -250,8 +251,9 @@ CATALOGUE: list[Case] = [
     scenario("scenario-qkd-probabilities-sum", GOOD + '[link]\npreset = "micius"\n[qkd]\npreset = "micius"\n'
                                              "probabilities = [0.5, 0.3, 0.3]\n",
              "qkd.probabilities", "sum", "0.3"),
-    scenario("link-without-qkd-for-links", GOOD + '[[stations]]\nname = "Nanshan"\n[[links]]\na = "Xinglong"\nb = "Nanshan"\n',
-             "links", "[link] and [qkd]", "none"),
+    # Checked where relayed key is needed (network), so passes and dual windows run without it.
+    Case("link-without-qkd-for-links", "network", GOOD + '[[stations]]\nname = "Nanshan"\n[[links]]\na = "Xinglong"\n'
+         'b = "Nanshan"\n', FILE, "links", "[link] and [qkd]", "none"),
     scenario("link-to-unknown-station", GOOD + '[[stations]]\nname = "Nanshan"\n[link]\npreset = "micius"\n'
                                                '[qkd]\npreset = "micius"\n[[links]]\na = "Xinglong"\nb = "Nanshen"\n',
              "links[0].b", "did you mean 'Nanshan'", "Nanshen"),
@@ -573,14 +575,14 @@ def arguments(case: Case, tmp: Path) -> list[str]:
     qkd = _write(tmp / "protocol-ok.toml", GOOD_QKD)
     far = _write(tmp / "far-pair.toml", FAR_PAIR)
     bad = tmp / case.filename
-    if case.kind in ("scenario", "key"):
+    if case.kind in ("scenario", "key", "network"):
         if isinstance(case.content, tuple):
             old, new = case.content
             assert old in GOOD, "a scenario case must edit the good scenario"
             content = GOOD.replace(old, new, 1)
         else:
             content = case.content
-        return ["passes" if case.kind == "scenario" else "key", str(_write(bad, content))]
+        return [{"scenario": "passes", "network": "network"}.get(case.kind, "key"), str(_write(bad, content))]
     if case.kind == "profile":
         return ["key", "--loss-profile", str(_write(bad, case.content)), "--qkd", str(qkd)]
     if case.kind == "qkd":

@@ -22,7 +22,7 @@ import dataclasses
 
 import datetime as dt
 import hashlib
-import tomllib
+import math
 from pathlib import Path
 from collections.abc import Mapping
 from types import MappingProxyType
@@ -34,12 +34,12 @@ from sgp4.api import Satrec
 from ..constants import MIN_PERIGEE_ALTITUDE_KM, WGS72_RE_KM
 from ..core import orbits
 from ..core.timebase import parse_utc
-from ..errors import Described, InputError, decode_utf8, did_you_mean, toml_error
+from ..errors import Described, InputError, decode_utf8, did_you_mean, parse_toml, read_input
 from . import omm, tle
 from .messages import input_error
 from .climate import climatology
 from .model import Constraints, Fibre, Link, Satellite, Scenario
-from .schema import SatelliteSpec, ScenarioFile, StationSpec
+from .schema import SatelliteSpec, ScenarioFile, StationSpec, plain_name
 from .stations import Station, builtin_station, lookup, station_hint
 from .terminal_params import Terminal
 from .terminals import link_params, qkd_params, receiver_params, site_params, terminal, toml_found
@@ -47,21 +47,15 @@ from .terminals import link_params, qkd_params, receiver_params, site_params, te
 __all__ = ["STALE_TLE_DAYS", "load_scenario", "scenario_from_dict"]
 
 STALE_TLE_DAYS = 14.0
+MAX_SCENARIO_BYTES = 4 * 1024 * 1024  # scenario files are hand-written: a few kB; element sets go in their own files
 
 
 def load_scenario(path: str | Path) -> Scenario:
     """Read and validate a scenario file. Raises InputError on any problem."""
     path = Path(path)
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise InputError(path, "file", "a readable scenario file", exc.strerror or str(exc)) from None
+    raw = read_input(path, "a readable scenario file", MAX_SCENARIO_BYTES)
     sha256 = hashlib.sha256(raw).hexdigest()
-    try:
-        data = tomllib.loads(decode_utf8(path, raw))
-    except tomllib.TOMLDecodeError as exc:
-        raise toml_error(path, exc) from None
-    return _build(data, path, sha256)
+    return _build(parse_toml(path, decode_utf8(path, raw)), path, sha256)
 
 
 def scenario_from_dict(data: dict[str, Any], source: str | Path = "<memory>") -> Scenario:
@@ -82,6 +76,7 @@ def _build(data: dict[str, Any], source: str | Path, sha256: str) -> Scenario:
     satellites = tuple(sat for index, spec in enumerate(model.satellites)
                        for sat in _build_satellites(spec, index, model.scenario.start, base, source))
     _unique([s.name for s in satellites], source, "satellites", "name")
+    _check_element_sets(satellites, model.scenario.start, model.scenario.end, source)
     stations = tuple(_build_station(spec, index, source) for index, spec in enumerate(model.stations))
     _unique([s.name for s in stations], source, "stations", "name")
     cities = _build_cities(model, {s.name for s in stations}, source)
@@ -98,7 +93,8 @@ def _scenario(model: ScenarioFile, data: dict, source: str, sha256: str, satelli
     return Scenario(
         name=model.scenario.name, start=start, end=end, satellites=satellites, stations=stations,
         constraints=Constraints(c.station_sun_max_elevation_deg, c.satellite_sunlit, c.max_range_km),
-        source=source, sha256=sha256, warnings=tuple(_stale_warnings(satellites, start, end, source)),
+        source=source, sha256=sha256,
+        warnings=tuple(_stale_warnings(satellites, start, end, source)),
         link=_frozen(model.link), qkd=_frozen(model.qkd),
         links=tuple(Link(s.a, s.b, s.required_key_bits_per_day, s.max_latency_h, s.mode) for s in model.links),
         pair_source=_pair_source(model.source, source),
@@ -194,7 +190,9 @@ def _build_cities(model: ScenarioFile, station_names: set[str], source) -> dict[
 
 
 def _check_links(model: ScenarioFile, known: set[str], source) -> None:
-    """Each ``[[links]]`` end is a station or a fibre-joined city; links need ``[link]`` and ``[qkd]``."""
+    """Each ``[[links]]`` end is a station or a fibre-joined city; an entangled link joins two
+    satellite stations and needs a source. (Relayed links need ``[link]`` and ``[qkd]``: checked
+    by the network stage, so passes and dual windows of a link run without a payload.)"""
     for index, spec in enumerate(model.links):
         for end in ("a", "b"):
             name = getattr(spec, end)
@@ -216,8 +214,6 @@ def _check_links(model: ScenarioFile, known: set[str], source) -> None:
                 and not any(d.source is not None for d in model.designs):
             raise InputError(source, f"links[{index}].mode", 'a [source] table too (e.g. preset = '
                              '"micius-entanglement") for entanglement', Described(f"{spec.mode!r} and no [source]"))
-    if any(spec.mode != "entanglement" for spec in model.links) and not (model.link and model.qkd):
-        raise InputError(source, "links", "[link] and [qkd] tables too (relayed key needs key per pass)", "none")
 
 
 def _satellite_sources(model: ScenarioFile, satellites, source) -> tuple:
@@ -403,6 +399,42 @@ def _unique(names: list[str], source, section: str, key: str) -> None:
         if name in seen:
             raise InputError(source, f"{section}[{index}].{key}", "unique names", name)
         seen.add(name)
+
+
+# Element sets read from TLE/OMM are checked for what no real orbit has, and for dates so far
+# from their epoch that SGP4's answer means nothing (a warning starts at STALE_TLE_DAYS).
+ELEMENT_SET_MIN_PERIGEE_KM = 50.0  # below it the orbit is inside the atmosphere (decayed or a typo)
+ELEMENT_SET_MAX_APOGEE_KM = 500_000.0  # past the Moon: not an Earth-orbit element set for SGP4
+ELEMENT_SET_MAX_DAYS = 3652.5  # ten years
+
+
+def _check_element_sets(satellites, start: dt.datetime, end: dt.datetime, source) -> None:
+    """Refuse element sets with a perigee in the ground or the atmosphere, an apogee past the
+    Moon, or used over ten years from their epoch; refuse names no terminal should print."""
+    start_jd, end_jd = parse_utc(start).ut1, parse_utc(end).ut1
+    for sat in satellites:
+        where = f"satellites[{sat.spec_index}]"
+        try:
+            plain_name(sat.name)
+        except ValueError as exc:
+            head, _, tail = str(exc).rpartition(", found ")
+            raise InputError(source, f"{where} name of {sat.name[:20]!r}", head, Described(tail)) from None
+        if sat.kind not in ("tle", "tle_file", "omm_file"):
+            continue
+        radius_km = sat.satrec.radiusearthkm
+        perigee_km, apogee_km = sat.satrec.altp * radius_km, sat.satrec.alta * radius_km
+        if not (perigee_km >= ELEMENT_SET_MIN_PERIGEE_KM and apogee_km <= ELEMENT_SET_MAX_APOGEE_KM):
+            mean_motion = sat.satrec.no_kozai * 1440.0 / (2.0 * math.pi)
+            raise InputError(source, f"{where} ({sat.name})",
+                             f"an orbit with its perigee above {ELEMENT_SET_MIN_PERIGEE_KM:g} km and its apogee "
+                             f"below {ELEMENT_SET_MAX_APOGEE_KM:,.0f} km",
+                             Described(f"perigee {perigee_km:,.0f} km, apogee {apogee_km:,.0f} km (n = "
+                                       f"{mean_motion:.8g} rev/day, e = {sat.satrec.ecco:.7g})"))
+        days = max(abs(start_jd - sat.epoch_jd), abs(end_jd - sat.epoch_jd))
+        if days > ELEMENT_SET_MAX_DAYS:
+            raise InputError(source, "scenario.start", "a span within ten years of every element set's epoch "
+                             "(use elements closer to the scenario dates)",
+                             Described(f"{days:,.0f} days from the epoch of {sat.name}"))
 
 
 def _stale_warnings(satellites, start: dt.datetime, end: dt.datetime, source: str) -> list[str]:
