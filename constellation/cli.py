@@ -269,6 +269,8 @@ def export(kind, scenario, output):
     document = {"geojson": export_tracks, "footprints": export_footprints, "czml": export_czml}[kind](scn)
     _emit(to_json(document), output)
     if output != "-":  # as plot does: the document went to a file, say which
+        click.echo(f"wrote {output}")
+    if output != "-":  # as plot does: the document went to a file, say which
         _echo(f"wrote {output}")
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import csv
 import json
+import math
 import re
 from pathlib import Path
 
@@ -87,7 +88,7 @@ class RunResult(Run):
         if name == "dual":
             return dual_columns(self.dual, self.dual_keys, self.scenario.timebase)
         if name == "coverage_points":
-            return {c: list(v.tolist() if hasattr(v, "tolist") else v) for c, v in self.coverage.table().items()}
+            return {c: tidy(list(v.tolist() if hasattr(v, "tolist") else v)) for c, v in self.coverage.table().items()}
         if name == "network":
             rows = link_rows(self.network)
         elif name == "network_timeline":
@@ -120,8 +121,9 @@ class RunResult(Run):
         return render_columns(self.table_columns(name), self.columns(name), fmt)
 
     def coverage_summary(self) -> dict:
-        """Area-weighted coverage figures with their per-latitude bands."""
-        return {**self.coverage.summary(), "latitude_bands": self.coverage.latitude_bands()}
+        """Area-weighted coverage figures with their per-latitude bands (floats to 9 significant
+        digits, as written)."""
+        return tidy({**self.coverage.summary(), "latitude_bands": self.coverage.latitude_bands()})
 
     def summary(self) -> dict:
         """The machine-readable summary (``summary.json``) of every stage the scenario asks for."""
@@ -258,6 +260,19 @@ class RunResult(Run):
         return _write(folder, self.files(), self.figures() if figures else {})
 
 
+def tidy(value, digits: int = 9):
+    """``value`` (a float, or lists and dicts of them) with floats to ``digits`` significant
+    digits: -88.49999999999999 -> -88.5, 1219771.132857143 -> 1219771.13 (what is written
+    to tables and JSON; the arrays behind them keep every bit)."""
+    if isinstance(value, float):
+        return float(f"{value:.{digits}g}") if math.isfinite(value) else value
+    if isinstance(value, list):
+        return [tidy(v, digits) for v in value]
+    if isinstance(value, dict):
+        return {k: tidy(v, digits) for k, v in value.items()}
+    return value
+
+
 def _file_slugs(names) -> dict[str, str]:
     """A file-name part per station name: letters and digits, '-' between, lower case; unique."""
     out, used = {}, set()
@@ -330,8 +345,9 @@ class CompareResult:
         self.names = column_names(table)
 
     def rows(self) -> list[dict]:
-        """``metric, unit, better``, one value per design, and ``best``/``worst`` column names."""
-        return compare_rows(self.table)
+        """``metric, unit, better``, one value per design (floats to 9 significant digits),
+        and ``best``/``worst`` column names."""
+        return tidy(compare_rows(self.table))
 
     def columns(self) -> list[str]:
         return ["metric", "unit", "better", *self.names, "best", "worst"]

@@ -128,8 +128,13 @@ def search_designs(scenario, runner, journal=None, *, progress=None) -> SizingRe
         for design in picks:  # in the order of the picks, whichever worker finished first
             _accept(result, design.id, records[design.id], targets, links)
         if prune:
+            before = len(result.implied_by)
             for design in picks:
                 _imply(result, design, scenario.sweep.prune_margin)
+            pruned = len(result.implied_by) - before
+            if progress is not None and pruned:  # the count goes on without a gap
+                done = len(result.records) + len(result.implied_by)
+                progress(done, total, f"{pruned} design(s) decided without evaluation (dominated by one just evaluated)")
     return result
 
 
