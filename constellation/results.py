@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import csv
 import json
-import math
 import re
 from pathlib import Path
 
@@ -28,6 +27,7 @@ from .key.per_pass import KEY_COLUMNS, key_columns
 from .network.plan import SCHEDULE_COLUMNS, link_rows, schedule_rows, timeline_rows
 from .output.exports import footprints_document
 from .output.files import write_files
+from .output.rounding import tidy
 from .output.sizing import design_tables, human_sizing_summary, sizing_outputs
 from .output.summary import human_summary, summarise
 from .output.tables import (PASS_COLUMNS, columns_from_rows, render_columns, render_table, rows_from_columns,
@@ -36,7 +36,7 @@ from .pipeline import Run, require_stations
 from .plots.base import render_figure, station_index
 from .plots.coverage import plot_coverage
 from .plots.dual import default_dual_window, plot_dual
-from .plots.design import compare_table_from_rows, plot_compare, plot_pareto, plot_pareto_rows
+from .plots.design import compare_table_from_rows, plot_compare, plot_pareto_rows
 from .plots.key import longest_window_pass, plot_key
 from .plots.maps import plot_tracks, stations_extent
 from .plots.passes import plot_sky, plot_timeline
@@ -260,19 +260,6 @@ class RunResult(Run):
         return _write(folder, self.files(), self.figures() if figures else {})
 
 
-def tidy(value, digits: int = 9):
-    """``value`` (a float, or lists and dicts of them) with floats to ``digits`` significant
-    digits: -88.49999999999999 -> -88.5, 1219771.132857143 -> 1219771.13 (what is written
-    to tables and JSON; the arrays behind them keep every bit)."""
-    if isinstance(value, float):
-        return float(f"{value:.{digits}g}") if math.isfinite(value) else value
-    if isinstance(value, list):
-        return [tidy(v, digits) for v in value]
-    if isinstance(value, dict):
-        return {k: tidy(v, digits) for k, v in value.items()}
-    return value
-
-
 def _file_slugs(names) -> dict[str, str]:
     """A file-name part per station name: letters and digits, '-' between, lower case; unique."""
     out, used = {}, set()
@@ -329,9 +316,13 @@ class SizeResult:
         return human_sizing_summary(self.files()["size.json"])
 
     def figure(self, title: str | None = None, target_key_bits_per_day: float | None = None):
-        """The Pareto figure: cost against the weakest link's key and the worst latency."""
-        return plot_pareto(self.sizing, title=self.scenario.name if title is None else title,
-                           target_key_bits_per_day=target_key_bits_per_day)
+        """The Pareto figure: cost against the weakest link's key and the longest wait for
+        fresh key, with the [targets] as lines and the cheapest feasible design starred."""
+        best = self.best()
+        return plot_pareto_rows(design_tables(self.sizing)["designs"],
+                                title=self.scenario.name if title is None else title,
+                                target_key_bits_per_day=target_key_bits_per_day, targets=self.scenario.targets,
+                                best_id=None if best is None else best.id)
 
     def write(self, folder, *, figures: bool = True) -> list[Path]:
         return _write(folder, self.files(), {"pareto.png": self.figure()} if figures else {})
@@ -394,5 +385,12 @@ def figure_from_results(kind: str, where):
         raise InputError(path, "columns", f"{name} written by {made_by} (with a {needed} column)",
                          f"columns {', '.join(list(rows[0])[:5]) if rows else 'none'}")
     if kind == "pareto":
-        return plot_pareto_rows(rows, title=f"Design trade-offs ({path.parent.name})")
+        try:  # the targets and the chosen design, from the same folder's size.json
+            size = json.loads((path.parent / "size.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            size = {}
+        best = size.get("best") if isinstance(size, dict) else None
+        return plot_pareto_rows(rows, title=f"Design trade-offs ({path.parent.name})",
+                                targets=size.get("targets") if isinstance(size, dict) else None,
+                                best_id=best.get("id") if isinstance(best, dict) else None)
     return plot_compare(compare_table_from_rows(rows))

@@ -7,7 +7,7 @@ import json
 import math
 from pathlib import Path
 
-from constellation.results import tidy
+from constellation.output.rounding import tidy
 
 ROOT = Path(__file__).resolve().parents[1]
 WALKER = ROOT / "scenarios" / "walker-66-demo.toml"

@@ -43,18 +43,44 @@ def test_pareto_figure_marks_the_front_and_keeps_zero_key_on_the_axis(offline, t
     assert (tmp_path / "pareto.png").read_bytes()[:4] == b"\x89PNG"
 
 
+def test_pareto_figure_draws_the_targets_the_cheapest_feasible_design_and_says_the_front_is_3d(offline):
+    fig = plot_pareto_rows(_rows(), targets={"min_key_bits_per_day": 1e6, "max_delivery_gap_h": 36.0})
+    ax_key, ax_gap = fig.axes[:2]
+    assert any(np.allclose(line.get_ydata(), 1e6) for line in ax_key.lines)
+    assert any(np.allclose(line.get_ydata(), 36.0) for line in ax_gap.lines)
+    # The cheapest design meeting every target is "a" at cost 2 (3e6 bit/day, 20 h), starred on both panels.
+    for ax, y in ((ax_key, 3e6), (ax_gap, 20.0)):
+        stars = [c for c in ax.collections if c.get_offsets().shape[0] == 1 and c.get_sizes()[0] >= 200]
+        assert len(stars) == 1 and np.allclose(stars[0].get_offsets()[0], (2.0, y))
+        assert any("cheapest feasible: cost 2" in t.get_text() for t in ax.texts)
+    # Each panel's own front: cost 1 -> 2 -> 4 on the key panel (2e6 at cost 3 is behind 3e6 at 2).
+    (step,) = [line for line in ax_key.lines if line.get_drawstyle() == "steps-post"]
+    assert list(step.get_xdata()) == [1.0, 2.0, 4.0]
+    assert "Pareto-optimal over" in fig.legends[0].get_title().get_text()
+    # A given chosen design wins over the cheapest row.
+    fig = plot_pareto_rows(_rows(), best_id="4")
+    assert any("cheapest feasible: cost 4" in t.get_text() for t in fig.axes[0].texts)
+
+
 def test_compare_figure_draws_one_bar_per_served_link_and_none_for_the_others(offline, tmp_path):
     table = [{"name": "A", "n_satellites": 1, "links": {"X-Y": 2e5, "X-Z": 0.0}, "stations": {"X": 0.1}},
              {"name": "B", "n_satellites": 6, "links": {"X-Y": 4e6}, "stations": {"X": 0.5, "Y": 0.9}}]
     fig = plot_compare(table)
     ax_key, ax_cov = fig.axes[:2]
     drawn = [p for p in ax_key.patches if np.isfinite(p.get_height())]
-    assert len(drawn) == 3  # A: X-Y, X-Z (zero, at the floor); B: X-Y; B has no X-Z bar
+    assert len(drawn) == 3  # A: X-Y, X-Z (zero); B: X-Y; B has no X-Z bar
+    # A linear axis in the largest value's unit: 0.2 and 4 Mbit/day stand 1:20 as drawn.
+    assert ax_key.get_yscale() == "linear" and ax_key.get_ylim()[0] == 0.0 and "Mbit" in ax_key.get_ylabel()
     b_colour = to_hex(drawn[-1].get_facecolor())
-    assert [round(p.get_height()) for p in drawn if to_hex(p.get_facecolor()) == b_colour] == [4_000_000]
-    assert any(t.get_text() == "0" for t in ax_key.texts)  # a served link with no key is marked
+    assert [p.get_height() for p in drawn if to_hex(p.get_facecolor()) == b_colour] == [4.0]
+    assert sorted(p.get_height() for p in drawn) == [0.0, 0.2, 4.0]
+    labels = [t.get_text() for t in ax_key.texts]
+    assert "0" in labels and "4" in labels and "0.2" in labels  # each bar says its value; a served link with no key "0"
     heights = sorted(round(p.get_height(), 6) for p in ax_cov.patches if np.isfinite(p.get_height()))
-    assert heights == [10.0, 50.0, 90.0]  # night coverage in per cent
+    assert heights == [0.1, 0.5, 0.9]  # night coverage as a fraction, as in compare.csv
+    assert "fraction" in ax_cov.get_ylabel()
+    legend = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert legend == ["A (1 satellite)", "B (6 satellites)"]
     fig.savefig(tmp_path / "compare.png")
 
 

@@ -8,6 +8,7 @@ import math
 from .. import __version__
 from ..sizing.scenario_files import design_scenario_toml
 from ..sizing.search import SizingResult, design_columns, design_rows, infeasibility_report
+from .rounding import tidy
 from .tables import render_table, to_json
 
 __all__ = ["design_tables", "human_sizing_summary", "sizing_outputs"]
@@ -29,7 +30,7 @@ def sizing_outputs(scenario, result: SizingResult, runner_name: str, wall_s: flo
     tables = design_tables(result)
     rows = tables["designs"]
     columns = design_columns(rows)
-    outputs = {f"{name}.csv": render_table(table, columns, "csv") for name, table in tables.items()}
+    outputs = {f"{name}.csv": render_table(tidy(table), columns, "csv") for name, table in tables.items()}
     best_family = result.best_per_family()
     by_id = {r["id"]: r for r in rows}
     best = result.best()
