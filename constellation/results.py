@@ -38,7 +38,7 @@ from .plots.coverage import plot_coverage
 from .plots.dual import default_dual_window, plot_dual
 from .plots.design import compare_table_from_rows, plot_compare, plot_pareto_rows
 from .plots.key import longest_window_pass, plot_key
-from .plots.maps import plot_tracks, stations_extent
+from .plots.maps import plot_tracks, span_of_interest, stations_extent
 from .plots.passes import plot_sky, plot_timeline
 from .plots.schedule import plot_schedule
 from .sizing.compare import column_names, compare_rows
@@ -166,12 +166,16 @@ class RunResult(Run):
         scn = self.scenario
         if kind == "tracks":
             chosen = [s.strip() for s in satellites.split(",")] if isinstance(satellites, str) else satellites
-            end_s = None if hours is None else min(hours * 3600.0, scn.duration_s)
+            if hours is None:  # one orbit around the longest QKD window: the passes the scenario is about
+                start_s, end_s, at_s = span_of_interest(scn, self.passes, chosen) if scn.stations else \
+                    (0.0, None, 0.0)
+            else:
+                start_s, end_s, at_s = 0.0, min(hours * 3600.0, scn.duration_s), 0.0
             if region:
                 require_stations(scn, "--region (the map zoomed on the stations)")
             extent = stations_extent(scn.stations) if region else None
-            return plot_tracks(scn, satellites=chosen, end_s=end_s, extent_deg=extent, footprints_at_s=0.0,
-                               night_at_s=0.0)
+            return plot_tracks(scn, satellites=chosen, start_s=start_s, end_s=end_s, extent_deg=extent,
+                               footprints_at_s=at_s, night_at_s=at_s)
         if kind == "coverage":
             return plot_coverage(self.coverage, stations=scn.stations)
         if kind == "schedule":

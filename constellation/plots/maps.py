@@ -15,7 +15,7 @@ from ..errors import ParameterError
 from .base import (COAST_COLOUR, LAND_COLOUR, OCEAN_COLOUR, colour, new_figure, shipped_layer,
                    shipped_maps, utc_datetimes)
 
-__all__ = ["draw_stations", "footprint_outline", "plot_tracks", "stations_extent"]
+__all__ = ["draw_stations", "footprint_outline", "plot_tracks", "span_of_interest", "stations_extent"]
 
 
 def stations_extent(stations, margin_deg: float = 12.0) -> tuple:
@@ -121,6 +121,31 @@ def plot_tracks(scenario, *, satellites=None, start_s: float = 0.0, end_s: float
     ax.set_title(title or _title(scenario, tracks, footprints_at_s, feet_mask=footprint_min_elevation_deg,
                                  night_at_s=night_at_s), fontsize=10)
     return ax.figure
+
+
+def span_of_interest(scenario, passes, satellites=None) -> tuple[float, float, float]:
+    """``(start_s, end_s, at_s)``: one orbit (of the slowest chosen satellite) centred on the
+    longest QKD window of the chosen satellites (else their longest pass; without passes, the
+    first orbit), and the middle of that window, where footprints and the night side are drawn.
+
+    The default span of ``tracks.png``: the first orbit of a scenario often passes over no
+    station, so the map would show none of the passes the scenario is about.
+    """
+    chosen = select_satellites(scenario, satellites)
+    periods = [2 * np.pi / scenario.satellites[i].satrec.no_kozai * 60.0 for i in chosen]
+    period = min(max(periods), scenario.duration_s)
+    rows = np.flatnonzero(np.isin(passes.satellite, chosen)) if len(passes) else np.zeros(0, int)
+    if rows.size == 0:
+        return 0.0, period, 0.0
+    windows = passes.window_s[rows]
+    if windows.max() > 0:
+        row = rows[int(np.argmax(windows))]
+        at_s = 0.5 * (passes.window_start_s[row] + passes.window_end_s[row])
+    else:
+        row = rows[int(np.argmax(passes.los_s[rows] - passes.aos_s[rows]))]
+        at_s = float(passes.culmination_s[row])
+    start_s = float(np.clip(at_s - period / 2.0, 0.0, scenario.duration_s - period))
+    return start_s, start_s + period, float(at_s)
 
 
 def _one_orbit_end_s(scenario, chosen, start_s) -> float:

@@ -75,14 +75,19 @@ def plot_sky(scenario, passes, station, rows=None, *, step_s: float = 2.0, title
     fig = ax.figure
     sky_axes(ax)
     _draw_mask(ax, scenario.stations[st])
-    busy = len(rows) > SKY_LEGEND_MAX  # many passes: one colour, no per-pass marks
+    busy = len(rows) > SKY_LEGEND_MAX  # many passes: thin lines; windows coloured by time, with an arrow
+    when = _time_colours(scenario, passes, rows) if busy else None
     for n, row in enumerate(rows):
-        _draw_sky_pass(ax, scenario, passes, row, "#4C72B0" if busy else colour(n), busy, step_s)
+        _draw_sky_pass(ax, scenario, passes, row, "#4C72B0" if busy else colour(n), busy, step_s,
+                       window_colour=None if when is None else when(row))
     if 0 < len(rows) <= SKY_LEGEND_MAX:
         ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.06), fontsize=8, frameon=False,
                   ncol=1 if len(rows) <= 6 else 2)
+    if when is not None and passes.has_window[rows].any():
+        _time_colour_bar(fig, ax, scenario, when)
     where = scenario.stations[st]
-    key = ("green: QKD windows" if busy else "thick: QKD window; o AOS (UTC), arrow LOS")
+    key = ("QKD windows coloured by date, arrow: direction of travel" if busy
+           else "thick: QKD window; o AOS (UTC), arrow LOS")
     ax.set_title(title or f"{len(rows)} pass{'es' if len(rows) != 1 else ''} over {where.name} "
                  f"({where.latitude_deg:.2f}°, {where.longitude_deg:.2f}°)\n{key}; grey: below the elevation mask",
                  fontsize=10)
@@ -102,9 +107,44 @@ def sky_axes(ax) -> None:
     ax.grid(color="#BBBBBB", linewidth=0.6, linestyle=":")
 
 
-def _draw_sky_pass(ax, scenario, passes, row: int, c: str, busy: bool, step_s: float) -> None:
+def _time_colours(scenario, passes, rows):
+    """``row -> colour`` of a window by its start over the span (viridis: early dark, late
+    yellow); the function carries ``cmap`` and ``norm`` (date numbers) for the colour bar."""
+    from matplotlib import colormaps, colors
+
+    t0, t1 = (date_numbers(scenario.timebase, [0.0, scenario.duration_s]))
+    cmap, norm = colormaps["viridis"], colors.Normalize(t0, t1)
+    start = date_numbers(scenario.timebase, passes.window_start_s[rows]) if len(rows) else []
+    by_row = dict(zip(np.asarray(rows).tolist(), np.asarray(start).tolist()))
+
+    def when(row):
+        return cmap(norm(by_row[int(row)]))
+
+    when.cmap, when.norm = cmap, norm
+    return when
+
+
+def _time_colour_bar(fig, ax, scenario, when) -> None:
+    """A horizontal colour bar under the sky: the date of each window's colour."""
+    import matplotlib.dates as mdates
+    from matplotlib.cm import ScalarMappable
+
+    bar = fig.colorbar(ScalarMappable(norm=when.norm, cmap=when.cmap), ax=ax, orientation="horizontal",
+                       fraction=0.04, pad=0.06, aspect=40)
+    locator = mdates.AutoDateLocator(minticks=3, maxticks=7)
+    bar.ax.xaxis.set_major_locator(locator)
+    bar.ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
+    bar.ax.tick_params(labelsize=7)
+    bar.ax.xaxis.get_offset_text().set_fontsize(7)
+    bar.set_label("QKD window start (UTC)", fontsize=8)
+
+
+def _draw_sky_pass(ax, scenario, passes, row: int, c: str, busy: bool, step_s: float,
+                   window_colour=None) -> None:
     """Pass ``row`` on the sky plot: a thin line (gid ``pass:ROW``), thick in its QKD window
-    (``window:ROW``); unless ``busy``, a labelled AOS circle and an arrow head at LOS."""
+    (``window:ROW``); unless ``busy``, a labelled AOS circle and an arrow head at LOS. When
+    ``busy``, the window takes ``window_colour`` (its time) and an arrow head half way along
+    it (gid ``direction:ROW``) shows the direction of travel."""
     from matplotlib import patheffects
 
     t, az, el, _, valid = pass_track(scenario, passes, row, step_s)
@@ -120,10 +160,16 @@ def _draw_sky_pass(ax, scenario, passes, row: int, c: str, busy: bool, step_s: f
     line.set_gid(f"pass:{row}")
     if passes.has_window[row]:
         inside = (t >= passes.window_start_s[row]) & (t <= passes.window_end_s[row])
-        (thick,) = ax.plot(theta[inside], r[inside], color=WINDOW_COLOUR if busy else c,
-                           linewidth=1.2 if busy else 3.2, alpha=0.6 if busy else 1.0,
-                           solid_capstyle="round")
+        wc = (window_colour if window_colour is not None else WINDOW_COLOUR) if busy else c
+        (thick,) = ax.plot(theta[inside], r[inside], color=wc, linewidth=1.6 if busy else 3.2,
+                           alpha=0.9 if busy else 1.0, solid_capstyle="round")
         thick.set_gid(f"window:{row}")
+        k = np.flatnonzero(inside & np.isfinite(r))
+        if busy and k.size >= 3:
+            mid = k[k.size // 2]
+            arrow = ax.annotate("", xy=(theta[mid + 1], r[mid + 1]), xytext=(theta[mid - 1], r[mid - 1]),
+                                arrowprops={"arrowstyle": "-|>", "color": wc, "lw": 0, "mutation_scale": 9})
+            arrow.set_gid(f"direction:{row}")
     if busy:
         return
     ax.plot(theta[0], r[0], marker="o", markersize=5, markerfacecolor="white", markeredgecolor=c)
