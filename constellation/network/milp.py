@@ -2,26 +2,25 @@
 
 The model, stated once here (:mod:`constellation.network` points to it):
 
-* ``x_j`` in {0, 1}: contact ``j`` is flown (its whole QKD window) after re-pointing.
-  ``c_j`` in {0, 1} (only with ``retarget_s > 0``, for a contact that continues another:
-  same satellite, same station, starting when that one ends, e.g. the next 15-minute piece
-  of a MEO window): contact ``j`` is flown as the continuation of its predecessor ``p``,
-  which must be flown (``c_j <= x_p + c_p``); ``x_j + c_j <= 1``. Contact ``j`` is flown
-  when ``x_j + c_j = 1``.
-* Resources. A re-pointed contact holds its station's telescope and its satellite's terminal
-  over ``[start - retarget_s, end)`` (the telescope and terminal turn to it for
-  ``retarget_s`` before its window: the same gap between contacts as a busy time after
-  each, but a continuation needs none); a continuation holds them over ``[start, end)``, the
-  same telescope and terminal that flew its predecessor. At every interval's start, the
-  intervals holding a resource number at most its capacity (telescopes per station,
-  terminals per satellite). For intervals this is exact: the largest overlap of intervals
-  occurs at some start, and ``c`` overlapping at most everywhere can be assigned to ``c``
-  telescopes (interval graphs are perfect; taken in order of start, a continuation takes
-  the telescope its predecessor frees at that instant).
+* ``x_j`` in {0, 1}: contact ``j`` is flown (its whole QKD window).
+* Resources. A contact holds its station's telescope and its satellite's terminal over
+  ``[start, end + retarget_s)``: the next contact of that telescope or terminal may start
+  only ``retarget_s`` after it ended. Except between the pieces of one track: a contact
+  that another continues (same satellite, same station, starting when this one ends: the
+  next 15-minute piece ``q`` of a MEO window) holds them over ``[start, end)``, and its
+  re-pointing ``[end, end + retarget_s)`` is a variable ``r_j >= x_j - x_q`` in [0, 1]
+  (re-point unless the telescope and terminal go on tracking into ``q``). At every
+  interval's start, the intervals holding a resource number at most its capacity
+  (telescopes per station, terminals per satellite). For intervals this is exact: the
+  largest overlap of intervals occurs at some start, and ``c`` overlapping at most
+  everywhere can be assigned to ``c`` telescopes (interval graphs are perfect; taken in
+  order of start, a next piece takes the telescope its predecessor frees at that
+  instant). Without pieces (no window over ``contacts.MAX_CONTACT_S``, e.g. LEO) there are
+  no ``r`` and the programme is the interval programme of earlier releases.
 * Relay, as a flow over the span. ``y[l, s] >= 0``: key of satellite ``s`` spent on relay
   channel ``l`` = (A, B). What ``s`` collects at a station bounds what all channels with an
   end there spend of it: ``sum over l at A of y[l, s] <= sum over s's contacts at A of
-  key_j (x_j + c_j)``. Channel ``l`` gets ``K_l = sum_s y[l, s]``. This ignores the order of
+  key_j x_j``. Channel ``l`` gets ``K_l = sum_s y[l, s]``. This ignores the order of
   contacts (the chronological relay of :mod:`constellation.network.relay` spends key only
   after both ends have it, so it delivers at most this; the plan reports what the relay
   really delivered).
@@ -63,30 +62,53 @@ def continuations(satellite, station, start_s, end_s, usable=None) -> np.ndarray
     end = np.asarray(end_s, float)
     ok = np.ones(sat.size, bool) if usable is None else np.asarray(usable, bool)
     prev = np.full(sat.size, -1, np.int64)
-    ends: dict = {}
-    for j in np.flatnonzero(ok).tolist():
-        ends.setdefault((int(sat[j]), int(st[j])), []).append(j)
-    for (a, b), members in ends.items():
-        members = np.array(members, np.int64)
-        members = members[np.argsort(end[members], kind="stable")]
+    idx = np.flatnonzero(ok)
+    if idx.size < 2:
+        return prev
+    # Merge the ends and the starts of each (satellite, station), in order of time (an end
+    # before a start at the same instant): a start's nearest ends are the last end before it
+    # and the first after it in that order.
+    n = idx.size
+    group = np.unique(np.stack([sat[idx], st[idx]], axis=1), axis=0, return_inverse=True)[1].ravel()
+    groups = np.concatenate([group, group])
+    times = np.concatenate([end[idx], start[idx]])
+    is_end = np.concatenate([np.ones(n, bool), np.zeros(n, bool)])
+    order = np.lexsort((~is_end, times, groups))
+    position = np.arange(2 * n)
+    end_here = is_end[order]
+    last_end = np.maximum.accumulate(np.where(end_here, position, -1))
+    next_end = np.minimum.accumulate(np.where(end_here, position, 2 * n)[::-1])[::-1]
+    queries = np.flatnonzero(~end_here)
+    j = order[queries] - n  # the contact (position in idx) whose start this is
+    for near in (last_end[queries], next_end[queries]):
+        valid = (near >= 0) & (near < 2 * n)
+        near = np.clip(near, 0, 2 * n - 1)
+        k = order[near]  # the contact (position in idx) whose end it is
+        hit = valid & (groups[order[near]] == group[j]) & (k != j) & \
+            (np.abs(times[order[near]] - start[idx[j]]) <= CONTIGUOUS_S) & (prev[idx[j]] < 0)
+        prev[idx[j[hit]]] = idx[k[hit]]
+    return prev
+    idx = idx[np.lexsort((end[idx], st[idx], sat[idx]))]  # by satellite, station, end
+    bounds = np.flatnonzero((np.diff(sat[idx]) != 0) | (np.diff(st[idx]) != 0)) + 1
+    for members in np.split(idx, bounds):
+        if members.size < 2:
+            continue
         e = end[members]
-        for j in members.tolist():
-            k = int(np.searchsorted(e, start[j] - CONTIGUOUS_S, side="left"))
-            while k < e.size and e[k] <= start[j] + CONTIGUOUS_S:
-                if members[k] != j:
-                    prev[j] = members[k]
-                    break
-                k += 1
+        for step in (0, 1):  # the first end within reach, else the next (a zero-length contact itself)
+            k = np.searchsorted(e, start[members] - CONTIGUOUS_S, side="left") + step
+            inside = k < members.size
+            cand = np.where(inside, members[np.minimum(k, members.size - 1)], -1)
+            hit = inside & (cand != members) & (np.abs(end[np.maximum(cand, 0)] - start[members]) <= CONTIGUOUS_S)
+            take = hit & (prev[members] < 0)
+            prev[members[take]] = cand[take]
     return prev
 
 
 @dataclass(frozen=True)
 class MilpProblem:
-    """The programme in ``scipy.optimize.milp`` form; variables ``[x (n), c (k), y (m), t (0 or 1)]``.
+    """The programme in ``scipy.optimize.milp`` form; variables ``[x (n), r (n_r), y (m), t (0 or 1)]``.
 
-    ``n_binary = n + k``; ``binary_contact`` (n_binary,) the contact of each binary variable,
-    ``previous`` (n,) the contact each continues (-1: none) and ``continuation`` (n,) the
-    column of its ``c`` variable (-1: none)."""
+    ``n_binary = n + n_r`` (the columns before ``y``; only ``x`` is integral)."""
 
     n_contacts: int
     y_channel: np.ndarray  # (m,) channel of each y variable
@@ -99,13 +121,13 @@ class MilpProblem:
     total_key_bits: float
     share_scale: float  # t * share_scale = smallest K_l / w_l
     n_binary: int = -1
-    binary_contact: np.ndarray | None = None
-    previous: np.ndarray | None = None
-    continuation: np.ndarray | None = None
 
 
-def _resource_rows(group: np.ndarray, start: np.ndarray, busy_end: np.ndarray, capacity: np.ndarray):
-    """Rows ``sum x_j <= cap`` over the contacts holding one resource at each contact's start."""
+def _resource_rows(group: np.ndarray, start: np.ndarray, busy_end: np.ndarray, capacity: np.ndarray,
+                   maximal: bool = False):
+    """Rows ``sum x_j <= cap`` over the contacts holding one resource at each contact's start;
+    with ``maximal``, only where the set is not inside the next start's (no interval ends
+    before the next start: the maximal cliques, fewer rows for the same feasible set)."""
     rows, caps = [], []
     order = np.lexsort((start, group))
     g, s, e = group[order], start[order], busy_end[order]
@@ -125,6 +147,8 @@ def _resource_rows(group: np.ndarray, start: np.ndarray, busy_end: np.ndarray, c
             active = cand[pe[cand] > ps[k]]
             if active.size <= cap:
                 continue
+            if maximal and k + 1 < part.size and pe[active].min() > ps[k + 1]:
+                continue  # every one still holds it at the next start: that row includes this one
             key = frozenset(active.tolist())
             if key == last_prev:
                 continue
@@ -140,24 +164,26 @@ def build_problem(satellite, station, start_s, end_s, key_bits, telescopes, term
     from scipy import sparse
 
     n = int(start_s.size)
-    previous = continuations(satellite, station, start_s, end_s) if retarget_s > 0 else np.full(n, -1, np.int64)
-    has_prev = np.flatnonzero(previous >= 0)
-    k_c = has_prev.size
-    n_binary = n + k_c
-    continuation = np.full(n, -1, np.int64)
-    continuation[has_prev] = n + np.arange(k_c)
-    binary_contact = np.concatenate([np.arange(n), has_prev]).astype(np.int64)
-    # Each binary variable's busy interval: re-pointed [start - retarget, end), continuation [start, end).
-    b_start = np.concatenate([start_s - retarget_s, start_s[has_prev]])
-    b_end = np.concatenate([end_s, end_s[has_prev]])
-    rows, caps = _resource_rows(station[binary_contact], b_start, b_end, telescopes)
+    following = np.full(n, -1, np.int64)
+    if retarget_s > 0:
+        previous = continuations(satellite, station, start_s, end_s)
+        following[previous[previous >= 0]] = np.flatnonzero(previous >= 0)
+    has_next = np.flatnonzero(following >= 0)
+    n_r = has_next.size
+    n_binary = n + n_r
+    # Busy intervals: x_j [start, end + retarget) or, when a piece follows, [start, end) and
+    # r_j [end, end + retarget).
+    owner = np.concatenate([np.arange(n), has_next]).astype(np.int64)
+    b_end = end_s + retarget_s
+    b_end[has_next] = end_s[has_next]
+    b_start = np.concatenate([start_s, end_s[has_next]])
+    b_end = np.concatenate([b_end, end_s[has_next] + retarget_s])
+    maximal = n_r > 0  # with pieces, only the maximal sets (without, the programme is kept as it was)
+    rows, caps = _resource_rows(station[owner], b_start, b_end, telescopes, maximal)
     if terminals is not None:
-        r2, c2 = _resource_rows(satellite[binary_contact], b_start, b_end, terminals)
+        r2, c2 = _resource_rows(satellite[owner], b_start, b_end, terminals, maximal)
         rows += r2
         caps += c2
-    for j, col in zip(has_prev.tolist(), continuation[has_prev].tolist()):
-        rows.append(np.array([j, col]))  # x_j + c_j <= 1
-        caps.append(1)
     total = float(key_bits.sum()) or 1.0
     pairs = np.zeros((0, 2), np.int64) if channel_pairs is None else np.asarray(channel_pairs, np.int64).reshape(-1, 2)
     weights = np.ones(len(pairs)) if channel_weights is None else np.asarray(channel_weights, float)
@@ -184,12 +210,10 @@ def build_problem(satellite, station, start_s, end_s, key_bits, telescopes, term
         ub.append(float(cap))
         lb.append(-np.inf)
         r += 1
-    for j in has_prev.tolist():  # c_j <= x_p + c_p: a continuation only after its predecessor
-        p_ = int(previous[j])
-        cols = [int(continuation[j]), p_] + ([int(continuation[p_])] if continuation[p_] >= 0 else [])
-        data += [1.0] + [-1.0] * (len(cols) - 1)
-        ri += [r] * len(cols)
-        ci += cols
+    for v_, j in enumerate(has_next.tolist()):  # x_j - x_q - r_j <= 0: re-point unless q is flown
+        data += [1.0, -1.0, -1.0]
+        ri += [r] * 3
+        ci += [j, int(following[j]), n + v_]
         ub.append(0.0)
         lb.append(-np.inf)
         r += 1
@@ -206,10 +230,9 @@ def build_problem(satellite, station, start_s, end_s, key_bits, telescopes, term
             pool_y.setdefault((s_, int(b)), []).append(v)
         for (s_, st), ys in pool_y.items():
             js = key_at[(s_, st)]
-            js_c = [j for j in js if continuation[j] >= 0]
-            data += [1.0] * len(ys) + [-float(key_bits[j]) / total for j in js + js_c]
-            ri += [r] * (len(ys) + len(js) + len(js_c))
-            ci += [n_binary + v for v in ys] + js + [int(continuation[j]) for j in js_c]
+            data += [1.0] * len(ys) + [-float(key_bits[j]) / total for j in js]
+            ri += [r] * (len(ys) + len(js))
+            ci += [n_binary + v for v in ys] + js
             ub.append(0.0)
             lb.append(-np.inf)
             r += 1
@@ -230,43 +253,24 @@ def build_problem(satellite, station, start_s, end_s, key_bits, telescopes, term
     if has_t:
         cost[n_binary + m] = -1.0
         cost[n_binary:n_binary + m] = -TIE_WEIGHT
-        cost[:n_binary] = -TIE_WEIGHT * _CONTACT_WEIGHT * key_bits[binary_contact] / total
+        cost[:n] = -TIE_WEIGHT * _CONTACT_WEIGHT * key_bits / total
     else:
-        cost[:n_binary] = -key_bits[binary_contact] / total
+        cost[:n] = -key_bits / total
     return MilpProblem(n, y_ch, y_sat, cost, matrix, np.array(ub), np.array(lb), has_t, total,
-                       share_scale * total, n_binary, binary_contact, previous, continuation)
-
-
-def _binaries(problem: MilpProblem, chosen) -> np.ndarray:
-    """The binary variables of flying the contacts ``chosen``: a contact whose predecessor is
-    flown too is its continuation, any other is re-pointed."""
-    flown = np.zeros(problem.n_contacts, bool)
-    flown[np.asarray(chosen, np.int64)] = True
-    v = np.zeros(problem.n_binary)
-    prev = problem.previous
-    cont = flown & (prev >= 0) & flown[np.maximum(prev, 0)]
-    v[np.flatnonzero(flown & ~cont)] = 1.0
-    v[problem.continuation[cont]] = 1.0
-    return v
+                       share_scale * total, n_binary)
 
 
 def contact_values(problem: MilpProblem, v: np.ndarray) -> np.ndarray:
-    """Per contact, ``x_j + c_j`` of a solution ``v`` (how much of it is flown)."""
-    out = np.zeros(problem.n_contacts)
-    np.add.at(out, problem.binary_contact, v[:problem.n_binary])
-    return out
-
-
-def _chosen(problem: MilpProblem, v: np.ndarray) -> np.ndarray:
-    return np.unique(problem.binary_contact[v[:problem.n_binary] > 0.5])
+    """Per contact, ``x_j`` of a solution ``v`` (how much of it is flown)."""
+    return v[:problem.n_contacts]
 
 
 def _bounds(problem: MilpProblem, fixed_x=None):
     from scipy.optimize import Bounds
 
-    n, nv = problem.n_binary, problem.cost.size
+    n, nv = problem.n_contacts, problem.cost.size
     lo, hi = np.zeros(nv), np.full(nv, np.inf)
-    hi[:n] = 1.0
+    hi[:problem.n_binary] = 1.0
     if problem.has_t:
         hi[-1] = 1.0
     if fixed_x is not None:
@@ -305,9 +309,10 @@ def flow(problem: MilpProblem, chosen: np.ndarray):
     """``(objective, planned_bits)`` of flying the contacts ``chosen`` (indices): the
     programme's value with the relay at its best, and the key each ``y`` variable carries
     (bits, aligned with ``y_channel`` and ``y_satellite``)."""
-    x = _binaries(problem, chosen)
+    x = np.zeros(problem.n_contacts)
+    x[np.asarray(chosen, np.int64)] = 1.0
     if not problem.has_t:
-        return float(-(problem.cost[:problem.n_binary] @ x)), np.zeros(0)
+        return float(-(problem.cost[:problem.n_contacts] @ x)), np.zeros(0)
     value, v = solve_lp(problem, x)
     if v is None:  # cannot happen for a feasible selection (y = 0 is feasible); stated, not assumed
         return 0.0, np.zeros(problem.y_channel.size)
@@ -326,11 +331,11 @@ def solve_milp(problem: MilpProblem, node_limit: int, time_limit_s: float):
     from scipy.optimize import milp
 
     integrality = np.zeros(problem.cost.size)
-    integrality[:problem.n_binary] = 1
+    integrality[:problem.n_contacts] = 1
     res = milp(problem.cost, constraints=_constraints(problem), bounds=_bounds(problem), integrality=integrality,
                options={"node_limit": int(node_limit), "time_limit": max(float(time_limit_s), 0.01), "disp": False})
     bound = getattr(res, "mip_dual_bound", None)
     bound = None if bound is None or not np.isfinite(bound) else float(-bound)
     if res.x is None:
         return None, None, bound, False
-    return float(-res.fun), _chosen(problem, res.x), bound, res.status == 0
+    return float(-res.fun), np.flatnonzero(res.x[:problem.n_contacts] > 0.5), bound, res.status == 0

@@ -27,6 +27,13 @@ _MIP_REL_GAP = 1e-4  # HiGHS's default relative optimality gap
 # 27,000 contacts) and branch-and-bound nodes of the integer programme.
 LP_ITERATIONS = 5_000
 MILP_NODES = 200
+# Windows cut into pieces with re-pointing (MEO, GEO) and more than this many contacts: the
+# integer programme stops after its root node. There the root takes 15-30 s and its
+# heuristics find the schedule (the fills reach only ~70 % of the bound: they are not
+# link-aware enough); on the 2027 MEO designs 200 nodes found nothing better (6 satellites
+# at 5,000 km, 4,035 contacts: 0.451733 after 1 node and after 200; 8 satellites, 5,368
+# contacts: 0.450699 after 1 node and after 200 in 65 s, bound 0.452219).
+MILP_PIECES_ROOT_ONLY = 1_000
 
 @dataclass(frozen=True)
 class Schedule:
@@ -127,8 +134,8 @@ def _scarcity(contacts: Contacts, idx: np.ndarray, pairs: np.ndarray, link_weigh
 
 def _exact_station_tracks(start: np.ndarray, end: np.ndarray, key: np.ndarray, retarget_s: float,
                           previous: np.ndarray) -> np.ndarray:
-    """Maximum-key schedule of one telescope that needs ``retarget_s`` before a contact, except
-    before one that continues (``previous``, local index or -1) the contact it flew last.
+    """Maximum-key schedule of one telescope that needs ``retarget_s`` between two contacts,
+    except before one that continues (``previous``, local index or -1) the contact it flew last.
 
     ``f(j) = key_j + max(F(start_j - retarget_s), f(previous_j))``, F the best over contacts
     ended by then: a dynamic programme in order of end, O(n log n)."""
@@ -162,7 +169,7 @@ def _exact_station_tracks(start: np.ndarray, end: np.ndarray, key: np.ndarray, r
 
 def _exact(contacts: Contacts, usable: np.ndarray, retarget_s: float = 0.0, previous=None) -> np.ndarray:
     """The per-station optimum over the ``usable`` contacts (one telescope each; ``retarget_s``
-    of re-pointing before a contact that does not continue ``previous``)."""
+    of re-pointing between two contacts, none before one that continues ``previous``)."""
     idx = np.flatnonzero(usable)
     chosen = []
     by_station = np.argsort(contacts.station[idx], kind="stable")
@@ -172,7 +179,7 @@ def _exact(contacts: Contacts, usable: np.ndarray, retarget_s: float = 0.0, prev
     for part in np.split(idx, bounds):
         if not part.size:
             continue
-        if previous is None or retarget_s <= 0:
+        if previous is None or retarget_s <= 0 or not np.any(previous[part] >= 0):
             local = _exact_station(contacts.start_s[part], contacts.end_s[part] + retarget_s, contacts.key_bits[part])
         else:
             local_of[part] = np.arange(part.size)
@@ -221,9 +228,9 @@ def _remove(lists, s: float, e: float) -> None:
 
 def _fill(contacts: Contacts, order, telescopes, terminals, retarget_s: float = 0.0, previous=None) -> np.ndarray:
     """Accept contacts in ``order`` whenever station (and satellite) capacity allows. A contact
-    holds its resources over ``[start - retarget_s, end)`` (re-pointing before it), or over
-    ``[start, end)`` when it continues (``previous``) an accepted contact; a continuation
-    accepted before its predecessor is shortened to that when the predecessor joins."""
+    holds its resources over ``[start, end + retarget_s)`` (re-pointing after it), or over
+    ``[start, end)`` when its next piece (the contact that continues it, ``previous``) is
+    accepted: accepting a piece shortens its accepted predecessor to that."""
     start = contacts.start_s.tolist()
     end = contacts.end_s.tolist()
     station = contacts.station.tolist()
@@ -235,31 +242,31 @@ def _fill(contacts: Contacts, order, telescopes, terminals, retarget_s: float = 
     following: dict = {p: j for j, p in enumerate(prev) if p >= 0}
     occupied_station: dict = {}
     occupied_satellite: dict = {}
-    held = {}  # accepted contact -> the start of the interval it holds
+    held = {}  # accepted contact -> the end of the interval it holds
     chosen = []
     for i in np.asarray(order).tolist():
-        s = start[i] if prev[i] in held else start[i] - retarget_s
-        e = end[i]
+        nxt = following.get(i)
+        s, e = start[i], (end[i] if nxt in held else end[i] + retarget_s)
         st = occupied_station.setdefault(station[i], ([], []))
         sa = None if term is None else occupied_satellite.setdefault(satellite[i], ([], []))
         groups = [(st, tel[station[i]])] + ([] if sa is None else [(sa, term[satellite[i]])])
-        nxt = following.get(i)
-        shorten = nxt is not None and held.get(nxt, start[nxt]) < start[nxt]  # accepted, re-pointed
-        if shorten:  # it becomes i's continuation: no re-pointing
+        p = prev[i]
+        shorten = p in held and held[p] > end[p]  # accepted and re-pointing after it
+        if shorten:  # it hands over to i: no re-pointing
             for lists, _ in groups:
-                _remove(lists, held[nxt], end[nxt])
-                _insert(lists, start[nxt], end[nxt])
+                _remove(lists, start[p], held[p])
+                _insert(lists, start[p], end[p])
         if all(_fits(lists[0], lists[1], s, e, cap, max_len) for lists, cap in groups):
             for lists, _ in groups:
                 _insert(lists, s, e)
-            held[i] = s
+            held[i] = e
             if shorten:
-                held[nxt] = start[nxt]
+                held[p] = end[p]
             chosen.append(i)
-        elif shorten:  # i does not join: nxt keeps its re-pointing
+        elif shorten:  # i does not join: p keeps its re-pointing
             for lists, _ in groups:
-                _remove(lists, start[nxt], end[nxt])
-                _insert(lists, held[nxt], end[nxt])
+                _remove(lists, start[p], end[p])
+                _insert(lists, start[p], held[p])
     return np.array(chosen, dtype=np.int64)
 
 
@@ -400,8 +407,9 @@ def schedule(contacts: Contacts, telescopes=1, satellite_terminals=None, *, reta
     # optimal to that tolerance and the integer programme is not run.
     # The integer programme only where the relaxation finished (a hard relaxation means a hard
     # root node): a decision on counts, so the schedule does not depend on the machine's speed.
+    root_only = problem.n_binary > problem.n_contacts and problem.n_contacts > MILP_PIECES_ROOT_ONLY
     if lp_bound is not None and time_limit_s > 0 and bound - objective > _MIP_REL_GAP * abs(objective):
-        value, picked, milp_bound, optimal = milp.solve_milp(problem, MILP_NODES, time_limit_s)
+        value, picked, milp_bound, optimal = milp.solve_milp(problem, 1 if root_only else MILP_NODES, time_limit_s)
         if milp_bound is not None:
             bound = min(bound, milp_bound)
         if picked is not None and value > objective:
