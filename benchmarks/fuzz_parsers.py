@@ -14,7 +14,14 @@ Four targets, run in turn until the time box is spent:
 * ``omm-text``: character-level mutations of good OMM files (JSON, CSV, CCSDS XML), written
   to a temporary file and read by ``constellation.scenario.omm.read_omm_file``;
 * ``omm-json``: hypothesis-generated mutations of a good OMM JSON record (keys dropped or
-  renamed, values replaced by other types, extremes, NaN/inf) through ``read_omm_file``.
+  renamed, values replaced by other types, extremes, NaN/inf) through ``read_omm_file``;
+* ``nonfinite-toml``, ``nonfinite-omm``, ``nonfinite-profile``: one number of a good scenario
+  TOML (any table, ``[link]`` and ``[qkd]`` included), OMM JSON record or loss profile replaced
+  by a non-finite or absurd spelling (``nan``, ``inf``, ``-inf``, ``1e999``, ``1e300``, a
+  5,000-digit integer, ...). Stricter than the others: a file holding ``nan`` or an infinity
+  that *loads* is also a failure (it would give a silently wrong answer);
+* ``deep-nesting``: arrays and tables nested 2 to 200,000 deep in a scenario TOML key, an OMM
+  JSON file and a scenario mapping (``scenario_from_dict``).
 
 Usage::
 
@@ -34,6 +41,7 @@ import copy
 import json
 import math
 import random
+import re
 import sys
 import tempfile
 import time
@@ -47,6 +55,7 @@ from hypothesis import strategies as st
 
 from constellation.errors import InputError
 from constellation.scenario.omm import read_omm_file
+from constellation.scenario.profile import read_loss_profile
 from constellation.scenario.build import load_scenario, scenario_from_dict
 from constellation.scenario.tle import parse_tle_text
 
@@ -170,12 +179,18 @@ COUNTS: dict[str, int] = {}
 CRASHES: list[dict] = []
 
 
-def _check(target: str, call, reproducer) -> None:
+class AcceptedNonFinite(Exception):
+    """A non-finite number was read without complaint (the strict targets' failure)."""
+
+
+def _check(target: str, call, reproducer, *, must_refuse: bool = False) -> None:
     COUNTS[target] = COUNTS.get(target, 0) + 1
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             call()
+        if must_refuse:
+            raise AcceptedNonFinite("loaded without an InputError")
     except InputError:
         pass
     except Exception as exc:  # noqa: BLE001 - a crash is what we are looking for
@@ -250,6 +265,48 @@ def _mutate_text(text: str, rng: random.Random, alphabet: str) -> str:
 TLE_ALPHABET = "0123456789 +-.\n\r#ABCIOUZ12\t\u00a0\u2212\u00b0é"
 OMM_ALPHABET = TLE_ALPHABET + "[]{}\"',:<>/_eEnNaIf"
 TOML_ALPHABET = TLE_ALPHABET + "[]{}=\"',:Tz_abcdefghijklmnopqrstuvwxyz\\"
+
+
+# ---------------------------------------------------------------- non-finite numbers and deep nesting
+
+_NUMBER = re.compile(r"(?<![\w.:-])-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?(?![\w:.-])")
+NONFINITE_TOML = ["nan", "+nan", "-nan", "inf", "+inf", "-inf"]  # TOML's own spellings: they parse
+NONFINITE_JSON = ["NaN", "Infinity", "-Infinity", "1e999", "-1e999"]  # Python's json reads them as floats
+ABSURD = ["1e300", "-1e300", "1e-320", "1" + "0" * 5000, "-1" + "0" * 400, "9" * 40, "0.0", "-0.0"]
+GOOD_PROFILE = "t_s,loss_db,background_cps\n0,30,100\n1,31,100\n2,32,100\n"
+
+
+def _replace_number(text: str, rng: random.Random, spellings) -> tuple[str, str]:
+    """``text`` with one number (not inside a TLE line or a date) replaced by a spelling drawn from
+    ``spellings``; returns the text and the spelling."""
+    quoted = [(m.start(), m.end()) for m in re.finditer(r'"[^"\n]*"', text)]
+    spans = [m.span() for m in _NUMBER.finditer(text) if not any(a <= m.start() < b for a, b in quoted)]
+    a, b = rng.choice(spans)
+    value = rng.choice(spellings)
+    return text[:a] + value + text[b:], value
+
+
+def _nonfinite(value: str) -> bool:
+    try:
+        return not math.isfinite(float(value))
+    except (ValueError, OverflowError):
+        return False
+
+
+def _nested(rng: random.Random, json_style: bool) -> str:
+    depth = rng.choice((2, 50, 500, 998, 1000, 3000, 20_000, 200_000))
+    if rng.random() < 0.5:
+        return "[" * depth + "]" * depth
+    key = '"a"' if json_style else "a"
+    sep = ": " if json_style else " = "
+    return ("{" + key + sep) * depth + "1" + "}" * depth
+
+
+def _nested_dict(depth: int):
+    node: object = 1
+    for _ in range(depth):
+        node = {"preset": node} if depth % 2 else [node]
+    return node
 
 
 # ---------------------------------------------------------------- hypothesis targets
@@ -343,6 +400,33 @@ def main(argv=None) -> int:
                 omm_path = Path(tmp) / f"fuzz.{kind if rng.random() < 0.8 else 'txt'}"
                 omm_path.write_bytes(omm.encode("utf-8", "surrogatepass"))
                 _check("omm-text", lambda p=omm_path: read_omm_file(p), (omm_path.suffix, omm))
+                # Non-finite and absurd numbers: a file holding nan or an infinity must be refused.
+                toml, value = _replace_number(GOOD_TOML, rng, NONFINITE_TOML + ABSURD)
+                toml_path.write_text(toml, encoding="utf-8")
+                _check("nonfinite-toml", lambda: load_scenario(toml_path), (value, toml),
+                       must_refuse=_nonfinite(value))
+                omm, value = _replace_number(GOOD_OMMS[0][1], rng, NONFINITE_JSON + ABSURD)
+                omm_path = Path(tmp) / "nonfinite.json"
+                omm_path.write_text(omm, encoding="utf-8")
+                _check("nonfinite-omm", lambda p=omm_path: read_omm_file(p), (value, omm),
+                       must_refuse=_nonfinite(value))
+                profile, value = _replace_number(GOOD_PROFILE, rng, NONFINITE_TOML + NONFINITE_JSON + ABSURD)
+                profile_path = Path(tmp) / "profile.csv"
+                profile_path.write_text(profile, encoding="utf-8")
+                _check("nonfinite-profile", lambda p=profile_path: read_loss_profile(p), (value, profile),
+                       must_refuse=_nonfinite(value))
+                # Deep nesting: a TOML value, an OMM JSON file, a scenario mapping.
+                if rng.random() < 0.05:  # the deepest cases take ~0.1 s each
+                    nest = _nested(rng, json_style=False)
+                    toml_path.write_text(GOOD_TOML + "\n[network]\nseed = " + nest + "\n", encoding="utf-8")
+                    _check("deep-nesting", lambda: load_scenario(toml_path), f"seed = {nest[:40]}... ({len(nest)})")
+                    nest = _nested(rng, json_style=True)
+                    omm_path.write_text(nest, encoding="utf-8")
+                    _check("deep-nesting", lambda p=omm_path: read_omm_file(p), f"{nest[:40]}... ({len(nest)})")
+                    depth = rng.choice((10, 100, 900, 3000))
+                    data = copy.deepcopy(GOOD_DICT)
+                    data[rng.choice(["link", "qkd", "network", "scenario"])] = _nested_dict(depth)
+                    _check("deep-nesting", lambda d=data: scenario_from_dict(d), f"nested {depth} deep")
     total = sum(COUNTS.values())
     elapsed = time.monotonic() - began  # hypothesis rounds run to completion: may pass the box by seconds
     print(f"fuzz_parsers: {total} inputs in {elapsed:.0f} s (time box {args.seconds:.0f} s): "

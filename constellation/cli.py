@@ -269,8 +269,6 @@ def export(kind, scenario, output):
     document = {"geojson": export_tracks, "footprints": export_footprints, "czml": export_czml}[kind](scn)
     _emit(to_json(document), output)
     if output != "-":  # as plot does: the document went to a file, say which
-        click.echo(f"wrote {output}")
-    if output != "-":  # as plot does: the document went to a file, say which
         _echo(f"wrote {output}")
 
 
@@ -359,23 +357,27 @@ def compare(scenarios, outdir, no_plots):
 def _print_comparison(rows: list[dict], names: list[str]) -> None:
     """The comparison as a terminal table, best and worst marked by symbol and colour."""
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
+
+    def plain(text) -> str:  # a name is text, never markup or terminal control
+        return escape(printable(text))
 
     view = Table(title="designs compared (▲ best, ▼ worst)", show_lines=False)
     view.add_column("metric", no_wrap=True)
     view.add_column("unit")
     for name in names:
-        view.add_column(name, justify="right", min_width=13)
+        view.add_column(plain(name), justify="right", min_width=13)
     for row in rows:
         cells = []
         for name in names:
-            text = _cell(row[name])
+            text = plain(_cell(row[name]))
             if row.get("best") == name:
                 text = f"[bold green]▲ {text}[/]"
             elif row.get("worst") == name:
                 text = f"[red]▼ {text}[/]"
             cells.append(text)
-        view.add_row(row["metric"], row["unit"], *cells)
+        view.add_row(plain(row["metric"]), plain(row["unit"]), *cells)
     Console(width=max(100, 60 + 16 * len(names))).print(view)
 
 

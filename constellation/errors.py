@@ -84,3 +84,69 @@ def toml_error(source, exc: Exception) -> InputError:
     if match:
         return InputError(source, "end of file (TOML syntax)", "valid TOML", Described(text[:match.start()]))
     return InputError(source, "TOML syntax", "valid TOML", Described(text))
+
+
+# Inputs are read whole: a file larger than this (or not a regular file, such as /dev/zero or a
+# FIFO) is refused before reading. 64 MiB holds the whole public catalogue as TLE (~5 MB) or
+# OMM XML (~45 MB).
+MAX_INPUT_BYTES = 64 * 1024 * 1024
+
+
+def read_input(path, expected: str, limit_bytes: int = MAX_INPUT_BYTES) -> bytes:
+    """The bytes of input file ``path``, refused with one line when it is missing, unreadable, not
+    a regular file or over ``limit_bytes`` (checked before reading)."""
+    import os
+    import stat
+
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))  # a FIFO must not block the open
+    except OSError as exc:
+        raise InputError(path, "file", expected, exc.strerror or str(exc)) from None
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            kind = "a folder" if stat.S_ISDIR(info.st_mode) else "a special file (device, FIFO or socket)"
+            raise InputError(path, "file", f"{expected} (a regular file)", Described(kind))
+        if info.st_size > limit_bytes:
+            raise InputError(path, "file", f"{expected} of at most {limit_bytes / 2**20:,.0f} MiB",
+                             Described(f"{info.st_size / 2**20:,.1f} MiB"))
+        with os.fdopen(os.dup(fd), "rb") as handle:
+            return handle.read(limit_bytes + 1)[:limit_bytes]
+    except OSError as exc:
+        raise InputError(path, "file", expected, exc.strerror or str(exc)) from None
+    finally:
+        os.close(fd)
+
+
+def parse_toml(source, text: str) -> dict:
+    """``text`` parsed as TOML; syntax errors and integers too long to read as one InputError line."""
+    import tomllib
+
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise toml_error(source, exc) from None
+    except ValueError as exc:  # an integer beyond Python's 4,300-digit limit
+        import re
+
+        digits = re.search(r"has (\d+) digits", str(exc))
+        found = f"an integer of {int(digits[1]):,} digits" if digits else str(exc)
+        raise InputError(source, "number", "an integer of at most 4,300 digits (a value in range)",
+                         Described(found)) from None
+    except RecursionError:
+        raise InputError(source, "nesting", "tables and arrays nested at most a few hundred deep",
+                         Described("deeper nesting")) from None
+
+
+_CONTROL = {*range(0x00, 0x20), *range(0x7F, 0xA0), *range(0x202A, 0x202F), *range(0x2066, 0x206A)} - {0x09, 0x0A}
+_ESCAPES = {c: f"\\x{c:02x}" if c < 0x100 else f"\\u{c:04x}" for c in _CONTROL}
+
+
+def printable(text: object) -> str:
+    """``text`` safe for a terminal: control characters (escape sequences, carriage returns,
+    bidirectional overrides) written as ``\\x1b``-style escapes; line feeds kept.
+
+    >>> printable("MI\\x1b[2JCIUS")
+    'MI\\\\x1b[2JCIUS'
+    """
+    return str(text).translate(_ESCAPES)

@@ -540,7 +540,7 @@ def _mean_altitude_km(scenario) -> float:
 def _check_coverage_memory(scenario, n_points: int, step_s: float) -> None:
     n_sat = len(scenario.satellites)
     n_time = max(1, round(scenario.duration_s / step_s)) if step_s > 0 else 1  # the kernel refuses step_s <= 0
-    estimate = budget.estimate_coverage_bytes(n_sat, n_points, n_time)
+    estimate = budget.estimate_coverage_bytes(n_sat, n_points, n_time, duration_s=scenario.duration_s)
     _check_memory(scenario, estimate, f"{n_sat} satellites x {n_points} grid points x {n_time} steps")
 
 

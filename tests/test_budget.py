@@ -138,10 +138,16 @@ def test_key_memory_stops_growing_past_one_batch():
     assert 0 < per_window_past < per_window_below / 100
 
 
-def test_coverage_memory_does_not_depend_on_the_span_past_one_chunk():
-    one_chunk = budget.estimate_coverage_bytes(100, 10312, None)
-    assert budget.estimate_coverage_bytes(100, 10312, 10**6) == one_chunk
+def test_coverage_memory_past_one_chunk_grows_only_with_the_span_arrays():
+    # Past one chunk (600 steps for 100 satellites) the propagated states stop growing; the
+    # sample times (8 B a step) and the Sun track of the span (22.5 kB an hour) do not (issue 18:
+    # 100 years at 1 s passed the check and was killed at 24 GB).
+    one_chunk = budget.estimate_coverage_bytes(100, 10312, 1000)
+    assert budget.estimate_coverage_bytes(100, 10312, 10**6) - one_chunk == pytest.approx((10**6 - 1000) * 8.0)
     assert budget.estimate_coverage_bytes(100, 10312, 10) < one_chunk
+    day = budget.estimate_coverage_bytes(100, 10312, 1440, duration_s=86400.0)
+    century = budget.estimate_coverage_bytes(100, 10312, 100 * 525960, duration_s=100 * 365.25 * 86400.0)
+    assert day < 0.2 * GIB and century > 18.0 * GIB
 
 
 def test_check_memory_with_an_explicit_limit():

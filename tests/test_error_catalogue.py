@@ -35,6 +35,7 @@ tle = ["{TLE1}", "{TLE2}"]
 name = "Xinglong"
 """
 SATELLITE = f'tle = ["{TLE1}", "{TLE2}"]'
+ELEMENTS = "altitude_km = 500\ninclination_deg = 97"  # a designed orbit, to put one odd element beside
 STATION = '[[stations]]\nname = "Xinglong"'
 # A --qkd file: the payload's protocol and the receiver that measures the loss profile.
 QKD_TABLE = '[qkd]\npreset = "micius"\n'
@@ -292,6 +293,53 @@ CATALOGUE: list[Case] = [
     scenario("network-retarget-negative", GOOD + "[network]\nretarget_s = -1\n", "network.retarget_s", ">= 0", "-1"),
     scenario("network-terminals-zero", GOOD + "[network]\nsatellite_terminals = 0\n",
              "network.satellite_terminals", ">= 1", "0"),
+    # ------------------------------------------------------------ non-finite, absurd and conflicting (issue 18)
+    scenario("raan-not-finite", (SATELLITE, ELEMENTS + "\nraan_deg = nan"), "satellites[0].raan_deg",
+             "a finite number", "nan"),
+    scenario("bstar-not-finite", (SATELLITE, ELEMENTS + "\nbstar = nan"), "satellites[0].bstar",
+             "a finite number", "nan"),
+    scenario("bstar-absurd", (SATELLITE, ELEMENTS + "\nbstar = 5.0"), "satellites[0].bstar", "<= 1", "5"),
+    scenario("mean-anomaly-infinite", (SATELLITE, ELEMENTS + "\nmean_anomaly_deg = inf"),
+             "satellites[0].mean_anomaly_deg", "a finite number", "inf"),
+    scenario("argp-beyond-a-turn", (SATELLITE, ELEMENTS + "\nargp_deg = 1e6"), "satellites[0].argp_deg",
+             "<= 360", "1000000"),
+    scenario("mask-azimuth-not-finite", station_with("horizon_mask = [[nan, 10], [180, 20]]"),
+             "stations[0].horizon_mask[0][0]", "a finite number", "nan"),
+    scenario("mask-azimuth-over-360", station_with("horizon_mask = [[0, 10], [400, 20]]"),
+             "stations[0].horizon_mask[1][0]", "<= 360", "400"),
+    scenario("telescopes-zero", station_with("telescopes = 0"), "stations[0].telescopes", ">= 1", "0"),
+    scenario("seed-negative", GOOD + "[network]\nseed = -1\n", "network.seed", ">= 0", "-1"),
+    scenario("seed-5000-digits", GOOD + "[network]\nseed = 1" + "0" * 5000 + "\n", "number",
+             "an integer of at most 4,300 digits", "an integer of 5,001 digits"),
+    scenario("start-before-sputnik", ("start = 2016-12-19T00:00:00Z", "start = 1900-12-19T00:00:00Z"),
+             "scenario.start", "from 1957-10-04 (Sputnik 1) to 2099", "1900-12-19"),
+    scenario("start-1800", ("start = 2016-12-19T00:00:00Z", "start = 1800-12-19T00:00:00Z"),
+             "scenario.start", "from 1957-10-04", "1800-12-19"),
+    scenario("end-2200", ("end = 2016-12-19T06:00:00Z", "end = 2200-12-19T06:00:00Z"),
+             "scenario.end", "to 2099", "2200-12-19"),
+    scenario("epoch-2200", (SATELLITE, ELEMENTS + "\nepoch = 2200-01-01T00:00:00Z"), "satellites[0].epoch",
+             "to 2099", "2200-01-01"),
+    scenario("span-far-from-elements", GOOD.replace("2016-12-19T0", "2030-12-19T0"), "scenario.start",
+             "within ten years of every element set's epoch", "5,113 days from the epoch of MICIUS"),
+    scenario("fibre-key-rate-infinite", GOOD + '[[fibre]]\na = "Xinglong"\nb = "Beijing"\nkey_rate_bps = inf\n',
+             "fibre[0].key_rate_bps", "a finite number", "inf"),
+    scenario("geo-with-altitude", (SATELLITE, "geo_longitude_deg = 100\naltitude_km = 500"),
+             "satellites[0].geo_longitude_deg", "geo_longitude_deg without altitude_km", "altitude_km too"),
+    scenario("ltan-with-inclination", (SATELLITE, 'ltan = "22:30"\naltitude_km = 500\ninclination_deg = 50'),
+             "satellites[0].ltan", "without inclination_deg", "inclination_deg too"),
+    scenario("tle-with-elements", (SATELLITE, SATELLITE + "\nraan_deg = 10"), "satellites[0].tle",
+             "tle without raan_deg", "raan_deg too"),
+    scenario("name-10-kb", ('name = "MICIUS"', 'name = "' + "M" * 10000 + '"'), "satellites[0].name",
+             "a name of at most 100 characters", "10,000 characters"),
+    scenario("name-control-character", ('name = "MICIUS"', 'name = "MI\\u001b[2JCIUS"'), "satellites[0].name",
+             "a name without control characters", "U+001B at character 3"),
+    scenario("station-name-bidi-override", (STATION, '[[stations]]\nname = "X\\u202eY"\nlatitude_deg = 40\n'
+                                                     "longitude_deg = 117"),
+             "stations[0].name", "without control characters", "U+202E"),
+    scenario("scenario-name-carriage-return", ('name = "t"', 'name = "t\\rmalicious"'), "scenario.name",
+             "without control characters", "U+000D"),
+    scenario("toml-nested-too-deep", GOOD + "[link]\nx = " + "[" * 100000 + "]" * 100000 + "\n", "nesting",
+             "nested at most a few hundred deep", "deeper nesting"),
     # ------------------------------------------------------------ stations: receivers and sites
     # The receiver is the station's (receivers.py presets; a table overrides the built-in one).
     scenario("receiver-unknown-preset", station_with('receiver = "nope"'), "stations[0].receiver.preset",
@@ -405,6 +453,15 @@ CATALOGUE: list[Case] = [
          "a value for MEAN_MOTION", "no MEAN_MOTION key"),
     Case("omm-json-bad-value", "omm-json", omm_json(ECCENTRICITY=1.5), FILE, "object 1 ECCENTRICITY",
          "eccentricity 0 <= e < 1", "'1.5'"),
+    Case("tle-mean-motion-absurd", "tle", f"{TLE1}\n{with_checksum(put(TLE2, 53, '99.99999999'))}\n", FILE,
+         "satellites[0] (tle-mean-motion-absurd.tle) MICIUS", "an orbit with its perigee above 50 km", "perigee -4,431 km"),
+    Case("tle-eccentricity-absurd", "tle", f"{TLE1}\n{with_checksum(put(TLE2, 27, '9999999'))}\n", FILE,
+         "satellites[0] (tle-eccentricity-absurd.tle) MICIUS", "an orbit with its perigee above 50 km", "e = 0.9999999"),
+    Case("omm-json-nested-too-deep", "omm-json", "[" * 100000 + "]" * 100000, FILE, "JSON",
+         "an OMM object or a list of them", "nested too deep"),
+    Case("omm-json-5000-digit-number", "omm-json", omm_json().replace('"NORAD_CAT_ID": 41731',
+                                                                       '"NORAD_CAT_ID": 1' + "0" * 5000), FILE,
+         "JSON", "numbers of at most 4,300 digits", "Exceeds the limit"),
     Case("omm-json-syntax", "omm-json", omm_json()[:-3], FILE, "line 1 column", "valid JSON",
          "Expecting value"),
     Case("omm-json-bad-epoch", "omm-json", omm_json(EPOCH="18 Dec 2016"), FILE, "object 1 EPOCH",
@@ -451,6 +508,8 @@ CATALOGUE: list[Case] = [
     Case("profile-repeated-column", "profile", "t_s,loss_db,background_cps,background_cps\n0,30,1,2\n", FILE,
          "header column 4", "each column once", "background_cps"),
     Case("profile-extra-cell", "profile", "t_s,loss_db\n0,30,5\n", FILE, "line 2", "at most 2 cells", "3 cells"),
+    Case("profile-time-1e300", "profile", "t_s,loss_db\n1e300,30\n", FILE, "line 2 t_s",
+         "a time within 1e+09 s", "1e300"),
     # ------------------------------------------------------------ entanglement ([source], mode on [[links]])
     Case("link-entanglement-to-city", "scenario", GOOD + '[[stations]]\nname = "Graz"\n[[cities]]\nname = "Vienna"\n'
          '[[fibre]]\na = "Vienna"\nb = "Graz"\nkey_rate_bps = 1000\n[source]\npreset = "micius-entanglement"\n'
@@ -552,6 +611,20 @@ CATALOGUE: list[Case] = [
          "a dual window number in 0..12", "99"),
     Case("cli-network-without-links", "cli", ["network", "{good}"], "good.toml", "links",
          "at least one [[links]]", "none"),
+    # Files that are not regular files, and outputs that cannot be written (issue 18).
+    Case("cli-scenario-is-dev-zero", "cli", ["passes", "/dev/zero"], "/dev/zero", "file",
+         "a readable scenario file (a regular file)", "a special file"),
+    Case("cli-loss-profile-is-dev-zero", "cli", ["key", "--loss-profile", "/dev/zero", "--qkd", "{qkd}"],
+         "/dev/zero", "file", "(a regular file)", "a special file"),
+    Case("cli-plot-bad-extension", "cli", ["plot", "tracks", "{good}", "-o", "{tmp}/x.xyz"], "x.xyz", "-o",
+         "an image file name ending in .png, .svg or .pdf", "'.xyz'"),
+    Case("cli-output-empty", "cli", ["passes", "{good}", "-o", ""], "-o", "output", "a file name", "''"),
+    Case("cli-output-under-a-file", "cli", ["run", "{good}", "--no-plots", "-o", "{good}/sub"], "good.toml/sub",
+         "output", "a file this user can write", "Not a directory"),
+    Case("cli-output-is-a-folder", "cli", ["passes", "{good}", "-o", "/"], "/", "output",
+         "a file name (this is a folder)", "a folder"),
+    Case("cli-output-device-full", "cli", ["passes", "{good}", "-o", "/dev/full"], "/dev/full", "output",
+         "a file this user can write, in a folder with space", "No space left on device"),
 ]
 
 KINDS = {*EXTENSION, "cli"}

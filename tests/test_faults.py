@@ -448,3 +448,80 @@ def test_local_dask_dashboard_listens_on_loopback_only():
         assert runner.dashboard_link.startswith("http://127.0.0.1:")
     finally:
         runner.close()
+
+
+# ------------------------------------------------------------ memory: spans and the process's own limit
+
+def test_coverage_over_decades_is_refused_under_ulimit_v(tmp_path):
+    # 20 years of night coverage: the Sun track of the span alone takes ~3.9 GB while it is
+    # built. Under a 4 GB address-space limit (ulimit -v) this was a MemoryError traceback; the
+    # estimate now counts the span's arrays and the limit, and refuses in one line.
+    import resource
+
+    scenario = tmp_path / "decades.toml"
+    scenario.write_text("""
+[scenario]
+name = "decades"
+start = 2004-01-01T00:00:00Z
+end = 2024-01-01T00:00:00Z
+[[satellites]]
+name = "S"
+altitude_km = 550
+inclination_deg = 53
+[coverage]
+grid_deg = 10
+step_s = 60
+""")
+
+    def limit():
+        resource.setrlimit(resource.RLIMIT_AS, (4 * 1024**3, resource.RLIM_INFINITY))
+
+    done = subprocess.run([sys.executable, "-m", "constellation", "coverage", str(scenario), "-o",
+                           str(tmp_path / "c.csv")], capture_output=True, text=True, preexec_fn=limit, timeout=300)
+    assert done.returncode == 2, done.stderr
+    line = _one_error_line(done.stderr)
+    assert "ulimit -v / RLIMIT_AS" in line and "10519200 steps" in line
+    assert not (tmp_path / "c.csv").exists()
+
+
+# ------------------------------------------------------------ names reach terminals and spreadsheets harmless
+
+def test_control_characters_never_reach_the_terminal(tmp_path, capsys):
+    from constellation.errors import printable
+
+    assert printable("A\x1b[2J\rB\u202eC\nD\tE") == "A\\x1b[2J\\x0dB\\u202eC\nD\tE"
+    # A file name with an escape sequence, named in an error line.
+    odd = tmp_path / "x\x1b[31m.toml"
+    assert main(["passes", str(odd)]) == 2
+    err = capsys.readouterr().err
+    assert "\x1b" not in err and "\\x1b[31m" in _one_error_line(err)
+    # A TLE file whose name line holds an escape sequence is refused, naming it escaped.
+    (tmp_path / "evil.tle").write_text(f"EVIL\x1b[2J\n{TLE1}\n{TLE2}\n")
+    scenario = tmp_path / "evil.toml"
+    scenario.write_text(SHORT.replace(f'name = "MICIUS"\ntle = ["{TLE1}", "{TLE2}"]', 'tle_file = "evil.tle"'))
+    assert main(["passes", str(scenario)]) == 2
+    captured = capsys.readouterr()
+    assert "\x1b" not in captured.err + captured.out
+    assert "without control characters" in _one_error_line(captured.err)
+
+
+def test_formula_names_are_neutralised_in_csv_headers_and_cells():
+    from constellation.output.tables import render_columns, render_table
+
+    rows = [{"metric": "=1+1", "=HYPERLINK(\"http://x\")": "@SUM(A1)"}]
+    for text in (render_table(rows, ["metric", "=HYPERLINK(\"http://x\")"], "csv"),
+                 render_columns({"metric": ["=1+1"], "=HYPERLINK(\"http://x\")": ["@SUM(A1)"]},
+                                ["metric", "=HYPERLINK(\"http://x\")"], "csv")):
+        header, row = text.splitlines()
+        assert header == "metric,\"'=HYPERLINK(\"\"http://x\"\")\"" and row == "'=1+1,'@SUM(A1)"
+
+
+def test_compare_terminal_table_prints_names_as_text(tmp_path, capsys):
+    # A scenario name that is rich markup and a formula: printed as written, header neutralised.
+    named = tmp_path / "named.toml"
+    named.write_text(SHORT.replace('name = "short"', 'name = "[red]=HYPERLINK(1)"'))
+    assert main(["compare", str(named), str(_scenario(tmp_path)), "-o", str(tmp_path / "cmp"), "--no-plots"]) == 0
+    out = capsys.readouterr().out
+    assert "[red]=HYPERLINK(1)" in out or "[red]=HYPERLINK(…" in out
+    header = (tmp_path / "cmp" / "compare.csv").read_text().splitlines()[0]
+    assert "'[red]" not in header and ",[red]=HYPERLINK(1)," in header + ","

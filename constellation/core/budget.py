@@ -64,10 +64,19 @@ KEY_WINDOW_BYTES = 120.0      # per window: the per-pass results and batch bookk
 COVERAGE_STATE_BYTES = 300.0  # per propagated state in a chunk (positions, caps, events)
 COVERAGE_POINT_BYTES = 500.0  # per grid point: statistics and accumulators
 COVERAGE_SUN_BYTES = 45e6     # the Sun track for night statistics (DE421 segments), measured
+COVERAGE_TIME_BYTES = 8.0     # per time sample of the span: the sample times (float64), made whole before the chunks
+SUN_NODE_BYTES = 22_500.0     # per hourly node of a Sun track (core.sun.SunTrack), while skyfield computes them:
+#   tracemalloc peak 194 MB for one year (8,769 nodes), 777 MB for four: 22.1 kB a node. Every step that
+#   needs night or sunlight builds one over the whole span, so it grows with the span (100 years: 19 GB).
 COVERAGE_SATELLITE_BYTES = 45_000.0  # per satellite: the start-instant footprint GeoJSON the coverage command writes
 #   (Python lists of 181 vertices: 27 KB traced per satellite, ~45 KB of RSS with shapely's memory;
 #   measured: 20,000 satellites add ~0.77 GB of RSS over 4,000, for 0.25 or 1 day alike)
 BASE_BYTES = 0.0              # interpreter and imports are not counted (they are in RSS, not in the estimate)
+
+
+def estimate_sun_track_bytes(duration_s: float, node_s: float = 3600.0) -> float:
+    """Peak bytes of building a Sun track (``core.sun.SunTrack``) over ``duration_s`` (s)."""
+    return (math.ceil(max(duration_s, 0.0) / node_s) + 3) * SUN_NODE_BYTES
 
 
 def default_pass_step_s(altitude_km: float = 550.0) -> float:
@@ -109,7 +118,8 @@ def estimate_passes_bytes(n_satellites: int, n_stations: int, duration_s: float,
     states = min(n_satellites, per_chunk) * n_time
     passes = expected_passes(n_satellites, n_stations, duration_s, altitude_km) if n_passes is None else n_passes
     in_chunk = passes * min(n_satellites, per_chunk) / max(n_satellites, 1)
-    return BASE_BYTES + states * PASS_STATE_BYTES + in_chunk * PASS_CHUNK_ROW_BYTES + passes * PASS_ROW_BYTES
+    return BASE_BYTES + states * PASS_STATE_BYTES + in_chunk * PASS_CHUNK_ROW_BYTES + passes * PASS_ROW_BYTES \
+        + estimate_sun_track_bytes(duration_s)
 
 
 def estimate_key_bytes(n_windows: float, longest_window_s: float = 600.0, mean_window_s: float | None = None,
@@ -130,14 +140,19 @@ def estimate_key_bytes(n_windows: float, longest_window_s: float = 600.0, mean_w
 
 
 def estimate_coverage_bytes(n_satellites: int, n_points: int, n_time: int | None = None, *,
+                            duration_s: float | None = None,
                             chunk_states: int = COVERAGE_CHUNK_STATES) -> float:
     """Peak bytes of ``coverage.statistics.coverage`` of ``n_satellites`` on ``n_points`` grid
-    points over ``n_time`` samples (None: a span longer than one chunk). Past one chunk of
-    ``chunk_states`` satellite-states the span no longer matters."""
+    points over ``n_time`` samples (None: a span longer than one chunk) of a span of
+    ``duration_s`` (s). The propagated states stop growing past one chunk of ``chunk_states``
+    satellite-states; the sample times (8 B each) and the Sun track of the span (night
+    statistics, :func:`estimate_sun_track_bytes`) keep growing with the span."""
     per_block = max(1, chunk_states // max(n_satellites, 1))
     states = n_satellites * (per_block if n_time is None else min(per_block, n_time))
+    span = (0.0 if n_time is None else n_time * COVERAGE_TIME_BYTES) \
+        + (0.0 if duration_s is None else estimate_sun_track_bytes(duration_s))
     return (BASE_BYTES + COVERAGE_SUN_BYTES + states * COVERAGE_STATE_BYTES + n_points * COVERAGE_POINT_BYTES
-            + n_satellites * COVERAGE_SATELLITE_BYTES)
+            + n_satellites * COVERAGE_SATELLITE_BYTES + span)
 
 
 def estimate_network_bytes(n_satellites: int, n_link_stations: int, n_links: int, n_days: int, runs: int,
@@ -149,9 +164,8 @@ def estimate_network_bytes(n_satellites: int, n_link_stations: int, n_links: int
     return BASE_BYTES + runs * per_run + 200.0 * n_contacts
 
 
-def available_bytes() -> float:
-    """Memory available to a new allocation now: ``MemAvailable`` from /proc/meminfo, else
-    free pages x page size (``os.sysconf``)."""
+def _machine_bytes() -> float:
+    """``MemAvailable`` from /proc/meminfo, else free pages x page size (``os.sysconf``)."""
     try:
         with open("/proc/meminfo", encoding="ascii") as fh:
             for line in fh:
@@ -163,6 +177,53 @@ def available_bytes() -> float:
         return float(os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE"))
     except (ValueError, OSError, AttributeError):
         return math.inf
+
+
+def _status_bytes(key: str) -> float | None:
+    """A ``kB`` line of /proc/self/status (``VmSize``: the address space in use) in bytes."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith(key + ":"):
+                    return float(line.split()[1]) * 1024.0
+    except (OSError, ValueError, IndexError):
+        pass
+    return None
+
+
+def _read_number(path: str) -> float | None:
+    try:
+        with open(path, encoding="ascii") as fh:
+            text = fh.read().strip()
+        return None if text == "max" else float(text)
+    except (OSError, ValueError):
+        return None
+
+
+def memory_limits() -> list[tuple[float, str]]:
+    """Every limit on what this process can still allocate, each with the words that name it:
+    the machine's available memory, the process's address-space limit (``RLIMIT_AS``, set by
+    ``ulimit -v``) less the address space in use, and its cgroup v2 limit (a container's
+    ``memory.max``) less the cgroup's usage."""
+    limits = [(_machine_bytes(), "this machine has {} available")]
+    try:
+        import resource
+
+        soft = resource.getrlimit(resource.RLIMIT_AS)[0]
+        if soft != resource.RLIM_INFINITY:
+            used = _status_bytes("VmSize") or 0.0
+            limits.append((max(0.0, float(soft) - used), "this process may map {} more: ulimit -v / RLIMIT_AS"))
+    except (ImportError, OSError, ValueError):
+        pass
+    cgroup_max, cgroup_now = _read_number("/sys/fs/cgroup/memory.max"), _read_number("/sys/fs/cgroup/memory.current")
+    if cgroup_max is not None:
+        limits.append((max(0.0, cgroup_max - (cgroup_now or 0.0)), "its control group allows {} more"))
+    return limits
+
+
+def available_bytes() -> float:
+    """Memory a new allocation can get now: the smallest of :func:`memory_limits`."""
+    return min(limit for limit, _ in memory_limits())
 
 
 def describe_size(n_satellites: int, n_stations: int, n_time: int) -> str:
@@ -189,8 +250,11 @@ def check_memory(estimate_bytes: float, what: str, limit_bytes: float | None = N
     """
     limit = available_bytes() if limit_bytes is None else float(limit_bytes)
     if not math.isfinite(estimate_bytes) or estimate_bytes > FRACTION * limit:
+        words = "this machine has {} available"
+        if limit_bytes is None:
+            words = next((w for bound, w in memory_limits() if bound == limit), words)
         raise OverBudget(f"a scenario needing <= {FRACTION * limit / GIB:.1f} GiB "
-                         f"(this machine has {limit / GIB:.1f} GiB available)",
+                         f"({words.format(f'{limit / GIB:.1f} GiB')})",
                          f"an estimated {estimate_bytes / GIB:.1f} GiB for {what}")
     return estimate_bytes
 

@@ -50,7 +50,7 @@ def render_table(rows: list[dict], columns: list[str], fmt: str) -> str:
         return json.dumps([{c: _clean(r.get(c)) for c in columns} for r in rows], indent=1) + "\n"
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(columns)
+    writer.writerow([_csv_cell(c) for c in columns])  # headers can hold names (compare.csv)
     for row in rows:
         writer.writerow([_csv_cell(_clean(row.get(c))) for c in columns])
     return buffer.getvalue()
@@ -108,7 +108,7 @@ def stream_columns(blocks, names: list[str], fmt: str):
         return
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(names)
+    writer.writerow([_csv_cell(c) for c in names])
     for block in blocks:
         n = _n_rows(block)
         writer.writerows(zip(*[_csv_column(_part(block, c, 0, n)) for c in names]))

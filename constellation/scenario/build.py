@@ -55,12 +55,21 @@ def load_scenario(path: str | Path) -> Scenario:
     path = Path(path)
     raw = read_input(path, "a readable scenario file", MAX_SCENARIO_BYTES)
     sha256 = hashlib.sha256(raw).hexdigest()
-    return _build(parse_toml(path, decode_utf8(path, raw)), path, sha256)
+    return _nesting_guard(parse_toml(path, decode_utf8(path, raw)), path, sha256)
 
 
 def scenario_from_dict(data: dict[str, Any], source: str | Path = "<memory>") -> Scenario:
     """Validate an already-parsed scenario mapping (paths resolve against ``source``)."""
-    return _build(data, source, "")
+    return _nesting_guard(data, source, "")
+
+
+def _nesting_guard(data: dict[str, Any], source, sha256: str) -> Scenario:
+    """:func:`_build`, with values nested past the interpreter's stack refused in one line."""
+    try:
+        return _build(data, source, sha256)
+    except RecursionError:
+        raise InputError(source, "nesting", "tables and arrays nested at most a few hundred deep",
+                         Described("deeper nesting")) from None
 
 
 def _build(data: dict[str, Any], source: str | Path, sha256: str) -> Scenario:
@@ -76,7 +85,7 @@ def _build(data: dict[str, Any], source: str | Path, sha256: str) -> Scenario:
     satellites = tuple(sat for index, spec in enumerate(model.satellites)
                        for sat in _build_satellites(spec, index, model.scenario.start, base, source))
     _unique([s.name for s in satellites], source, "satellites", "name")
-    _check_element_sets(satellites, model.scenario.start, model.scenario.end, source)
+    _check_element_sets(satellites, model, source)
     stations = tuple(_build_station(spec, index, source) for index, spec in enumerate(model.stations))
     _unique([s.name for s in stations], source, "stations", "name")
     cities = _build_cities(model, {s.name for s in stations}, source)
@@ -408,12 +417,15 @@ ELEMENT_SET_MAX_APOGEE_KM = 500_000.0  # past the Moon: not an Earth-orbit eleme
 ELEMENT_SET_MAX_DAYS = 3652.5  # ten years
 
 
-def _check_element_sets(satellites, start: dt.datetime, end: dt.datetime, source) -> None:
+def _check_element_sets(satellites, model: ScenarioFile, source) -> None:
     """Refuse element sets with a perigee in the ground or the atmosphere, an apogee past the
     Moon, or used over ten years from their epoch; refuse names no terminal should print."""
-    start_jd, end_jd = parse_utc(start).ut1, parse_utc(end).ut1
+    start_jd, end_jd = parse_utc(model.scenario.start).ut1, parse_utc(model.scenario.end).ut1
     for sat in satellites:
+        spec = model.satellites[sat.spec_index]
         where = f"satellites[{sat.spec_index}]"
+        if spec.tle_file or spec.omm_file:  # name the element-set file too
+            where = f"{where} ({spec.tle_file or spec.omm_file})"
         try:
             plain_name(sat.name)
         except ValueError as exc:
@@ -425,7 +437,7 @@ def _check_element_sets(satellites, start: dt.datetime, end: dt.datetime, source
         perigee_km, apogee_km = sat.satrec.altp * radius_km, sat.satrec.alta * radius_km
         if not (perigee_km >= ELEMENT_SET_MIN_PERIGEE_KM and apogee_km <= ELEMENT_SET_MAX_APOGEE_KM):
             mean_motion = sat.satrec.no_kozai * 1440.0 / (2.0 * math.pi)
-            raise InputError(source, f"{where} ({sat.name})",
+            raise InputError(source, f"{where} {sat.name}",
                              f"an orbit with its perigee above {ELEMENT_SET_MIN_PERIGEE_KM:g} km and its apogee "
                              f"below {ELEMENT_SET_MAX_APOGEE_KM:,.0f} km",
                              Described(f"perigee {perigee_km:,.0f} km, apogee {apogee_km:,.0f} km (n = "

@@ -89,6 +89,11 @@ def _json_records(text: str, path: Path):
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise InputError(path, f"line {exc.lineno} column {exc.colno}", "valid JSON", exc.msg) from None
+    except RecursionError:  # [[[[...]]]] nested past the interpreter's stack
+        raise InputError(path, "JSON", "an OMM object or a list of them (nested a few levels deep)",
+                         Described("arrays or objects nested too deep to read")) from None
+    except ValueError as exc:  # an integer beyond Python's 4,300-digit limit
+        raise InputError(path, "JSON", "numbers of at most 4,300 digits", Described(str(exc).split(":")[0])) from None
     data = [data] if isinstance(data, dict) else data
     if not isinstance(data, list):
         raise InputError(path, "JSON", "an OMM object or a list of them", type(data).__name__)

@@ -16,12 +16,11 @@ import csv
 import dataclasses
 import difflib
 import math
-import tomllib
 from pathlib import Path
 
 import numpy as np
 
-from ..errors import Described, InputError, decode_utf8, did_you_mean, toml_error
+from ..errors import Described, InputError, decode_utf8, did_you_mean, parse_toml, read_input
 from .presets import PRESETS
 from .receiver_params import WAVELENGTH_RANGE_NM, ReceiverParams
 from .terminal_params import QkdParams
@@ -29,6 +28,7 @@ from .terminals import qkd_params, receiver_params, toml_found
 
 
 # Bounds of a loss profile, with the physics that sets them.
+MAX_TIME_S = 1e9  # times as seconds from any origin: a loss profile covers passes, not centuries
 MAX_SLOT_S = 86_400.0          # one slot at most a day: a block is a pass or a night, not a season
 MAX_BACKGROUND_CPS = 1e9       # the whole receiver: 64 detectors saturate near 1e7 clicks/s each
 COLUMNS = ("t_s", "loss_db", "background_cps")
@@ -70,11 +70,7 @@ def read_loss_profile(path) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     columns are refused (a misspelt ``background_cps`` would otherwise read as a dark sky).
     """
     path = Path(path)
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise InputError(path, "file", "a readable UTF-8 CSV file with columns t_s,loss_db",
-                         exc.strerror or str(exc)) from None
+    raw = read_input(path, "a readable UTF-8 CSV file with columns t_s,loss_db")
     text = decode_utf8(path, raw, "UTF-8 text")
     # Blank and '#' lines are skipped, but messages count every line of the file.
     numbered = [(n, line) for n, line in enumerate(text.splitlines(), start=1)
@@ -125,6 +121,9 @@ def read_loss_profile(path) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         if times and t - times[-1] > MAX_SLOT_S:
             raise InputError(path, f"line {line_number} t_s", f"a time at most {MAX_SLOT_S:,.0f} s after the "
                              f"previous row's {times[-1]:g} s (a slot of at most a day)", t_cell)
+        if abs(t) > MAX_TIME_S:
+            raise InputError(path, f"line {line_number} t_s", f"a time within {MAX_TIME_S:.0e} s (about 31 years) "
+                             "of 0 s", t_cell)
         times.append(t)
         losses.append(loss)
         backgrounds.append(background)
@@ -149,14 +148,8 @@ def read_qkd_file(path) -> tuple[QkdParams, ReceiverParams]:
 
     Every problem, a bad parameter included, is an InputError naming the file."""
     path = Path(path)
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise InputError(path, "file", "a readable TOML file", exc.strerror or str(exc)) from None
-    try:
-        data = tomllib.loads(decode_utf8(path, raw))
-    except tomllib.TOMLDecodeError as exc:
-        raise toml_error(path, exc) from None
+    raw = read_input(path, "a readable TOML file", 4 * 1024 * 1024)
+    data = parse_toml(path, decode_utf8(path, raw))
     table = data.get("qkd")
     if not isinstance(table, dict):
         raise InputError(path, "qkd", "a [qkd] table", "none" if table is None else

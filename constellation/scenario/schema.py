@@ -17,37 +17,72 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from ..core import orbits
 
-__all__ = ["CitySpec", "ConstraintsSpec", "CoverageSpec", "DesignSpec", "FAMILY_KEYS", "FibreSpec", "LinkSpec",
+__all__ = ["MAX_NAME_CHARS", "CitySpec", "ConstraintsSpec", "CoverageSpec", "DesignSpec", "FAMILY_KEYS", "FibreSpec", "LinkSpec",
            "NetworkSpec", "RegionTarget", "SatelliteSpec", "ScenarioFile", "ScenarioSection", "StationSpec",
            "StationTarget", "SweepSpec", "TargetsSpec", "grid_choices"]
 
 Latitude = Annotated[float, Field(ge=-90.0, le=90.0)]
 Longitude = Annotated[float, Field(ge=-180.0, le=360.0)]
 Probability = Annotated[float, Field(ge=0.0, le=1.0)]
+Angle = Annotated[float, Field(ge=-360.0, le=360.0)]
+Azimuth = Annotated[float, Field(ge=0.0, le=360.0)]
+
+# Element sets are dated from Sputnik 1 (1957-10-04) on; SGP4 and the leap-second tables end
+# well before 2100, and the OMM reader takes the same years.
+EARLIEST = dt.datetime(1957, 10, 4, tzinfo=dt.timezone.utc)
+LATEST = dt.datetime(2100, 1, 1, tzinfo=dt.timezone.utc)
+
+MAX_NAME_CHARS = 100  # names become table cells, figure labels and file names (best-<family>.toml)
+# C0/C1 controls and the bidirectional overrides that reorder what a terminal shows.
+_HOSTILE = {*range(0x00, 0x20), *range(0x7F, 0xA0), *range(0x202A, 0x202F), *range(0x2066, 0x206A)}
+
+
+def plain_name(value: str, limit: int = MAX_NAME_CHARS) -> str:
+    """``value`` if it can be printed and put in a table as it is: at most ``limit`` characters,
+    no control characters (they would reach terminals raw). Raises ``ValueError`` saying which."""
+    if len(value) > limit:
+        raise ValueError(f"a name of at most {limit} characters, found {len(value):,} characters")
+    bad = next((i for i, c in enumerate(value) if ord(c) in _HOSTILE), None)
+    if bad is not None:
+        raise ValueError(f"a name without control characters, found U+{ord(value[bad]):04X} at character {bad + 1}")
+    return value
+
+
+Name = Annotated[str, Field(min_length=1), AfterValidator(plain_name)]
+
+
+def _dated(value: dt.datetime) -> dt.datetime:
+    """A UTC datetime from 1957-10-04 (Sputnik 1) to 2100."""
+    if value.tzinfo is None:
+        raise ValueError("an RFC 3339 UTC datetime such as 2016-12-19T00:00:00Z (zone missing)")
+    value = value.astimezone(dt.timezone.utc)
+    if not EARLIEST <= value < LATEST:
+        raise ValueError("a UTC datetime from 1957-10-04 (Sputnik 1) to 2099, found "
+                         f"{value.isoformat().replace('+00:00', 'Z')}")
+    return value
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # allow_inf_nan=False: every number of every table is finite (nan and inf are refused).
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class ScenarioSection(_Strict):
     """``[scenario]``: name and time span (UTC, ``end`` after ``start``)."""
 
-    name: str = Field(min_length=1)
+    name: Annotated[str, Field(min_length=1), AfterValidator(lambda v: plain_name(v, 200))]
     start: dt.datetime
     end: dt.datetime
-    description: str = ""
+    description: Annotated[str, Field(max_length=10000)] = ""
 
     @field_validator("start", "end")
     @classmethod
     def _utc(cls, value: dt.datetime) -> dt.datetime:
-        if value.tzinfo is None:
-            raise ValueError("an RFC 3339 UTC datetime such as 2016-12-19T00:00:00Z (zone missing)")
-        return value.astimezone(dt.timezone.utc)
+        return _dated(value)
 
     @model_validator(mode="after")
     def _ordered(self):
@@ -59,7 +94,7 @@ class ScenarioSection(_Strict):
 class SatelliteSpec(_Strict):
     """One ``[[satellites]]`` entry: exactly one source of elements, and optional terminal overrides."""
 
-    name: str | None = None
+    name: Name | None = None
     tle: list[str] | None = None
     tle_file: str | None = None
     omm_file: str | None = None
@@ -67,16 +102,16 @@ class SatelliteSpec(_Strict):
     semi_major_axis_km: Annotated[float, Field(gt=6478.0, lt=500000.0)] | None = None
     eccentricity: Annotated[float, Field(ge=0.0, lt=1.0)] = 0.0
     inclination_deg: Annotated[float, Field(ge=0.0, le=180.0)] | None = None
-    raan_deg: float = 0.0
-    argp_deg: float = 0.0
-    mean_anomaly_deg: float = 0.0
+    raan_deg: Angle = 0.0
+    argp_deg: Angle = 0.0
+    mean_anomaly_deg: Angle = 0.0
     epoch: dt.datetime | None = None
-    bstar: float = 0.0
+    bstar: Annotated[float, Field(ge=-1.0, le=1.0)] = 0.0  # 1/earth radii; real element sets: |B*| < 0.1
     ltan: str | None = None
     walker: Literal["delta", "star"] | None = None
     total: Annotated[int, Field(ge=1, le=100000)] | None = None
-    planes: Annotated[int, Field(ge=1)] | None = None
-    phasing: Annotated[int, Field(ge=0)] = 0
+    planes: Annotated[int, Field(ge=1, le=100000)] | None = None
+    phasing: Annotated[int, Field(ge=0, le=100000)] = 0
     geo_longitude_deg: Annotated[float, Field(ge=-180.0, le=360.0)] | None = None
     unit_cost: Annotated[float, Field(ge=0.0)] | None = None
     link: dict[str, Any] | None = None
@@ -87,9 +122,7 @@ class SatelliteSpec(_Strict):
     @field_validator("epoch")
     @classmethod
     def _utc(cls, value):
-        if value is not None and value.tzinfo is None:
-            raise ValueError("an RFC 3339 UTC datetime such as 2016-12-19T00:00:00Z (zone missing)")
-        return value.astimezone(dt.timezone.utc) if value is not None else None
+        return _dated(value) if value is not None else None
 
     @property
     def kind(self) -> str:
@@ -108,6 +141,12 @@ class SatelliteSpec(_Strict):
     @model_validator(mode="after")
     def _complete(self):
         kind = self.kind
+        conflicting = sorted(self.model_fields_set & _NOT_WITH.get(kind, set()))
+        if conflicting:
+            what = {"geo": "geo_longitude_deg", "ltan": "ltan (sun-synchronous: the inclination follows from "
+                    "the altitude)", "elements": "classical elements"}.get(kind, kind)
+            raise ValueError(f"{what} without {', '.join(conflicting)} (one would be ignored), "
+                             f"found {', '.join(conflicting)} too")
         if kind in ("elements", "walker") and self.inclination_deg is None:
             raise ValueError(f"inclination_deg for a {kind} satellite")
         if kind in ("elements", "walker", "ltan") and (self.altitude_km is None) == (self.semi_major_axis_km is None) and kind != "walker":
@@ -128,6 +167,20 @@ class SatelliteSpec(_Strict):
         return self
 
 
+# Keys an orbit kind would silently ignore: given together with it, they are refused.
+_ELEMENTS = {"altitude_km", "semi_major_axis_km", "eccentricity", "inclination_deg", "raan_deg", "argp_deg",
+             "mean_anomaly_deg", "epoch", "bstar"}
+_PATTERN = {"total", "planes", "phasing"}
+_NOT_WITH = {
+    "tle": _ELEMENTS | _PATTERN, "tle_file": _ELEMENTS | _PATTERN, "omm_file": _ELEMENTS | _PATTERN,
+    "geo": {"altitude_km", "semi_major_axis_km", "eccentricity", "raan_deg", "argp_deg", "mean_anomaly_deg",
+            "bstar"} | _PATTERN,
+    "ltan": {"inclination_deg", "semi_major_axis_km", "raan_deg", "argp_deg", "bstar"} | _PATTERN,
+    "walker": {"semi_major_axis_km", "eccentricity", "argp_deg", "bstar"},
+    "elements": _PATTERN,
+}
+
+
 class StationSpec(_Strict):
     """One ``[[stations]]`` entry: a built-in site by name, or a position; mask, receiver and sky.
 
@@ -136,16 +189,16 @@ class StationSpec(_Strict):
     (:class:`~constellation.scenario.receiver_params.SiteParams`); ``aperture_m`` replaces the
     receiver's aperture."""
 
-    name: str = Field(min_length=1)
+    name: Name
     latitude_deg: Latitude | None = None
     longitude_deg: Longitude | None = None
     elevation_m: Annotated[float, Field(ge=-500.0, le=9000.0)] | None = None
     min_elevation_deg: Annotated[float, Field(ge=0.0, lt=90.0)] | None = None
-    horizon_mask: list[tuple[float, Annotated[float, Field(ge=-5.0, lt=90.0)]]] | None = None
+    horizon_mask: list[tuple[Azimuth, Annotated[float, Field(ge=-5.0, lt=90.0)]]] | None = None
     aperture_m: Annotated[float, Field(gt=0.0, le=50.0, strict=True, allow_inf_nan=False)] | None = None
     receiver: str | dict[str, Any] | None = None
     sky: dict[str, Any] | None = None
-    telescopes: Annotated[int, Field(ge=0, le=100)] = 1
+    telescopes: Annotated[int, Field(ge=1, le=100)] = 1
     clear_sky_probability: Probability | Annotated[list[Probability], Field(min_length=12, max_length=12)] | None = None
     clear_sky_persistence: Probability | None = None
 
@@ -161,16 +214,16 @@ class ConstraintsSpec(_Strict):
 
     station_sun_max_elevation_deg: Annotated[float, Field(ge=-90.0, le=90.0)] | None = None
     satellite_sunlit: bool | None = None
-    max_range_km: Annotated[float, Field(gt=0.0)] | None = None
+    max_range_km: Annotated[float, Field(gt=0.0, le=1e6)] | None = None
 
 
 class LinkSpec(_Strict):
     """One ``[[links]]`` entry: a station (or city) pair that wants key."""
 
-    a: str = Field(min_length=1)
-    b: str = Field(min_length=1)
-    required_key_bits_per_day: Annotated[float, Field(ge=0.0)] | None = None
-    max_latency_h: Annotated[float, Field(gt=0.0)] | None = None
+    a: Name
+    b: Name
+    required_key_bits_per_day: Annotated[float, Field(ge=0.0, le=1e18)] | None = None
+    max_latency_h: Annotated[float, Field(gt=0.0, le=1e6)] | None = None
     # How the link gets key: trusted relay through satellites (default), entanglement sent to
     # both stations at once from a satellite's [source] (no trust in the satellite), or both.
     mode: Literal["relay", "entanglement", "both"] = "relay"
@@ -185,15 +238,15 @@ class LinkSpec(_Strict):
 class FibreSpec(_Strict):
     """One ``[[fibre]]`` entry: a ground QKD link between a city and a station."""
 
-    a: str = Field(min_length=1)
-    b: str = Field(min_length=1)
-    key_rate_bps: Annotated[float, Field(gt=0.0)]
+    a: Name
+    b: Name
+    key_rate_bps: Annotated[float, Field(gt=0.0, le=1e12)]
 
 
 class CitySpec(_Strict):
     """One ``[[cities]]`` entry: a built-in site by name, or a position."""
 
-    name: str = Field(min_length=1)
+    name: Name
     latitude_deg: Latitude | None = None
     longitude_deg: Longitude | None = None
 
@@ -214,9 +267,9 @@ class NetworkSpec(_Strict):
     retarget_s: Annotated[float, Field(ge=0.0, le=86400.0)] = 60.0
     min_contact_s: Annotated[float, Field(ge=0.0, le=86400.0)] = 0.0
     schedule_time_limit_s: Annotated[float, Field(ge=0.0, le=3600.0)] = 60.0
-    key_store_bits: Annotated[float, Field(gt=0.0)] | None = None
+    key_store_bits: Annotated[float, Field(gt=0.0, le=1e18)] | None = None
     weather_runs: Annotated[int, Field(ge=1, le=100000)] = 1000
-    seed: int = 0
+    seed: Annotated[int, Field(ge=0, le=2**63 - 1)] = 0
 
 
 class CoverageSpec(_Strict):
@@ -272,7 +325,7 @@ def grid_choices(value) -> list:
 class DesignSpec(_Strict):
     """One ``[[designs]]`` family."""
 
-    name: str = Field(min_length=1)
+    name: Name
     family: Literal["sso", "walker", "meo", "geo", "hybrid"]
     altitude_km: Altitude | list[Altitude] | None = None
     inclination_deg: Inclination | list[Inclination] | None = None
@@ -321,7 +374,7 @@ class DesignSpec(_Strict):
 class StationTarget(_Strict):
     """One ``[[targets.stations]]`` entry: coverage and revisit targets of one station."""
 
-    name: str = Field(min_length=1)
+    name: Name
     min_night_coverage_fraction: Annotated[float, Field(ge=0.0, le=1.0)] | None = None
     max_revisit_h: Annotated[float, Field(gt=0.0)] | None = None
 
@@ -335,7 +388,7 @@ class RegionTarget(_Strict):
     ``station_sun_max_elevation_deg`` (else -12 deg).
     """
 
-    name: str = Field(min_length=1)
+    name: Name
     region: list[tuple[Annotated[float, Field(ge=-180.0, le=360.0)], Annotated[float, Field(ge=-90.0, le=90.0)]]] \
         = Field(min_length=3)
     grid_deg: Annotated[float, Field(ge=0.25, le=10.0)] = 2.0

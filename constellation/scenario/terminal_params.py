@@ -290,7 +290,12 @@ class Terminal:
 
 
 def _is_number(value) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+    if not isinstance(value, (int, float)) or isinstance(value, bool):
+        return False
+    try:
+        return math.isfinite(value)
+    except OverflowError:  # an integer beyond a float (hundreds of digits)
+        return False
 
 
 def _check_params(q: QkdParams) -> None:

@@ -33,7 +33,7 @@ from typing import NoReturn
 
 from sgp4.api import Satrec
 
-from ..errors import InputError
+from ..errors import InputError, read_input
 
 LINE1_TEMPLATE = "1 NNNNNC NNNNNAAA NNNNN.NNNNNNNN +.NNNNNNNN +NNNNN-N +NNNNN-N N NNNNN"
 LINE2_TEMPLATE = "2 NNNNN NNN.NNNN NNN.NNNN NNNNNNN NNN.NNNN NNN.NNNN NN.NNNNNNNNNNNNNN"
@@ -411,10 +411,7 @@ def _expect(lines: list[tuple[int, str]], k: int, accept, source: str, expected:
 
 
 def _read_text(path: Path, what: str) -> str:
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise InputError(path, "file", f"a readable {what} file", exc.strerror) from None
+    data = read_input(path, f"a readable {what} file")
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:

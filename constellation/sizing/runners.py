@@ -149,8 +149,8 @@ class DaskRunner:
         if address:
             try:
                 self.client = Client(address, timeout="20s")
-            except OSError as exc:
-                raise SchedulerUnreachable(f"{address} ({exc})") from None
+            except (OSError, ValueError, TypeError) as exc:  # unreachable, or not an address at all
+                raise SchedulerUnreachable(f"{address} ({type(exc).__name__}: {exc})") from None
             self.name = f"dask scheduler {address}"
         else:
             import dask
