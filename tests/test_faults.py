@@ -525,3 +525,33 @@ def test_compare_terminal_table_prints_names_as_text(tmp_path, capsys):
     assert "[red]=HYPERLINK(1)" in out or "[red]=HYPERLINK(…" in out
     header = (tmp_path / "cmp" / "compare.csv").read_text().splitlines()[0]
     assert "'[red]" not in header and ",[red]=HYPERLINK(1)," in header + ","
+
+
+# ------------------------------------------------------------ inputs that are not small regular files
+
+def test_inputs_that_are_not_small_regular_files_are_refused_before_reading(tmp_path, capsys):
+    fifo = tmp_path / "scenario.toml"
+    os.mkfifo(fifo)  # reading it would block for ever: refused without opening it for a read
+    assert main(["passes", str(fifo)]) == 2
+    assert "found a special file" in _one_error_line(capsys.readouterr().err)
+    big = tmp_path / "big.toml"
+    big.write_text(SHORT + "# " + "x" * (5 * 1024 * 1024) + "\n")  # a valid scenario, 5 MiB of comment
+    assert main(["passes", str(big)]) == 2
+    assert "of at most 4 MiB, found 5.0 MiB" in _one_error_line(capsys.readouterr().err)
+    huge_tle = tmp_path / "huge.tle"
+    with open(huge_tle, "wb") as handle:  # sparse: 65 MiB that take no disk
+        handle.truncate(65 * 1024 * 1024)
+    (tmp_path / "uses.toml").write_text(SHORT.replace(f'tle = ["{TLE1}", "{TLE2}"]', 'tle_file = "huge.tle"'))
+    assert main(["passes", str(tmp_path / "uses.toml")]) == 2
+    assert "of at most 64 MiB, found 65.0 MiB" in _one_error_line(capsys.readouterr().err)
+
+
+def test_size_with_a_scheduler_that_is_not_an_address(tmp_path, capsys):
+    from test_sizing import NETWORK, SMALL_SPACE, TARGETS
+
+    scenario = tmp_path / "small.toml"
+    scenario.write_text(NETWORK + SMALL_SPACE + TARGETS)
+    assert main(["size", str(scenario), "--scheduler", "garbage", "-o", str(tmp_path / "out")]) == 2
+    line = _one_error_line(capsys.readouterr().err)
+    assert "--scheduler: address: expected a reachable Dask scheduler" in line and "garbage" in line
+    assert not (tmp_path / "out").exists()
