@@ -187,6 +187,10 @@ class RunResult(Run):
             return plot_timeline(scn, self.passes)
         if kind == "sky" and station:
             return plot_sky(scn, self.passes, station)
+        if kind == "sky" and len(self.passes) and not self.passes.has_window.any():
+            # No window anywhere: the sky of the station with the most passes (what was seen).
+            busiest = int(np.argmax(np.bincount(self.passes.station, minlength=len(scn.stations))))
+            return plot_sky(scn, self.passes, busiest)
         row = self._longest_window(station)
         if kind == "sky":
             return plot_sky(scn, self.passes, self.passes.station_names[self.passes.station[row]])
@@ -216,7 +220,7 @@ class RunResult(Run):
     def figures(self) -> dict:
         """File name -> Figure for the figures ``run`` draws."""
         windows = bool(self.passes.has_window.any())
-        kinds = ["tracks"] + (["timeline"] if self.scenario.stations else []) + (["sky"] if windows else []) + \
+        kinds = ["tracks"] + (["timeline"] if self.scenario.stations else []) + (["sky"] if len(self.passes) else []) + \
             (["key"] if self.has_keys and windows else []) + (["coverage"] if self.has_coverage else []) + \
             (["schedule"] if self.has_network else []) + (["dual"] if self.has_dual and len(self.dual) else [])
         out = {f"{kind}.png": self.figure(kind) for kind in kinds}
@@ -241,7 +245,7 @@ class RunResult(Run):
 
     def figure_notes(self) -> list[str]:
         """Why a station has no sky or key figure in ``run``'s folder (one line each)."""
-        if len(self.scenario.stations) < 2:
+        if not self.scenario.stations:
             return []
         sky, key, left = self._figure_stations()
         passes, names = self.passes, [s.name for s in self.scenario.stations]

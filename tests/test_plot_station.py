@@ -82,3 +82,21 @@ def test_run_draws_sky_and_key_per_station_and_says_why_not(run_cli, tmp_path):
     assert {"sky-xinglong.png", "key-xinglong.png", "sky-nanshan.png", "key-nanshan.png"} <= figures
     assert not any("graz" in name for name in figures)
     assert "note: no sky or key figure for Graz: no pass in the span" in run.out.splitlines()
+
+
+def test_run_with_one_station_says_why_a_figure_is_missing(run_cli, tmp_path):
+    data = tomllib.loads(default_scenario_path().read_text())
+    data["scenario"]["end"] = data["scenario"]["start"].replace(day=20)
+    data["stations"] = [{"name": "Xinglong", "min_elevation_deg": 10}]
+    data["constraints"]["station_sun_max_elevation_deg"] = -89.0  # never dark enough: passes, no window
+    path = tmp_path / "one.toml"
+    path.write_text(tomli_w.dumps(data))
+    run = run_cli("run", path, "-o", tmp_path / "out")
+    figures = {p.name for p in (tmp_path / "out").glob("*.png")}
+    assert "sky.png" in figures and "key.png" not in figures  # the sky shows the passes there were
+    assert "note: no key figure for Xinglong: no pass with a QKD window" in run.out.splitlines()
+    data["stations"] = [{"name": "Xinglong", "min_elevation_deg": 89}]  # and now no pass at all
+    path.write_text(tomli_w.dumps(data))
+    run = run_cli("run", path, "-o", tmp_path / "out2")
+    assert not {"sky.png", "key.png"} & {p.name for p in (tmp_path / "out2").glob("*.png")}
+    assert "note: no sky or key figure for Xinglong: no pass in the span" in run.out.splitlines()
