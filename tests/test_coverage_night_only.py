@@ -30,3 +30,13 @@ def test_night_only_points_count_covered_and_dark_time(run_cli):
     rows = np.genfromtxt(out.splitlines(), delimiter=",", names=True)
     np.testing.assert_array_equal(rows["coverage_fraction"], rows["night_coverage_fraction"])
     assert np.all(rows["coverage_fraction"] <= rows["night_fraction"])
+
+
+def test_the_night_only_figure_says_night_coverage():
+    from constellation.api import RunResult, load_scenario
+
+    result = RunResult(load_scenario(WALKER), coverage_options={"night_only": True, "grid_deg": 6.0})
+    fig = result.figure("coverage")
+    assert fig.axes[0].get_title().startswith("Night coverage by")
+    labels = [ax.get_xlabel() for ax in fig.axes]
+    assert "Night coverage (fraction of all time: dark and covered)" in labels

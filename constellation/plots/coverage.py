@@ -7,6 +7,7 @@ over the shipped Natural Earth 110 m coastlines (see
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
@@ -59,6 +60,9 @@ def _quantity(result, quantity) -> _Quantity:
     if getattr(result, spec.attribute) is None:
         raise ParameterError("quantity", "a quantity the coverage result holds (this one was computed "
                              "without night statistics)", quantity)
+    if spec.attribute == "coverage_fraction" and result.night_only:  # usable = dark and covered
+        spec = dataclasses.replace(spec, label="Night coverage (fraction of all time: dark and covered)",
+                                   short="night coverage (fraction)")
     return spec
 
 
