@@ -132,7 +132,9 @@ def _no_contacts():
 def _entanglement_input(scenario: Scenario, dual: DualTable | None, dual_key: DualKeys | None):
     """The dual windows of the entangled links, for the network (None when none is)."""
     sources = [scenario.source_of(k) for k in range(len(scenario.satellites))]
-    source = next((s for s in sources if s is not None), None)
+    # The key's post-processing belongs to the link's stations: [source]'s (per-satellite
+    # tables may not change it), else the first satellite source's (design families).
+    source = scenario.pair_source or next((s for s in sources if s is not None), None)
     if dual is None or dual_key is None or source is None or not any(link.entangled for link in scenario.links):
         return None
     from .network.entangled import EntanglementInput
@@ -141,14 +143,15 @@ def _entanglement_input(scenario: Scenario, dual: DualTable | None, dual_key: Du
     link_of_pair = {}
     for k, link in enumerate(scenario.links):
         if link.entangled:
-            pair = (index[link.a], index[link.b])
+            pair = frozenset((index[link.a], index[link.b]))
             link_of_pair.setdefault(pair, k)
-    link = np.array([link_of_pair.get(dual.pairs[p], -1) for p in dual.pair], dtype=np.int64)
+    link = np.array([link_of_pair.get(frozenset(dual.pairs[p]), -1) for p in dual.pair], dtype=np.int64)
     errors = np.nan_to_num(dual_key.qber) * dual_key.sifted_bits
     finite = source.finite_key and (scenario.qkd is None or scenario.qkd.get("finite_key", True) is not False)
     return EntanglementInput(dual.satellite, dual.a, dual.b, dual.start_s, dual.end_s, dual_key.sifted_bits, errors,
                              link, source.basis_probability, source.error_correction_efficiency,
-                             source.epsilon_secret, source.epsilon_correct, finite_key=finite)
+                             source.epsilon_secret, source.epsilon_correct, finite_key=finite,
+                             block_sifted_bits=source.block_sifted_bits)
 
 
 def find_dual(scenario: Scenario, passes: PassTable) -> DualTable:
@@ -185,18 +188,19 @@ def _dual_sources(scenario: Scenario, dual: DualTable):
     with a source, every station at an end of ``dual``'s pairs must have a receiver for it."""
     sources = [scenario.source_of(k) for k in range(len(scenario.satellites))]
     source = next((s for s in sources if s is not None), None)
-    if source is not None:
-        for index in sorted({k for pair in dual.pairs for k in pair}):
-            station = scenario.stations[index]
-            receiver = station.receiver
-            if receiver is None:
+    wavelengths = sorted({s.wavelength_nm for s in sources if s is not None})
+    for index in sorted({k for pair in dual.pairs for k in pair}) if source is not None else ():
+        station = scenario.stations[index]
+        receiver = station.receiver
+        if receiver is None:
+            raise InputError(scenario.source, f"stations[{index}].receiver",
+                             f"a receiver at {station.name} for the entangled photons "
+                             '(receiver = "observatory-1m", another preset of `constellation receivers`, or a table)',
+                             Described(f"{station.name} has no receiver"))
+        for wavelength_nm in wavelengths:
+            if not receiver.wavelength_min_nm <= wavelength_nm <= receiver.wavelength_max_nm:
                 raise InputError(scenario.source, f"stations[{index}].receiver",
-                                 f"a receiver at {station.name} for the entangled photons "
-                                 '(receiver = "observatory-1m", another preset of `constellation receivers`, or a table)',
-                                 Described(f"{station.name} has no receiver"))
-            if not receiver.wavelength_min_nm <= source.wavelength_nm <= receiver.wavelength_max_nm:
-                raise InputError(scenario.source, f"stations[{index}].receiver",
-                                 f"a receiver working at the source wavelength ({source.wavelength_nm:g} nm)",
+                                 f"a receiver working at the source wavelength ({wavelength_nm:g} nm)",
                                  f"one for {receiver.wavelength_min_nm:g}-{receiver.wavelength_max_nm:g} nm")
     return sources, source
 

@@ -527,6 +527,19 @@ CATALOGUE: list[Case] = [
          'coincidence_window_ns = 0\n', FILE, "source.coincidence_window_ns", "a number in (0, 100]", "0"),
     Case("source-unknown-preset", "scenario", GOOD + '[source]\npreset = "micius-entangled"\n', FILE,
          "source.preset", "did you mean 'micius-entanglement'", "micius-entangled"),
+    Case("link-listed-twice", "scenario", GOOD + '[[stations]]\nname = "Nanshan"\n[[links]]\na = "Xinglong"\n'
+         'b = "Nanshan"\n[[links]]\na = "Nanshan"\nb = "Xinglong"\n', FILE, "links[1]",
+         "a station pair listed once (links[0] joins", "Nanshan-Xinglong again"),
+    Case("satellite-source-post-processing", "scenario", GOOD.replace(SATELLITE, SATELLITE + '\nsource = {'
+         ' epsilon_secret = 1e-3 }') + '[source]\npreset = "micius-entanglement"\n', FILE,
+         "satellites[0].source.epsilon_secret", "the key's post-processing in [source]", "0.001"),
+    Case("source-error-correction-above-two", "scenario", GOOD + '[source]\npreset = "micius-entanglement"\n'
+         'error_correction_efficiency = 1e308\n', FILE, "source.error_correction_efficiency", "a number from 1 to 2",
+         "1e+308"),
+    Case("entanglement-no-satellite-source", "scenario", GOOD.replace(SATELLITE, SATELLITE + '\nsource = false') +
+         '[[stations]]\nname = "Nanshan"\n[source]\npreset = "micius-entanglement"\n[[links]]\na = "Xinglong"\n'
+         'b = "Nanshan"\nmode = "entanglement"\n', FILE, "links[0].mode",
+         "a satellite carrying an entangled-photon source", "entanglement"),
     Case("source-missing-pair-rate", "scenario", GOOD + '[source]\nwavelength_nm = 810\nvisibility = 0.95\n'
          'coincidence_window_ns = 1\n', FILE, "source.pair_rate_hz", "a number (required", "nothing"),
     # ------------------------------------------------------------ key --qkd TOML

@@ -102,19 +102,20 @@ def finite_key_bits(n_key, n_test, qber, f_ec: float, epsilon_secret: float, eps
     """Secret bits of a block of ``n_key`` sifted bits whose phase error is estimated from
     ``n_test`` bits of the other basis (arrays broadcast):
 
-    ``l = n_key (1 - h(phi)) - f_EC n_key h(E) - 2 log2(1 / (2 eps_PA)) - log2(2 / eps_cor)``
+    ``l = n_key (1 - h(phi)) - f_EC n_key h(E) - 2 log2(1 / (2 alpha)) - log2(2 / eps_cor)``
 
-    with ``phi`` from :func:`phase_error_bound` at ``eps_PE``, ``eps_PE = eps_PA =
-    epsilon_secret / 2`` (the structure of Lim et al. 2014 and Tomamichel et al. 2012 without
-    decoy states). 0 where the block is too small or the phase error reaches 1/2."""
+    with ``phi`` from :func:`phase_error_bound` at ``nu``. The secrecy budget is split as in
+    Lim et al. 2014 (Eq. B4 without decoy states: ``epsilon_secret = 4 alpha + nu``) with
+    ``alpha = nu = epsilon_secret / 5``. 0 where the block is too small or the phase error
+    reaches 1/2."""
     n_key = np.asarray(n_key, dtype=float)
     n_test = np.asarray(n_test, dtype=float)
     q = np.asarray(qber, dtype=float)
-    eps_pe = eps_pa = 0.5 * epsilon_secret
+    alpha = nu = epsilon_secret / 5.0
     ok = (n_key >= 1.0) & (n_test >= 1.0)
-    phase = phase_error_bound(q, np.where(ok, n_test, 1.0), np.where(ok, n_key, 1.0), eps_pe)
+    phase = phase_error_bound(q, np.where(ok, n_test, 1.0), np.where(ok, n_key, 1.0), nu)
     length = n_key * (1.0 - binary_entropy(np.minimum(phase, 0.5))) - f_ec * n_key * binary_entropy(q) \
-        - 2.0 * math.log2(1.0 / (2.0 * eps_pa)) - math.log2(2.0 / epsilon_correct)
+        - 2.0 * math.log2(1.0 / (2.0 * alpha)) - math.log2(2.0 / epsilon_correct)
     return np.where(ok & (phase < 0.5), np.floor(np.maximum(length, 0.0)), 0.0)
 
 

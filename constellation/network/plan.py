@@ -147,34 +147,48 @@ def plan_relay(contacts: Contacts, stations: Sequence, links: Sequence[Link], du
     sites = _sites(stations, links, cities, fibre)
     tel = np.array(_by_name(telescopes, sites.station_names, 1, "telescopes"), dtype=np.int64)
     channels = _channels(links, sites)
-    ent = None
-    if entanglement is not None and any(link.entangled for link in links):
-        probability, persistence, lon = _weather_tables(stations, clear_sky_probability, clear_sky_persistence)
-        ent = deliver_entanglement(entanglement, len(links), duration_s, tel, retarget_s=retarget_s,
-                                   longitude_deg=lon, clear_sky_probability=probability,
-                                   clear_sky_persistence=persistence, start_utc=start_utc, runs=runs, seed=seed)
-        keep = free_of_windows(contacts, entanglement, ent.chosen, tel, retarget_s)
-        contacts = make_contacts(contacts.satellite[keep], contacts.station[keep], contacts.start_s[keep],
-                                 contacts.end_s[keep], contacts.key_bits[keep], contacts.pass_index[keep])
-    sched = schedule(contacts, tel, satellite_terminals, retarget_s=retarget_s, min_contact_s=min_contact_s,
-                     link_pairs=channels.pairs, link_weights=channels.weight or None,
-                     time_limit_s=schedule_time_limit_s, n_stations=len(stations), n_satellites=n_satellites)
-    relay_weights = _relay_weights(sched, channels)
-    relay = relay_key(contacts, sched.chosen, channels.pairs, duration_s, weights=relay_weights,
-                      key_store_bits=key_store_bits, n_satellites=n_satellites)
-    weather = None
-    if clear_sky_probability is not None and runs > 0:
-        weather = _weather(contacts, stations, sched, channels, duration_s, clear_sky_probability, start_utc,
-                           clear_sky_persistence,
-                           runs=runs, seed=seed, key_store_bits=key_store_bits, n_satellites=n_satellites)
-    reports = [_link_report(k, link, sites, channels, relay, weather, duration_s, ent, entanglement, contacts,
-                            satellite_names) for k, link in enumerate(links)]
+
+    def plan(entangled_links):
+        """Schedule, relay and weather with dual windows for ``entangled_links`` first."""
+        ent, flown = None, contacts
+        if entanglement is not None and entangled_links:
+            probability, persistence, lon = _weather_tables(stations, clear_sky_probability, clear_sky_persistence)
+            ent = deliver_entanglement(entanglement.restricted(entangled_links), len(links), duration_s, tel,
+                                       retarget_s=retarget_s, longitude_deg=lon, clear_sky_probability=probability,
+                                       clear_sky_persistence=persistence, start_utc=start_utc, runs=runs, seed=seed)
+            keep = free_of_windows(contacts, entanglement, ent.chosen, retarget_s)
+            flown = make_contacts(contacts.satellite[keep], contacts.station[keep], contacts.start_s[keep],
+                                  contacts.end_s[keep], contacts.key_bits[keep], contacts.pass_index[keep])
+        sched = schedule(flown, tel, satellite_terminals, retarget_s=retarget_s, min_contact_s=min_contact_s,
+                         link_pairs=channels.pairs, link_weights=channels.weight or None,
+                         time_limit_s=schedule_time_limit_s, n_stations=len(stations), n_satellites=n_satellites)
+        relay = relay_key(flown, sched.chosen, channels.pairs, duration_s, weights=_relay_weights(sched, channels),
+                          key_store_bits=key_store_bits, n_satellites=n_satellites)
+        weather = None
+        if clear_sky_probability is not None and runs > 0:
+            weather = _weather(flown, stations, sched, channels, duration_s, clear_sky_probability, start_utc,
+                               clear_sky_persistence,
+                               runs=runs, seed=seed, key_store_bits=key_store_bits, n_satellites=n_satellites)
+        reports = [_link_report(k, link, sites, channels, relay, weather, duration_s, ent, entanglement, flown,
+                                satellite_names) for k, link in enumerate(links)]
+        return sched, relay, weather, ent, flown, reports
+
+    only = {k for k, link in enumerate(links) if link.mode == "entanglement"}
+    both = {k for k, link in enumerate(links) if link.mode == "both"}
+    sched, relay, weather, ent, flown, reports = plan(only | both)
+    if entanglement is not None and both:
+        # Links served both ways fly their dual windows only where that pays: the plan
+        # without them is kept when it gives those links more key in all (clear sky).
+        without = plan(only)
+        if sum(without[5][k].key_bits for k in both) > sum(reports[k].key_bits for k in both):
+            sched, relay, weather, ent, flown, reports = without
     gap = "" if sched.gap is None else f", gap {100 * sched.gap:.2f} %"
     notes = [f"schedule: {sched.method}{gap}, {sched.key_bits:.0f} bits vs FCFS {sched.baseline_key_bits:.0f} bits"]
     if ent is not None:
-        notes.append(f"entanglement: {ent.chosen.size} dual windows flown, {float(ent.key_bits.sum()):.0f} bits")
+        notes.append(f"entanglement: {ent.chosen.size} dual windows flown in {ent.block_link.size} blocks, "
+                     f"{float(ent.key_bits.sum()):.0f} bits")
     return NetworkPlan(sched, relay, weather, reports, duration_s, relay.daily_bits.shape[1], start_utc, notes,
-                       contacts=contacts, link_pairs=channels.pairs, entanglement=ent)
+                       contacts=flown, link_pairs=channels.pairs, entanglement=ent)
 
 
 @dataclass(frozen=True)
@@ -328,16 +342,19 @@ def _link_report(k: int, link: Link, sites: _Sites, channels: _Channels, relay: 
     relay_bits = float(clear_e2e.sum())
     entangled_bits = 0.0
     ent_times = np.zeros(0)
+    latencies = relay.delivery_latency_s[relay.delivery_link == c] if c is not None else np.zeros(0)
     if ent is not None and link.entangled:
         ent_daily = ent.daily_bits[k][:n_days]
         ent_runs = ent.daily_runs_bits[k][:n_days]
         clear_e2e = clear_e2e + ent_daily
-        e2e = e2e + ent_runs if e2e.shape[1] == ent_runs.shape[1] else e2e.mean(axis=1, keepdims=True) + ent_runs
+        e2e = e2e + ent_runs  # (n_days, runs) + (n_days, runs or 1): each run's relay with its own draw
         entangled_bits = float(ent_daily.sum())
-        ent_times = ent.delivery_times_s(ent_input, k)
+        ent_times = ent.delivery_times_s(k)
+        latencies = np.concatenate([latencies, ent.latencies_s(ent_input, k)])
     per_day = e2e.sum(axis=0) / span_days
     relayed = float(relay.daily_bits[c].sum() * channels.link_weight[k] / channels.weight[c]) if c is not None else 0.0
-    median_h, max_h = relay.latency_h(c) if c is not None else (None, None)
+    median_h, max_h = ((float(np.median(latencies)) / 3600.0, float(latencies.max()) / 3600.0)
+                       if latencies.size else (None, None))
     if not link.relayed:
         limited_by = "entanglement" if entangled_bits > 0 else "no key"
         limiting = None

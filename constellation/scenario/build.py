@@ -209,6 +209,14 @@ def _check_links(model: ScenarioFile, known: set[str], source) -> None:
                 hint = did_you_mean(name, sorted(known))
                 raise InputError(source, f"links[{index}].{end}",
                                  f"a station, or a city joined to one by [[fibre]]{hint}", name)
+    seen: dict = {}
+    for index, spec in enumerate(model.links):
+        pair = frozenset((spec.a, spec.b))
+        if pair in seen:
+            raise InputError(source, f"links[{index}]", f"a station pair listed once (links[{seen[pair]}] joins "
+                             f"{spec.a} and {spec.b} already; one entry per pair, with its mode and demand)",
+                             Described(f"{spec.a}-{spec.b} again"))
+        seen[pair] = index
     station_names = {s.name for s in model.stations}
     for index, spec in enumerate(model.links):
         if spec.mode == "relay":
@@ -225,6 +233,10 @@ def _check_links(model: ScenarioFile, known: set[str], source) -> None:
                              '"micius-entanglement") for entanglement', Described(f"{spec.mode!r} and no [source]"))
 
 
+_POST_PROCESSING = {"basis_probability", "error_correction_efficiency", "epsilon_secret", "epsilon_correct",
+                    "finite_key", "block_sifted_bits"}
+
+
 def _satellite_sources(model: ScenarioFile, satellites, source) -> tuple:
     """Each satellite's SourceParams: its entry's ``source`` table over the scenario's
     ``[source]`` (``source = false``: none), else the scenario's."""
@@ -235,12 +247,25 @@ def _satellite_sources(model: ScenarioFile, satellites, source) -> tuple:
         elif spec.source is True:
             raise InputError(source, f"satellites[{index}].source", "a source table (or false for none)", True)
         elif isinstance(spec.source, dict):
+            fixed = sorted(set(spec.source) & _POST_PROCESSING)
+            if fixed:
+                raise InputError(source, f"satellites[{index}].source.{fixed[0]}",
+                                 "the key's post-processing in [source] (it belongs to the link, not the satellite)",
+                                 spec.source[fixed[0]])
             base = dict(model.source or {})
             table = {**base, **spec.source} if "preset" not in spec.source else dict(spec.source)
             per_spec[index] = _pair_source(table, source, f"satellites[{index}].source")
         else:
             per_spec[index] = _pair_source(model.source, source)
-    return tuple(per_spec[sat.spec_index] for sat in satellites)
+    sources = tuple(per_spec[sat.spec_index] for sat in satellites)
+    entangled = [k for k, spec in enumerate(model.links) if spec.mode != "relay"]
+    if entangled and satellites and not any(s is not None for s in sources):
+        raise InputError(source, f"links[{entangled[0]}].mode", "a satellite carrying an entangled-photon source "
+                         "(every [[satellites]] entry says source = false)", model.links[entangled[0]].mode)
+    for index, design in enumerate(model.designs):
+        if design.source is not None:
+            _pair_source(design.source, source, f"designs[{index}].source")
+    return sources
 
 
 def _pair_source(table, source, where: str = "source"):

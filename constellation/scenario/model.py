@@ -188,8 +188,9 @@ class Scenario:
         index = {s.name: k for k, s in enumerate(self.stations)}
         pairs: list[tuple[int, int]] = []
         for link in self.links:
-            if link.a in index and link.b in index and (index[link.a], index[link.b]) not in pairs:
-                pairs.append((index[link.a], index[link.b]))
+            pair = (index.get(link.a), index.get(link.b))
+            if None not in pair and pair not in pairs and pair[::-1] not in pairs:
+                pairs.append(pair)
         return pairs
 
     @property
