@@ -103,14 +103,16 @@ the clear-sky relay.
 
 Entanglement (``entangled.py``). A link with ``mode = "entanglement"`` (or ``"both"``)
 takes key from dual-downlink windows: one satellite's pair source sends a photon to each
-station at once, so no satellite holds key and no node is trusted. Dual windows are
-scheduled before the relay, greedily by sifted key, each holding the satellite's source and
-a telescope at both stations for the window plus the re-pointing time; relay contacts they
-overlap (same satellite, or a station with one telescope) are not flown. A window delivers
-when both stations are clear that night (drawn apart from the relay's draws, seed for seed).
-A link's sifted bits over the span form one BBM92 block (finite key unless ``[source]`` or
-``[qkd]`` says ``finite_key = false``); each window is credited its share of that key at its
-end, which is when ``max_delivery_gap_h`` counts it; latency is the relay's only.
+station at once, so no satellite holds key and no node is trusted. A link flies only the
+windows that add key (ordered by QBER, the best pooled prefix). Dual windows are scheduled
+before the relay, greedily by expected key, each holding the satellite's source and a
+telescope at both stations for the window plus the re-pointing time; relay contacts they
+overlap (same satellite, or either station) are not flown. A link served both ways keeps
+the plan without its dual windows when that gives it more key. A window delivers when both
+stations are clear that night (drawn apart from the relay's draws, seed for seed). A link's
+sifted bits are distilled in BBM92 blocks of ``block_sifted_bits`` (finite key unless
+``[source]`` or ``[qkd]`` says ``finite_key = false``); a block's key is delivered when it
+closes (latency: close minus each window's end), the span's remainder at its last window.
 ``network.csv`` gives ``relay_key_bits``, ``entanglement_key_bits`` and ``trusted_nodes``
 (satellites that held the link's relayed key, and gateway stations of fibre tails).
 
