@@ -24,7 +24,7 @@ from ..scenario.terminal_params import Terminal
 from .background import background_cps
 from .bbm92 import pair_key
 from .link import link_loss
-from .per_pass import BATCH_SLOTS, TRACK_NODE_S, track_positions, window_slots
+from .per_pass import BATCH_SLOTS, MAX_SLOTS, TRACK_NODE_S, track_positions, window_slots
 
 __all__ = ["DUAL_COLUMNS", "DUAL_KEY_COLUMNS", "DualKeys", "DualProfile", "dual_columns", "dual_keys", "dual_profile"]
 
@@ -96,7 +96,7 @@ def dual_keys(propagator, dual: DualTable, stations, source=None, sun=None, moon
                asymptotic_key_bits=np.zeros(n), finite_key_bits=np.zeros(n))
     if n:
         length = dual.end_s - dual.start_s
-        slots = np.ceil(length / np.maximum(slot_s, length / 10_000) - 1e-9) + 2
+        slots = np.ceil(length / np.maximum(slot_s, length / MAX_SLOTS) - 1e-9) + 2
         batch = (np.cumsum(slots) - slots) // max(batch_slots, 1)
         for b in np.unique(batch):
             _batch(out, np.flatnonzero(batch == b), propagator, dual, stations, source, sun, moon, slot_s)
