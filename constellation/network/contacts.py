@@ -80,6 +80,8 @@ def contacts_from_passes(table, key_bits) -> Contacts:
     k = np.arange(row.size) - np.repeat(first, pieces)
     length = np.repeat((end - start) / pieces, pieces)
     chunk_start = np.repeat(start, pieces) + k * length
-    chunk_end = np.where(k == np.repeat(pieces, pieces) - 1, np.repeat(end, pieces), chunk_start + length)
+    # each piece ends where the next starts, bit for bit (no 1e-11 s overlap)
+    chunk_end = np.where(k == np.repeat(pieces, pieces) - 1, np.repeat(end, pieces),
+                         np.repeat(start, pieces) + (k + 1) * length)
     return make_contacts(table.satellite[row], table.station[row], chunk_start, chunk_end,
                          key[row] / np.repeat(pieces, pieces), row)
