@@ -32,8 +32,10 @@ Modules, in the order data flows through them
 Rules (the model, stated once)
 ------------------------------
 Scheduling. A contact occupies its station's telescope and its satellite's optical terminal
-over its QKD window ``[start_s, end_s)`` plus ``retarget_s`` of re-pointing; contacts
-shorter than ``min_contact_s`` are not flown; a station tracks at most ``telescopes``
+over its QKD window ``[start_s, end_s)`` plus ``retarget_s`` of re-pointing, except when the
+next contact of that telescope and terminal is the next 15-minute piece of the same track
+(a MEO or GEO window is flown as consecutive pieces, with no re-pointing between them);
+pieces (contacts) shorter than ``min_contact_s`` are not flown; a station tracks at most ``telescopes``
 satellites at once and a satellite serves at most ``terminals`` stations at once (the
 payload's ``terminals``, default 1). With relay channels the objective is link-aware: the
 smallest share of demand met over the channels first, then the key relayed in total, by the
