@@ -240,7 +240,8 @@ def plot(kind, scenario, output, station, satellites, hours, region, window):
     from .api import figure_from_results, save_figure
 
     path = output or f"{kind}.png"
-    if Path(path).suffix.lower() not in (".png", ".svg", ".pdf"):
+    special = Path(path).exists() and not Path(path).is_file() and not Path(path).is_dir()  # /dev/stdout: PNG
+    if Path(path).suffix.lower() not in (".png", ".svg", ".pdf") and not special:
         raise InputError(path, "-o", "an image file name ending in .png, .svg or .pdf",
                          Path(path).suffix or "no extension")
     if kind in ("pareto", "compare"):
@@ -456,6 +457,10 @@ def main(argv=None) -> int:
         _echo(f"error: {exc.format_message()}", err=True)
         return exc.exit_code
     except BrokenPipeError:
+        # The reader went away (| head): no more output, and none at exit either (Python docs, "SIGPIPE").
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
     except OSError as exc:  # an I/O failure no command turned into an input error: still one line
         where = f"{exc.filename}: " if exc.filename else ""

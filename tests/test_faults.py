@@ -555,3 +555,12 @@ def test_size_with_a_scheduler_that_is_not_an_address(tmp_path, capsys):
     line = _one_error_line(capsys.readouterr().err)
     assert "--scheduler: address: expected a reachable Dask scheduler" in line and "garbage" in line
     assert not (tmp_path / "out").exists()
+
+
+def test_output_to_dev_stdout_follows_the_link_to_the_pipe(tmp_path):
+    # /dev/stdout is a link to /proc/self/fd/1 (here a pipe): written through, never resolved
+    # to a path of its own; a plot goes there as PNG whatever its name says.
+    done = subprocess.run([sys.executable, "-m", "constellation", "plot", "tracks", str(_scenario(tmp_path)),
+                           "-o", "/dev/stdout"], capture_output=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith(b"\x89PNG") and b"wrote /dev/stdout" in done.stdout

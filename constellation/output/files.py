@@ -60,17 +60,18 @@ def _target(path) -> tuple[Path, bool]:
     if str(path) == "":
         raise InputError("-o", "output", "a file name", "''")
     path = Path(path)
-    if path.is_symlink():
-        path = Path(os.path.realpath(path))
     try:
-        mode = path.stat().st_mode
+        mode = path.stat().st_mode  # through links: /dev/stdout is a link to a pipe or a terminal
     except FileNotFoundError:
-        return path, False
+        mode = None
     except OSError as exc:
         raise _fail(path, exc) from None
-    if stat.S_ISDIR(mode):
+    if mode is not None and stat.S_ISDIR(mode):
         raise InputError(path, "output", "a file name (this is a folder)", Described("a folder"))
-    return path, not stat.S_ISREG(mode)
+    if mode is not None and not stat.S_ISREG(mode):
+        return path, True  # opened through its links as it is
+    # A regular file (or a new one) behind links is replaced where it lives, the links kept.
+    return (Path(os.path.realpath(path)) if path.is_symlink() else path), False
 
 
 def _umask() -> int:
@@ -120,6 +121,8 @@ def _write_special(path: Path, data: bytes) -> None:
     try:
         with open(path, "wb") as handle:
             handle.write(data)
+    except BrokenPipeError:
+        raise  # the reader stopped early (| head): not an error of ours
     except OSError as exc:
         raise _fail(path, exc) from None
 
