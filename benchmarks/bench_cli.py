@@ -363,13 +363,16 @@ def figure(res: dict, path: Path) -> None:
         if rows:
             n = [r["n_sat"] for r in rows]
             ax.loglog(n, [r["wall_s"] for r in rows], style, label=f"constellation {command}")
-            ax2.semilogx(n, [r["us_per_row"] for r in rows], style, label=command)
+            line, = ax2.semilogx(n, [r["us_per_row"] for r in rows], style, label=f"{command}, wall")
+            ax2.semilogx(n, [r["cpu_us_per_row"] for r in rows], style, color=line.get_color(), alpha=0.5,
+                         linestyle="--", label=f"{command}, CPU")
     ax.set_xlabel("satellites (x 20 stations x 1 day)")
     ax.set_ylabel("wall time of the command (s)")
     ax.grid(True, which="both", alpha=0.3)
     ax.legend()
     ax2.set_xlabel("satellites")
-    ax2.set_ylabel("wall time per output row (us)")
+    ax2.set_ylabel("time per output row (us)")
+    ax2.legend()
     ax2.set_ylim(bottom=0)
     ax2.grid(True, alpha=0.3)
     fig.tight_layout()
