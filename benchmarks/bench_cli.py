@@ -364,7 +364,7 @@ def figure(res: dict, path: Path) -> None:
             n = [r["n_sat"] for r in rows]
             ax.loglog(n, [r["wall_s"] for r in rows], style, label=f"constellation {command}")
             line, = ax2.semilogx(n, [r["us_per_row"] for r in rows], style, label=f"{command}, wall")
-            ax2.semilogx(n, [r["cpu_us_per_row"] for r in rows], style, color=line.get_color(), alpha=0.5,
+            ax2.semilogx(n, [r["cpu_us_per_row"] for r in rows], style[0], color=line.get_color(), alpha=0.5,
                          linestyle="--", label=f"{command}, CPU")
     ax.set_xlabel("satellites (x 20 stations x 1 day)")
     ax.set_ylabel("wall time of the command (s)")
