@@ -446,3 +446,27 @@ def test_dual_windows_match_skyfield_find_events_over_ten_days(tmp_path):
     ours = sorted((seconds(r["start_utc"]), seconds(r["end_utc"])) for r in rows)
     worst = max(max(abs(s0 - r0), abs(s1 - r1)) for (s0, s1), (r0, r1) in zip(ours, reference))
     assert worst < 0.5
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_scheduled_windows_never_exceed_a_resource(seed):
+    """Property: the windows taken never hold more than one source per satellite or more
+    telescopes than a station has (re-pointing included), on random windows."""
+    from constellation.network.entangled import schedule_windows
+
+    rng = np.random.default_rng(seed)
+    n = 300
+    start = rng.uniform(0, 20000, n)
+    a = rng.integers(0, 4, n)
+    b = (a + rng.integers(1, 4, n)) % 4
+    w = EntanglementInput(rng.integers(0, 6, n), a, b, start, start + rng.uniform(10, 600, n),
+                          rng.uniform(1, 1000, n), rng.uniform(0, 20, n), rng.integers(0, 3, n))
+    telescopes = [1, 2, 1, 3]
+    taken = schedule_windows(w, telescopes, retarget_s=60.0)
+    assert taken.size > 10
+    lo, hi = w.start_s[taken], w.end_s[taken] + 60.0
+    for t in np.unique(np.concatenate([lo, hi])):
+        live = (lo <= t) & (t < hi)
+        assert np.bincount(w.satellite[taken][live], minlength=6).max(initial=0) <= 1
+        use = np.bincount(np.concatenate([w.a[taken][live], w.b[taken][live]]), minlength=4)
+        assert np.all(use <= np.array(telescopes))

@@ -30,6 +30,7 @@ Rules (an operator could fly them):
 
 from __future__ import annotations
 
+import bisect
 import dataclasses
 import datetime as dt
 from dataclasses import dataclass
@@ -134,15 +135,27 @@ def schedule_windows(w: EntanglementInput, telescopes, retarget_s: float = 0.0, 
     candidates = (w.link >= 0) & (value > 0) if useful is None else useful
     order = np.lexsort((w.start_s, -value))
     order = order[candidates[order]]
-    busy: dict = {}
+    busy: dict = {}      # resource -> ([starts], [ends]) sorted by start
+    longest: dict = {}   # resource -> longest busy interval (bounds the search)
     taken = []
+
+    def overlaps(key, lo, hi) -> int:
+        starts, ends = busy.get(key, ((), ()))
+        first = bisect.bisect_left(starts, lo - longest.get(key, 0.0))
+        last = bisect.bisect_left(starts, hi)
+        return sum(1 for j in range(first, last) if ends[j] > lo)
+
     for i in order.tolist():
         lo, hi = float(w.start_s[i]), float(w.end_s[i]) + retarget_s
-        resources = [("sat", int(w.satellite[i]), 1), ("st", int(w.a[i]), int(telescopes[int(w.a[i])])),
-                     ("st", int(w.b[i]), int(telescopes[int(w.b[i])]))]
-        if all(sum(1 for s, e in busy.get((kind, k), ()) if s < hi and lo < e) < cap for kind, k, cap in resources):
-            for kind, k, _ in resources:
-                busy.setdefault((kind, k), []).append((lo, hi))
+        resources = [(("sat", int(w.satellite[i])), 1), (("st", int(w.a[i])), int(telescopes[int(w.a[i])])),
+                     (("st", int(w.b[i])), int(telescopes[int(w.b[i])]))]
+        if all(overlaps(key, lo, hi) < cap for key, cap in resources):
+            for key, _ in resources:
+                starts, ends = busy.setdefault(key, ([], []))
+                j = bisect.bisect_left(starts, lo)
+                starts.insert(j, lo)
+                ends.insert(j, hi)
+                longest[key] = max(longest.get(key, 0.0), hi - lo)
             taken.append(i)
     taken = np.array(taken, dtype=np.int64)
     return taken[np.argsort(w.start_s[taken], kind="stable")] if taken.size else taken
