@@ -527,6 +527,10 @@ CATALOGUE: list[Case] = [
          'coincidence_window_ns = 0\n', FILE, "source.coincidence_window_ns", "a number in (0, 100]", "0"),
     Case("source-unknown-preset", "scenario", GOOD + '[source]\npreset = "micius-entangled"\n', FILE,
          "source.preset", "did you mean 'micius-entanglement'", "micius-entangled"),
+    Case("network-retarget-text", "scenario", GOOD + '[network]\nretarget_s = "60"\n', FILE, "network.retarget_s",
+         "a number", "60"),
+    Case("network-terminals-boolean", "scenario", GOOD + '[network]\nsatellite_terminals = true\n', FILE,
+         "network.satellite_terminals", "an integer", "true"),
     Case("link-listed-twice", "scenario", GOOD + '[[stations]]\nname = "Nanshan"\n[[links]]\na = "Xinglong"\n'
          'b = "Nanshan"\n[[links]]\na = "Nanshan"\nb = "Xinglong"\n', FILE, "links[1]",
          "a station pair listed once (links[0] joins", "Nanshan-Xinglong again"),

@@ -67,16 +67,26 @@ def _dated(value: dt.datetime) -> dt.datetime:
 
 
 class _Strict(BaseModel):
-    # allow_inf_nan=False: every number of every table is finite (nan and inf are refused).
-    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+    # allow_inf_nan=False: every number of every table is finite (nan and inf are refused);
+    # strict=True: no coercion ("60" or true is not a number, 1.5 is not a count); an integer
+    # is still a float. TOML arrays of pairs become tuples in _pairs below.
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False, strict=True)
+
+    @field_validator("horizon_mask", "region", mode="before", check_fields=False)
+    @classmethod
+    def _pairs(cls, value):
+        """TOML has no tuples: ``[[a, b], ...]`` arrives as lists, checked as (a, b) pairs."""
+        if isinstance(value, list):
+            return [tuple(item) if isinstance(item, list) else item for item in value]
+        return value
 
 
 class ScenarioSection(_Strict):
     """``[scenario]``: name and time span (UTC, ``end`` after ``start``)."""
 
     name: Annotated[str, Field(min_length=1), AfterValidator(lambda v: plain_name(v, 200))]
-    start: dt.datetime
-    end: dt.datetime
+    start: Annotated[dt.datetime, Field(strict=False)]   # a TOML datetime, or RFC 3339 text from Python
+    end: Annotated[dt.datetime, Field(strict=False)]
     description: Annotated[str, Field(max_length=10000)] = ""
 
     @field_validator("start", "end")
@@ -105,7 +115,7 @@ class SatelliteSpec(_Strict):
     raan_deg: Angle = 0.0
     argp_deg: Angle = 0.0
     mean_anomaly_deg: Angle = 0.0
-    epoch: dt.datetime | None = None
+    epoch: Annotated[dt.datetime, Field(strict=False)] | None = None
     bstar: Annotated[float, Field(ge=-1.0, le=1.0)] = 0.0  # 1/earth radii; real element sets: |B*| < 0.1
     ltan: str | None = None
     walker: Literal["delta", "star"] | None = None
