@@ -17,6 +17,7 @@ record) as they arrive, so an interrupted sweep resumes without recomputing them
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import logging
@@ -52,10 +53,25 @@ class Problem:
 
     @property
     def fingerprint(self) -> str:
-        """Changes whenever an evaluation could change: scenario content and tool version."""
+        """Changes whenever an evaluation could change: scenario content, tool version and the
+        package's own code (a resumed sweep never mixes results of different code)."""
         regions = [r.model_dump() for r in self.regions]
-        text = json.dumps([__version__, self.base, self.key_slot_s, regions], sort_keys=True, default=str)
+        text = json.dumps([__version__, code_digest(), self.base, self.key_slot_s, regions], sort_keys=True,
+                          default=str)
         return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+@functools.lru_cache(maxsize=1)
+def code_digest() -> str:
+    """SHA-256 of the package's Python sources and data tables (what evaluations compute with);
+    the version number alone stays the same while the code changes."""
+    root = Path(__file__).resolve().parents[1]
+    digest = hashlib.sha256()
+    for path in sorted(root.rglob("*")):
+        if path.suffix in (".py", ".toml", ".csv", ".json") and path.is_file() and "__pycache__" not in path.parts:
+            digest.update(str(path.relative_to(root)).encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()
 
 
 def evaluate_design(problem: Problem, satellites: tuple) -> dict:
