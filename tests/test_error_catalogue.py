@@ -544,6 +544,9 @@ CATALOGUE: list[Case] = [
          '[[stations]]\nname = "Nanshan"\n[source]\npreset = "micius-entanglement"\n[[links]]\na = "Xinglong"\n'
          'b = "Nanshan"\nmode = "entanglement"\n', FILE, "links[0].mode",
          "a satellite carrying an entangled-photon source", "entanglement"),
+    Case("source-divergence-below-diffraction", "scenario", GOOD + '[source]\npreset = "micius-entanglement"\n'
+         'beam_divergence_urad = 0.001\n', FILE, "source.beam_divergence_urad",
+         "the diffraction limit of the 0.18 m aperture at 810 nm (2.86 urad)", "0.001"),
     Case("source-missing-pair-rate", "scenario", GOOD + '[source]\nwavelength_nm = 810\nvisibility = 0.95\n'
          'coincidence_window_ns = 1\n', FILE, "source.pair_rate_hz", "a number (required", "nothing"),
     # ------------------------------------------------------------ key --qkd TOML

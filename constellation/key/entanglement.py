@@ -286,7 +286,8 @@ def dual_summary(dual: DualTable, keys: DualKeys) -> dict:
         if keys.has_source:
             coincidences = float(keys.coincidences[m].sum())
             errors = float(np.nansum(keys.qber[m] * keys.coincidences[m]))
-            row.update({"coincidences": round(coincidences, 1), "sifted_bits": int(keys.sifted_bits[m].sum()),
+            row.update({"coincidences": round(coincidences, 1),
+                        "sifted_bits": int(np.floor(keys.sifted_bits[m]).sum()),  # as dual.csv's rows add up
                         "qber": round(errors / coincidences, 6) if coincidences > 0 else None,
                         "asymptotic_key_bits": int(keys.asymptotic_key_bits[m].sum()),
                         "finite_key_bits": int(keys.finite_key_bits[m].sum())})

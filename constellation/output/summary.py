@@ -103,9 +103,13 @@ def human_summary(summary: dict) -> str:
             lines.append(f"  {name:<{width}}  {s['finite_key_bits'] / 1e3:10,.1f} kbit in {s['windows']} windows")
     for link in summary.get("links", []):
         latency = link["median_latency_h"]
-        lines.append(f"link {link['a']}-{link['b']} ({link['distance_km']:,.0f} km): "
-                     f"{link['key_bits_per_day'] / 1e3:,.1f} kbit/day expected, P10 {link['key_bits_per_day_p10'] / 1e3:,.1f}; "
-                     f"median latency {'-' if latency is None else f'{latency:.1f} h'}; limited by {link['limiting_station'] or '-'}")
+        small = link["key_bits_per_day"] < 1e3
+        unit, scale = ("bit/day", 1.0) if small else ("kbit/day", 1e3)
+        mode = "" if link.get("mode", "relay") == "relay" else f" [{link['mode']}]"
+        lines.append(f"link {link['a']}-{link['b']} ({link['distance_km']:,.0f} km){mode}: "
+                     f"{link['key_bits_per_day'] / scale:,.1f} {unit} expected, P10 {link['key_bits_per_day_p10'] / scale:,.1f}; "
+                     f"median latency {'-' if latency is None else f'{latency:.1f} h'}; "
+                     f"limited by {link['limiting_station'] or link.get('limited_by') or '-'}")
     for pair in summary.get("dual", {}).get("pairs", []):
         key = (f"; {pair['sifted_bits']:,} sifted bits, QBER {100 * pair['qber']:.1f} %, "
                f"{pair['asymptotic_key_bits']:,} bits asymptotic" if pair.get("qber") is not None else "")

@@ -245,7 +245,8 @@ def _satellite_sources(model: ScenarioFile, satellites, source) -> tuple:
         if spec.source is False:
             per_spec[index] = None
         elif spec.source is True:
-            raise InputError(source, f"satellites[{index}].source", "a source table (or false for none)", True)
+            raise InputError(source, f"satellites[{index}].source", "a source table (or false for none)",
+                             Described("true"))
         elif isinstance(spec.source, dict):
             fixed = sorted(set(spec.source) & _POST_PROCESSING)
             if fixed:

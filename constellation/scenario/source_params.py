@@ -92,10 +92,26 @@ class SourceParams:
             raise ParameterError("wavelength_nm", f"a wavelength from {low:g} to {high:g} nm", self.wavelength_nm)
         if not (_number(self.timing_jitter_ps) and 0.0 <= self.timing_jitter_ps <= 10_000.0):
             raise ParameterError("timing_jitter_ps", "a number from 0 to 10,000 (ps)", self.timing_jitter_ps)
-        for name in ("basis_probability", "epsilon_secret", "epsilon_correct"):
+        if not (_number(self.basis_probability) and 0.0 < self.basis_probability < 1.0):
+            raise ParameterError("basis_probability", "a number in (0, 1)", self.basis_probability)
+        for name in ("epsilon_secret", "epsilon_correct"):
             value = getattr(self, name)
-            if not (_number(value) and 0.0 < value < 1.0):
-                raise ParameterError(name, "a number in (0, 1)", value)
+            if not (_number(value) and 1e-30 <= value < 1.0):
+                raise ParameterError(name, "a number from 1e-30 to below 1", value)
+        limits = [("pointing_jitter_urad", 1000.0, "urad rms"), ("tx_optics_loss_db", 100.0, "dB")]
+        for name, high, unit in limits:
+            value = getattr(self, name)
+            if not (_number(value) and 0.0 <= value <= high):
+                raise ParameterError(name, f"a number from 0 to {high:g} ({unit})", value)
+        if self.beam_divergence_urad is not None:
+            # A beam leaving an aperture of diameter D spreads at least as a Gaussian of waist
+            # D/2: lambda / (pi D/2) (1/e**2 half-angle).
+            floor = self.wavelength_nm * 1e-3 / (math.pi * 0.5 * self.tx_aperture_m)
+            value = self.beam_divergence_urad
+            if not (_number(value) and floor <= value <= 1e4):
+                raise ParameterError("beam_divergence_urad", f"a half-angle from the diffraction limit of the "
+                                     f"{self.tx_aperture_m:g} m aperture at {self.wavelength_nm:g} nm ({floor:.2f} urad) "
+                                     "to 10,000 urad", value)
         if not (_number(self.error_correction_efficiency) and 1.0 <= self.error_correction_efficiency <= 2.0):
             raise ParameterError("error_correction_efficiency", "a number from 1 to 2 (f_EC; practical codes: "
                                  "1.05-1.5)", self.error_correction_efficiency)
