@@ -313,7 +313,7 @@ def test_dual_command_json(tmp_path):
 # ---------------------------------------------------------------- sizing
 
 def _sizing_scenario(tmp_path):
-    text = f'''[scenario]
+    text = '''[scenario]
 name = "trust-free Delingha-Nanshan"
 start = 2018-09-10T00:00:00Z
 end = 2018-09-13T00:00:00Z
@@ -344,7 +344,7 @@ planes = [1, 2, 3]
 sats_per_plane = [1, 2, 4]
 ltan = ["21:30", "22:30", "23:30"]
 unit_cost = 1.0
-source = {{ preset = "micius-entanglement-bright" }}
+source = { preset = "micius-entanglement-bright" }
 
 [targets]
 min_key_bits_per_day = 20000
