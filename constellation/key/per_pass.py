@@ -150,7 +150,7 @@ def _pass_keys_batch(out, windows, propagator, table, stations, terminal, sun, m
     """Fill ``out`` for the pass rows ``windows`` (all with a window)."""
     owner, mid, width = window_slots(table.window_start_s[windows], table.window_end_s[windows], slot_s)
     rows = windows[owner]
-    sat, st = table.satellite[rows], table.station[rows]
+    st = table.station[rows]
     node_s = min(TRACK_NODE_S, default_step_s(propagator.satrecs))
     r_km, valid = track_positions(propagator, table.satellite[windows], table.window_start_s[windows],
                                   table.window_end_s[windows], owner, mid, node_s)
