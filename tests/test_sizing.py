@@ -739,3 +739,19 @@ def test_region_targets_are_evaluated_on_a_grid_and_can_bind(tmp_path):
             result.records[d.id] = evaluate_design(problem_of(scn), d.satellites)
     f = lambda d: result.records[d.id]["regions"][0]["night_coverage_fraction"]
     assert f(three) > f(one)
+
+
+def test_malloc_thresholds_are_reset_only_where_dask_set_them():
+    """A worker spawned by Dask's nanny has MALLOC_TRIM_THRESHOLD_ (glibc's adaptive mmap
+    threshold off: evaluations ~2x slower, docs/benchmarks.md); evaluate_design resets the
+    thresholds there and leaves every other process alone."""
+    import subprocess
+    import sys
+
+    code = "from constellation.sizing.runners import _large_arrays_on_the_heap as f; print(f())"
+    env = {k: v for k, v in os.environ.items() if k != "MALLOC_TRIM_THRESHOLD_"}
+    plain = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    dask_like = subprocess.run([sys.executable, "-c", code], env={**env, "MALLOC_TRIM_THRESHOLD_": "65536"},
+                               capture_output=True, text=True, check=True)
+    assert plain.stdout.strip() == "False"
+    assert dask_like.stdout.strip() == "True"

@@ -74,8 +74,32 @@ def code_digest() -> str:
     return digest.hexdigest()
 
 
+@functools.lru_cache(maxsize=1)
+def _large_arrays_on_the_heap() -> bool:
+    """Undo, in this process, the malloc setting Dask's nanny gives the workers it spawns.
+
+    ``MALLOC_TRIM_THRESHOLD_`` (Dask's default for nanny workers, also on workers a user starts
+    with ``dask worker``) switches off glibc's adaptive mmap threshold, so every array above
+    128 kB is mmapped and unmapped again: evaluations ran 1.7-2x slower (docs/benchmarks.md).
+    Where the variable is set, fix the thresholds where the adaptive ones settle for our arrays
+    (mmap above 32 MiB, trim above 64 MiB) with ``mallopt``; elsewhere change nothing. True
+    when the thresholds were set."""
+    if "MALLOC_TRIM_THRESHOLD_" not in os.environ:
+        return False
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL("libc.so.6")
+        m_trim_threshold, m_mmap_threshold = -1, -3   # glibc's mallopt parameters
+        return bool(libc.mallopt(m_mmap_threshold, 32 * 1024 * 1024)) and \
+            bool(libc.mallopt(m_trim_threshold, 64 * 1024 * 1024))
+    except (OSError, AttributeError):                  # not glibc: nothing to undo
+        return False
+
+
 def evaluate_design(problem: Problem, satellites: tuple) -> dict:
     """Metrics of the fleet plus ``satellites`` (a record; errors become ``{"error": ...}``)."""
+    _large_arrays_on_the_heap()
     started = time.perf_counter()
     try:
         data = {**problem.base, "satellites": [*problem.base.get("satellites", []), *satellites]}
