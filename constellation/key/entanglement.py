@@ -15,8 +15,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..core import geometry
-from ..core.sun import moon_phase_angle_deg
 from ..passes.dual import DualTable
 from ..passes.finder import default_step_s
 from ..scenario.source_params import SourceParams
@@ -24,7 +22,8 @@ from ..scenario.terminal_params import Terminal
 from .background import background_cps
 from .bbm92 import pair_key
 from .link import link_loss
-from .per_pass import BATCH_SLOTS, MAX_SLOTS, TRACK_NODE_S, track_positions, window_slots
+from .per_pass import (BATCH_SLOTS, MAX_SLOTS, TRACK_NODE_S, SlotGeometry, slot_geometry, sun_and_moon,
+                       track_positions, window_slots)
 
 __all__ = ["DUAL_COLUMNS", "DUAL_KEY_COLUMNS", "DualKeys", "DualProfile", "dual_columns", "dual_keys", "dual_profile"]
 
@@ -48,36 +47,26 @@ class DualKeys:
     has_source: bool = False
 
 
-class _Arm:
-    """Look angles, loss and background of one station end for a set of samples."""
+def _arms(stations, a, b, r_km, t_s, sun, moon):
+    """The geometry of both ends (:class:`~constellation.key.per_pass.SlotGeometry`), the Sun
+    and the Moon found once for both."""
+    sky = sun_and_moon(t_s, sun, moon)
+    return slot_geometry(stations, a, r_km, *sky), slot_geometry(stations, b, r_km, *sky)
 
-    def __init__(self, stations, index, r_km, mid_s, sun, moon):
-        pos = np.array([s.position_km for s in stations]).reshape(-1, 3)
-        enu = [s.enu for s in stations]
-        east, north, up = (np.array([e[k] for e in enu]).reshape(-1, 3) for k in range(3))
-        el, az, rng = geometry.look_angles(r_km, pos[index], east[index], north[index], up[index])
-        self.range_km, self.elevation_deg, self.azimuth_deg = rng, np.degrees(el), np.degrees(az)
-        line = r_km - pos[index]
-        self.line = line / np.maximum(np.linalg.norm(line, axis=-1, keepdims=True), 1e-9)
-        self.up = up[index]
-        gmst = sun.earth_rotation_rad(mid_s) if sun is not None and mid_s.size else None
-        self.sun = -self.up if sun is None or not mid_s.size else sun.unit_ecef(mid_s, gmst)
-        self.moon = -self.up if moon is None or not mid_s.size else moon.unit_ecef(mid_s, gmst)
-        self.phase = moon_phase_angle_deg(self.sun, self.moon) if moon is not None else np.full(mid_s.size, 180.0)
 
-    def loss_and_background(self, stations, index, source: SourceParams):
-        """Link loss (dB, detector excluded) and sky background (cps) per sample."""
-        loss = np.full(self.range_km.shape, np.nan)
-        background = np.zeros(self.range_km.shape)
-        for st in np.unique(index):
-            here = index == st
-            station = stations[int(st)]
-            term = Terminal(source.arm_link, None, station.receiver, station.site)
-            loss[here] = link_loss(self.range_km[here], self.elevation_deg[here], term.link, term.receiver,
-                                   term.site).loss_db
-            background[here] = background_cps(term, self.up[here], self.line[here], self.sun[here], self.moon[here],
-                                              self.phase[here])
-        return loss, background
+def _loss_and_background(arm: SlotGeometry, stations, index, source: SourceParams):
+    """Link loss (dB, detector excluded) and sky background (cps) of one end per sample."""
+    loss = np.full(arm.range_km.shape, np.nan)
+    background = np.zeros(arm.range_km.shape)
+    for st in np.unique(index):
+        here = index == st
+        station = stations[int(st)]
+        term = Terminal(source.arm_link, None, station.receiver, station.site)
+        loss[here] = link_loss(arm.range_km[here], arm.elevation_deg[here], term.link, term.receiver,
+                               term.site).loss_db
+        background[here] = background_cps(term, arm.up[here], arm.line[here], arm.sun[here], arm.moon[here],
+                                          arm.phase[here])
+    return loss, background
 
 
 def dual_keys(propagator, dual: DualTable, stations, source=None, sun=None, moon=None,
@@ -121,8 +110,7 @@ def _batch(out, windows, propagator, dual: DualTable, stations, source, sun, moo
     node_s = min(TRACK_NODE_S, default_step_s(propagator.satrecs))
     r_km, valid = track_positions(propagator, dual.satellite[windows], start, end, s_owner, s_t, node_s)
     rows = windows[s_owner]
-    arm_a = _Arm(stations, dual.a[rows], r_km, s_t, sun, moon)
-    arm_b = _Arm(stations, dual.b[rows], r_km, s_t, sun, moon)
+    arm_a, arm_b = _arms(stations, dual.a[rows], dual.b[rows], r_km, s_t, sun, moon)
     total = np.where(valid, arm_a.range_km + arm_b.range_km, np.nan)
     lo = np.full(windows.size, np.inf)
     hi = np.full(windows.size, -np.inf)
@@ -141,8 +129,8 @@ def _batch(out, windows, propagator, dual: DualTable, stations, source, sun, moo
 def _key_batch(out, windows, mine, owner, width, s_owner, is_slot, valid, arm_a, arm_b, rows, dual, stations,
                source) -> None:
     """Loss and key of the windows ``mine`` (a mask over ``windows``) of one source."""
-    loss_a, bg_a = arm_a.loss_and_background(stations, dual.a[rows], source)
-    loss_b, bg_b = arm_b.loss_and_background(stations, dual.b[rows], source)
+    loss_a, bg_a = _loss_and_background(arm_a, stations, dual.a[rows], source)
+    loss_b, bg_b = _loss_and_background(arm_b, stations, dual.b[rows], source)
     slot_loss = np.where(valid, loss_a + loss_b, np.nan)[is_slot]
     # One row of slots per window (padded with no light), one BBM92 block per row.
     counts = np.bincount(owner, minlength=windows.size)
@@ -233,12 +221,12 @@ def dual_profile(propagator, dual: DualTable, row: int, stations, source: Source
     node_s = min(TRACK_NODE_S, default_step_s(propagator.satrecs))
     r_km, valid = track_positions(propagator, dual.satellite[window], start, end, owner, t, node_s)
     a, b = np.full(t.size, dual.a[row]), np.full(t.size, dual.b[row])
-    arm_a, arm_b = _Arm(stations, a, r_km, t, sun, moon), _Arm(stations, b, r_km, t, sun, moon)
+    arm_a, arm_b = _arms(stations, a, b, r_km, t, sun, moon)
     if source is None:
         loss_a = loss_b = np.full(t.size, np.nan)
     else:
-        loss_a = arm_a.loss_and_background(stations, a, source)[0]
-        loss_b = arm_b.loss_and_background(stations, b, source)[0]
+        loss_a = _loss_and_background(arm_a, stations, a, source)[0]
+        loss_b = _loss_and_background(arm_b, stations, b, source)[0]
 
     def known(values):
         return np.where(valid, values, np.nan)

@@ -146,6 +146,48 @@ def pass_keys(propagator, table, stations, terminal, sun=None, moon=None, slot_s
     return PassKeys(**out)
 
 
+@dataclass
+class SlotGeometry:
+    """What the link and the sky need of each sample, seen from its station: range, look
+    angles, the unit line of sight and the station's up, and the Sun's and Moon's directions
+    with the Moon's phase (a moonless night without ``sun``/``moon``). Arrays of ``n`` rows."""
+
+    range_km: np.ndarray
+    elevation_deg: np.ndarray
+    azimuth_deg: np.ndarray
+    line: np.ndarray
+    up: np.ndarray
+    sun: np.ndarray
+    moon: np.ndarray
+    phase: np.ndarray
+
+
+def sun_and_moon(t_s, sun=None, moon=None):
+    """Earth-fixed unit vectors to the Sun and the Moon at ``t_s`` (None for a track not
+    given); station-independent, so computed once for every station a sample is seen from."""
+    t_s = np.asarray(t_s, dtype=float)
+    if not t_s.size or (sun is None and moon is None):
+        return None, None
+    gmst = sun.earth_rotation_rad(t_s) if sun is not None else moon.earth_rotation_rad(t_s)
+    return (None if sun is None else sun.unit_ecef(t_s, gmst)), (None if moon is None else moon.unit_ecef(t_s, gmst))
+
+
+def slot_geometry(stations, index, r_km, sun_unit=None, moon_unit=None) -> SlotGeometry:
+    """Geometry of Earth-fixed positions ``r_km`` (n, 3) seen from ``stations[index[k]]``;
+    ``sun_unit``/``moon_unit`` from :func:`sun_and_moon` (None: below the station's horizon)."""
+    pos = np.array([s.position_km for s in stations]).reshape(-1, 3)
+    enu = [s.enu for s in stations]
+    east, north, up = (np.array([e[k] for e in enu]).reshape(-1, 3) for k in range(3))
+    el, az, rng = geometry.look_angles(r_km, pos[index], east[index], north[index], up[index])
+    line = r_km - pos[index]
+    line = line / np.maximum(np.linalg.norm(line, axis=-1, keepdims=True), 1e-9)
+    up = up[index]
+    sun_unit = -up if sun_unit is None else sun_unit
+    phase = np.full(len(up), 180.0) if moon_unit is None else moon_phase_angle_deg(sun_unit, moon_unit)
+    moon_unit = -up if moon_unit is None else moon_unit
+    return SlotGeometry(rng, np.degrees(el), np.degrees(az), line, up, sun_unit, moon_unit, phase)
+
+
 def _pass_keys_batch(out, windows, propagator, table, stations, terminal, sun, moon, slot_s) -> None:
     """Fill ``out`` for the pass rows ``windows`` (all with a window)."""
     owner, mid, width = window_slots(table.window_start_s[windows], table.window_end_s[windows], slot_s)
@@ -154,18 +196,9 @@ def _pass_keys_batch(out, windows, propagator, table, stations, terminal, sun, m
     node_s = min(TRACK_NODE_S, default_step_s(propagator.satrecs))
     r_km, valid = track_positions(propagator, table.satellite[windows], table.window_start_s[windows],
                                   table.window_end_s[windows], owner, mid, node_s)
-    pos = np.array([s.position_km for s in stations]).reshape(-1, 3)
-    enu = [s.enu for s in stations]
-    east, north, up = (np.array([e[k] for e in enu]).reshape(-1, 3) for k in range(3))
-    el, _, rng = geometry.look_angles(r_km, pos[st], east[st], north[st], up[st])
-    elevation_deg = np.degrees(el)
-    line = r_km - pos[st]
-    line = line / np.maximum(np.linalg.norm(line, axis=-1, keepdims=True), 1e-9)
-    up_slot = up[st]
-    gmst = sun.earth_rotation_rad(mid) if sun is not None and mid.size else None
-    sun_unit = -up_slot if sun is None or not mid.size else sun.unit_ecef(mid, gmst)
-    moon_unit = -up_slot if moon is None or not mid.size else moon.unit_ecef(mid, gmst)
-    phase = moon_phase_angle_deg(sun_unit, moon_unit) if moon is not None else np.full(mid.size, 180.0)
+    g = slot_geometry(stations, st, r_km, *sun_and_moon(mid, sun, moon))
+    rng, elevation_deg, line, up_slot, sun_unit, moon_unit, phase = \
+        g.range_km, g.elevation_deg, g.line, g.up, g.sun, g.moon, g.phase
     daylight = np.einsum("ij,ij->i", sun_unit, up_slot) > 0.0
     pair_terms = {}
     # Pairs of the windows (few), then of the slots by the window they belong to (cheap).
