@@ -38,7 +38,7 @@ from .passes.finder import find_passes as find_passes_of
 from .passes.table import PassTable
 from .scenario.model import Scenario
 from .scenario.schema import CoverageSpec
-from .scenario.terminals import link_params
+from .scenario.terminals import link_params, station_receiver
 
 # The key, network, dual-window and coverage stages are imported where they run, so that
 # `constellation passes` loads only what passes need (issue 16: start-up).
@@ -191,17 +191,9 @@ def _dual_sources(scenario: Scenario, dual: DualTable):
     wavelengths = sorted({s.wavelength_nm for s in sources if s is not None})
     for index in sorted({k for pair in dual.pairs for k in pair}) if source is not None else ():
         station = scenario.stations[index]
-        receiver = station.receiver
-        if receiver is None:
-            raise InputError(scenario.source, f"stations[{index}].receiver",
-                             f"a receiver at {station.name} for the entangled photons "
-                             '(receiver = "observatory-1m", another preset of `constellation receivers`, or a table)',
-                             Described(f"{station.name} has no receiver"))
         for wavelength_nm in wavelengths:
-            if not receiver.wavelength_min_nm <= wavelength_nm <= receiver.wavelength_max_nm:
-                raise InputError(scenario.source, f"stations[{index}].receiver",
-                                 f"a receiver working at the source wavelength ({wavelength_nm:g} nm)",
-                                 f"one for {receiver.wavelength_min_nm:g}-{receiver.wavelength_max_nm:g} nm")
+            station_receiver(station, index, wavelength_nm, scenario.source,
+                             f"at {station.name} for the entangled photons", "source")
     return sources, source
 
 

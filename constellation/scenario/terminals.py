@@ -25,7 +25,7 @@ from .receivers import RECEIVERS
 from .terminal_params import LinkParams, QkdParams, Terminal
 
 
-def _with_preset(table: dict, presets: dict, kind: str | None, source, where: str) -> dict:
+def with_preset(table: dict, presets: dict, kind: str | None, source, where: str) -> dict:
     values = dict(table)
     name = values.pop("preset", None)
     if name is None:
@@ -41,12 +41,12 @@ def _with_preset(table: dict, presets: dict, kind: str | None, source, where: st
 
 def link_params(table: dict, source, where: str = "link") -> LinkParams:
     """LinkParams (the payload's transmitter) from a ``[link]`` table. Raises InputError naming ``source``."""
-    return _relabel(LinkParams.from_mapping, _with_preset(table, PRESETS, "link", source, where), source, where)
+    return relabel_params(LinkParams.from_mapping, with_preset(table, PRESETS, "link", source, where), source, where)
 
 
 def qkd_params(table: dict, source, where: str = "qkd") -> QkdParams:
     """QkdParams from a ``[qkd]`` table (with an optional ``preset``). Raises InputError naming ``source``."""
-    return _relabel(QkdParams.from_mapping, _with_preset(table, PRESETS, "qkd", source, where), source, where)
+    return relabel_params(QkdParams.from_mapping, with_preset(table, PRESETS, "qkd", source, where), source, where)
 
 
 def receiver_params(value, source, where: str = "receiver", base: ReceiverParams | None = None) -> ReceiverParams:
@@ -59,7 +59,7 @@ def receiver_params(value, source, where: str = "receiver", base: ReceiverParams
     table = dict(value)
     if "preset" not in table and base is not None:
         table = {**{f.name: getattr(base, f.name) for f in dataclasses.fields(base)}, **table}
-    return _relabel(ReceiverParams.from_mapping, _with_preset(table, RECEIVERS, None, source, where), source, where)
+    return relabel_params(ReceiverParams.from_mapping, with_preset(table, RECEIVERS, None, source, where), source, where)
 
 
 def site_params(table, source, where: str = "sky", base: SiteParams | None = None) -> SiteParams:
@@ -70,7 +70,23 @@ def site_params(table, source, where: str = "sky", base: SiteParams | None = Non
     if "turbulence" in table and "turbulence_urad" not in table:
         values.pop("turbulence_urad", None)  # the table's turbulence replaces the built-in site's
     values.update(table)
-    return _relabel(SiteParams.from_mapping, values, source, where)
+    return relabel_params(SiteParams.from_mapping, values, source, where)
+
+
+def station_receiver(station, station_index: int, wavelength_nm: float, source, purpose: str, band: str):
+    """The station's receiver; InputError on ``stations[i].receiver`` when it has none (``a
+    receiver PURPOSE``) or one that does not work at ``wavelength_nm`` (``the BAND wavelength``)."""
+    receiver = station.receiver
+    if receiver is None:
+        raise InputError(source, f"stations[{station_index}].receiver",
+                         f'a receiver {purpose} (receiver = "observatory-1m", '
+                         'another preset of `constellation receivers`, or a table)',
+                         Described(f"{station.name} has no receiver"))
+    if not receiver.wavelength_min_nm <= wavelength_nm <= receiver.wavelength_max_nm:
+        raise InputError(source, f"stations[{station_index}].receiver",
+                         f"a receiver working at the {band} wavelength ({wavelength_nm:g} nm)",
+                         f"one for {receiver.wavelength_min_nm:g}-{receiver.wavelength_max_nm:g} nm")
+    return receiver
 
 
 def terminal(link: LinkParams, qkd: QkdParams, station, station_index: int, source, payload_where: str) -> Terminal:
@@ -80,30 +96,12 @@ def terminal(link: LinkParams, qkd: QkdParams, station, station_index: int, sour
     Only key needs a receiver: the scenario keeps this error for the pair and raises it when
     the key of a pass over the station is computed (passes, coverage, exports and track or
     sky plots work for a station without one)."""
-    receiver = station.receiver
-    if receiver is None:
-        raise InputError(source, f"stations[{station_index}].receiver",
-                         f'a receiver to compute key at {station.name} (receiver = "observatory-1m", '
-                         'another preset of `constellation receivers`, or a table)',
-                         Described(f"{station.name} has no receiver"))
-    if not receiver.wavelength_min_nm <= link.wavelength_nm <= receiver.wavelength_max_nm:
-        raise InputError(source, f"stations[{station_index}].receiver",
-                         f"a receiver working at the {payload_where} wavelength ({link.wavelength_nm:g} nm)",
-                         f"one for {receiver.wavelength_min_nm:g}-{receiver.wavelength_max_nm:g} nm")
+    receiver = station_receiver(station, station_index, link.wavelength_nm, source,
+                                f"to compute key at {station.name}", payload_where)
     return Terminal(link, qkd, receiver, station.site)
 
 
-def with_preset(table: dict, presets: dict, kind: str | None, source, where: str) -> dict:
-    """``table`` over its ``preset`` (from ``presets``); InputError on ``<where>.preset``."""
-    return _with_preset(table, presets, kind, source, where)
-
-
 def relabel_params(build, values, source, where):
-    """``build(values)``, its ParameterError made an InputError on ``<where>.<field>``."""
-    return _relabel(build, values, source, where)
-
-
-def _relabel(build, values, source, where):
     """``build(values)``, its ParameterError made an InputError on ``<where>.<field>`` of ``source``."""
     try:
         return build(values)
