@@ -142,13 +142,22 @@ def _finite_floats(values: list) -> bool:
     return all(map(math.isfinite, values))
 
 
-def _csv_column(values: list) -> list[str]:
-    """The CSV cells of one column (as ``_csv_cell(_clean(v))`` of each value)."""
-    kinds = _kinds(values)
+def _plain_column(values: list, kinds: set) -> list[str] | None:
+    """Texts of a column of finite floats, ints or bools, the same in CSV and JSON; None
+    for any other column."""
     if kinds == {float} and _finite_floats(values) or kinds == {int}:
         return list(map(repr, values))
     if kinds == {bool}:
         return ["true" if v else "false" for v in values]
+    return None
+
+
+def _csv_column(values: list) -> list[str]:
+    """The CSV cells of one column (as ``_csv_cell(_clean(v))`` of each value)."""
+    kinds = _kinds(values)
+    plain = _plain_column(values, kinds)
+    if plain is not None:
+        return plain
     if kinds <= {str, type(None)}:
         # Most texts (names, UTC times) pass unchanged: format only the ones that do not.
         special = {v: _csv_cell(v) for v in set(values) if v is None or v[:1] in _UNSAFE_LEAD or "\r" in v}
@@ -159,10 +168,9 @@ def _csv_column(values: list) -> list[str]:
 def _json_column(values: list) -> list[str]:
     """The JSON texts of one column (as ``json.dumps(_clean(v))`` of each value)."""
     kinds = _kinds(values)
-    if kinds == {float} and _finite_floats(values) or kinds == {int}:
-        return list(map(repr, values))
-    if kinds == {bool}:
-        return ["true" if v else "false" for v in values]
+    plain = _plain_column(values, kinds)
+    if plain is not None:
+        return plain
     if kinds <= {str, type(None)}:
         text = {v: json.dumps(v) for v in set(values)}
         return [text[v] for v in values]
