@@ -48,6 +48,7 @@ import tomli_w
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 from conftest import walker_data  # noqa: E402
+from doc_section import write_section  # noqa: E402
 
 BIN = Path(sys.executable).parent
 CLI = [str(BIN / "constellation")] if (BIN / "constellation").exists() else [sys.executable, "-m", "constellation.cli"]
@@ -381,15 +382,7 @@ def figure(res: dict, path: Path) -> None:
 
 
 def write_doc(path, text):
-    begin, end = "<!-- bench_cli:begin -->", "<!-- bench_cli:end -->"
-    block = f"{begin}\n{text}\n{end}"
-    path = Path(path)
-    old = path.read_text() if path.exists() else "# Benchmarks\n"
-    if begin in old and end in old:
-        new = old[:old.index(begin)] + block + old[old.index(end) + len(end):]
-    else:
-        new = old.rstrip("\n") + "\n\n" + block + "\n"
-    path.write_text(new)
+    write_section(path, "bench_cli", text)
 
 
 def main():

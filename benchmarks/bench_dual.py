@@ -30,7 +30,6 @@ import argparse
 import datetime as dt
 import math
 import platform
-import re
 import sys
 import time
 from pathlib import Path
@@ -41,6 +40,7 @@ import sgp4
 from constellation import pipeline
 from constellation.key.entanglement import dual_keys
 from constellation.scenario.build import scenario_from_dict
+from doc_section import write_section  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 START = "2024-03-20T00:00:00Z"
@@ -49,7 +49,6 @@ START = "2024-03-20T00:00:00Z"
 CENTRES = [(37.0, 97.0), (47.0, 12.0), (39.0, -100.0), (-29.0, 24.0), (-33.0, 146.0)]
 RING_DEG = 6.0
 PER_CLUSTER = 5
-BEGIN, END = "<!-- bench_dual:begin -->", "<!-- bench_dual:end -->"
 
 
 def scenario_data(n_satellites: int = 1000, days: float = 1.0) -> dict:
@@ -119,13 +118,7 @@ def report(r: dict, wall_s: float) -> str:
 
 
 def write(path: Path, text: str) -> None:
-    doc = path.read_text(encoding="utf-8")
-    block = f"{BEGIN}\n{text}\n{END}"
-    if BEGIN in doc:
-        doc = re.sub(re.escape(BEGIN) + ".*?" + re.escape(END), lambda _: block, doc, flags=re.S)
-    else:
-        doc = doc.rstrip("\n") + "\n\n" + block + "\n"
-    path.write_text(doc, encoding="utf-8")
+    write_section(path, "bench_dual", text)
 
 
 def main(argv=None) -> int:

@@ -47,6 +47,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 from conftest import MICIUS_TLE  # noqa: E402
 from test_passes_reference import reference_passes, walker_delta  # noqa: E402
+from doc_section import write_section  # noqa: E402
 
 MASK_DEG = 10.0
 EPOCH = dt.datetime(2016, 12, 19, tzinfo=dt.timezone.utc)
@@ -166,15 +167,7 @@ def markdown(rows):
 
 
 def write_doc(path, text):
-    begin, end = "<!-- bench_passes:begin -->", "<!-- bench_passes:end -->"
-    block = f"{begin}\n{text}\n{end}"
-    path = Path(path)
-    old = path.read_text() if path.exists() else "# Benchmarks\n"
-    if begin in old and end in old:
-        new = old[:old.index(begin)] + block + old[old.index(end) + len(end):]
-    else:
-        new = old.rstrip("\n") + "\n\n" + block + "\n"
-    path.write_text(new)
+    write_section(path, "bench_passes", text)
 
 
 def main():
