@@ -13,7 +13,7 @@ The scenario is built with ``scenario_from_dict`` and each stage runs through
 ``constellation.pipeline`` (``find_passes``, ``compute_keys``, ``compute_coverage``), as the
 command line does: a Walker-delta shell at 550 km, 53 deg (planes ~ sqrt(N), phasing 1) over
 stations spread in latitude -60..60 deg and in longitude, 10 deg mask, night windows (Sun
-below -12 deg), Micius link and QKD presets.
+below -12 deg), Micius link and QKD presets, a 1 m receiver (``observatory-1m``) per station.
 """
 
 from __future__ import annotations
@@ -46,6 +46,7 @@ def walker_scenario(n_satellites: int, n_stations: int, days: float, *, altitude
     end = (t0 + dt.timedelta(days=days)).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
     stations = [{"name": f"G{k:03d}", "latitude_deg": -60.0 + 120.0 * (k + 0.5) / n_stations,
                  "longitude_deg": (k * 137.508) % 360.0 - 180.0, "min_elevation_deg": 10.0}
+                | ({"receiver": "observatory-1m"} if key else {})  # key needs a receiver at each station
                 for k in range(n_stations)]
     data = {"scenario": {"name": "scale", "start": start, "end": end},
             "satellites": [{"name": "w", "walker": "delta", "total": n_satellites, "planes": planes, "phasing": min(1, planes - 1),

@@ -27,18 +27,23 @@ import numpy as np
 
 from constellation.scenario.build import scenario_from_dict
 from constellation.sizing.scenario_files import problem_base
-from constellation.scenario.stations import catalogue_names
+from constellation.scenario.stations import builtin_receiver, catalogue_names
 from constellation.sizing.designs import expand_designs
 from constellation.sizing.runners import DaskRunner, Problem, SerialRunner, evaluate_design
 
 
 def scenario_data(seed: int = 0) -> dict:
     rng = np.random.default_rng(seed)
-    stations = [{"name": n, "min_elevation_deg": 15.0} for n in catalogue_names()]
+    # Built-in stations keep their receivers; those without one (and the random sites) get the
+    # 0.6 m class, so that every design is evaluated through key and relay, not stopped by the
+    # receiver check (before issue 16 Ngari and the random sites had none: every record was an
+    # error after pass finding).
+    stations = [{"name": n, "min_elevation_deg": 15.0} | ({} if builtin_receiver(n)[0] else {"receiver": "telescope-0.6m"})
+                for n in catalogue_names()]
     while len(stations) < 30:
         lat = float(np.degrees(np.arcsin(rng.uniform(-0.8, 0.9))))
         stations.append({"name": f"Site{len(stations):02d}", "latitude_deg": round(lat, 3),
-                         "longitude_deg": round(float(rng.uniform(-180, 180)), 3), "aperture_m": 0.6,
+                         "longitude_deg": round(float(rng.uniform(-180, 180)), 3), "receiver": "telescope-0.6m",
                          "min_elevation_deg": 15.0})
     for st in stations:
         st["clear_sky_probability"] = round(float(rng.uniform(0.3, 0.7)), 2)
