@@ -61,7 +61,8 @@ def propagator_for(scenario: Scenario) -> Propagator:
 def find_passes(scenario: Scenario, **options) -> PassTable:
     """Every pass of every satellite over every station, with its QKD window.
 
-    ``options`` go to :func:`constellation.passes.finder.find_passes` (``step_s``, ...).
+    ``options`` go to :func:`constellation.passes.finder.find_passes` (``step_s``,
+    ``progress``: a callable ``progress(done, total)`` told the satellites done, ...).
     Refused up front (InputError with the estimate) when it would not fit in memory."""
     n_sat, n_st = len(scenario.satellites), len(scenario.stations)
     step = default_step_s([s.satrec for s in scenario.satellites])
@@ -240,12 +241,13 @@ def _coverage_errors(scenario: Scenario, region_field: str, prefix: str):
 
 
 def compute_coverage(scenario: Scenario, *, grid_deg=None, min_elevation_deg=None, night_only=None,
-                     stations_only=None, step_s=None, k=None) -> CoverageResult:
+                     stations_only=None, step_s=None, k=None, progress=None) -> CoverageResult:
     """Coverage of the globe, a region or the scenario's stations by its satellites.
 
     Options left at None come from the scenario's ``[coverage]`` table, then from its
     defaults. Night statistics use the scenario's night threshold
-    (``Constraints.night_sun_max_elevation_deg``).
+    (``Constraints.night_sun_max_elevation_deg``). ``progress(done, total)``, if given, is
+    called with the time samples counted so far.
     """
     from .coverage.grid import equal_area_grid, target_grid
     from .coverage.statistics import coverage
@@ -267,7 +269,7 @@ def compute_coverage(scenario: Scenario, *, grid_deg=None, min_elevation_deg=Non
         return coverage(propagator_for(scenario), grid, scenario.duration_s, step_s,
                         min_elevation_deg=pick(min_elevation_deg, spec.min_elevation_deg), k=pick(k, spec.k),
                         night_sun_elevation_deg=scenario.constraints.night_sun_max_elevation_deg,
-                        night_only=pick(night_only, spec.night_only))
+                        night_only=pick(night_only, spec.night_only), progress=progress)
 
 
 def region_coverage(scenario: Scenario, region, grid_deg: float, step_s: float, min_elevation_deg: float,
@@ -416,17 +418,22 @@ class Run:
 
     ``key_slot_s`` is the slot of the key integral along a window (key.per_pass);
     ``coverage_options`` override the scenario's ``[coverage]`` table (see compute_coverage).
+    ``progress``, if set (here or later as an attribute), is called as
+    ``progress(done, total, stage)``: with ``(0, None, name)`` as each stage starts, then with
+    the counts of the stages that report them (passes: satellites; coverage: time samples).
     """
 
-    def __init__(self, scenario: Scenario, *, key_slot_s: float = 1.0, coverage_options: dict | None = None):
+    def __init__(self, scenario: Scenario, *, key_slot_s: float = 1.0, coverage_options: dict | None = None,
+                 progress=None):
         self.scenario = scenario
         self.key_slot_s = key_slot_s
         self.coverage_options = dict(coverage_options or {})
+        self.progress = progress
         self.timings_s: dict[str, float] = {}
 
     @cached_property
     def passes(self) -> PassTable:
-        return self._timed("passes", find_passes, self.scenario)
+        return self._timed("passes", find_passes, self.scenario, progress=self._stage_progress("passes"))
 
     @cached_property
     def keys(self) -> PassKeys:
@@ -456,7 +463,8 @@ class Run:
 
     @cached_property
     def coverage(self) -> CoverageResult:
-        return self._timed("coverage", compute_coverage, self.scenario, **self.coverage_options)
+        return self._timed("coverage", compute_coverage, self.scenario, **self.coverage_options,
+                           progress=self._stage_progress("coverage"))
 
     @property
     def has_keys(self) -> bool:
@@ -489,7 +497,14 @@ class Run:
             self.coverage
         return self
 
+    def _stage_progress(self, name):
+        """``progress(done, total)`` for a stage's kernel, or None without ``self.progress``."""
+        report = self.progress
+        return None if report is None else (lambda done, total: report(done, total, name))
+
     def _timed(self, name, stage, *args, **kwargs):
+        if self.progress is not None:
+            self.progress(0, None, name)
         started = time.perf_counter()
         value = stage(*args, **kwargs)
         self.timings_s[name] = time.perf_counter() - started

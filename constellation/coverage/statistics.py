@@ -327,13 +327,16 @@ def _check_common(step_s, k, night_sun_elevation_deg):
 
 
 def _drive(blocks, grid, step_s, k, min_elevation_deg, cap_angle_deg, night_sun_elevation_deg,
-           night_only, backend) -> CoverageResult:
-    """Shared driver: ``blocks`` yields ``(r_km (n_sat, n_t, 3), valid, sun_unit (n_t, 3) or None)``."""
+           night_only, backend, progress=None, n_time=None) -> CoverageResult:
+    """Shared driver: ``blocks`` yields ``(r_km (n_sat, n_t, 3), valid, sun_unit (n_t, 3) or None)``;
+    ``progress(done, n_time)`` is called with the time samples counted so far."""
     with_night = night_sun_elevation_deg is not None
     use_numba = resolve_backend(backend) == "numba"
     sin_night = float(np.sin(np.radians(night_sun_elevation_deg))) if with_night else None
     acc = _Accumulator(grid, k, sin_night, night_only, use_numba)
     invalid = 0
+    if progress is not None:
+        progress(0, n_time)
     for r, valid, sun in blocks:
         if valid is not None:
             invalid += int(np.size(valid) - np.count_nonzero(valid))
@@ -342,6 +345,8 @@ def _drive(blocks, grid, step_s, k, min_elevation_deg, cap_angle_deg, night_sun_
             raise ParameterError("r_km", "positions of shape (n_sat, n_time, 3)", r.shape)
         u, psi = satellite_caps(r, valid, min_elevation_deg, cap_angle_deg)
         acc.add(counts_in_grid_order(u, psi, grid, use_numba), sun)
+        if progress is not None:
+            progress(acc.n, n_time)
     acc.finish()
     n = max(acc.n, 1)
     return CoverageResult(
@@ -364,7 +369,7 @@ def _drive(blocks, grid, step_s, k, min_elevation_deg, cap_angle_deg, night_sun_
 def coverage(propagator, grid: Grid, duration_s: float, step_s: float = 60.0, *, start_s: float = 0.0,
              min_elevation_deg: float = 20.0, k: int = 1, night_sun_elevation_deg: float | None = None,
              night_only: bool = False, cap_angle_deg: float | None = None, sun=None,
-             chunk_states: int = COVERAGE_CHUNK_STATES, backend: str = "auto") -> CoverageResult:
+             chunk_states: int = COVERAGE_CHUNK_STATES, backend: str = "auto", progress=None) -> CoverageResult:
     """Coverage of ``grid`` by the satellites of ``propagator`` over ``[start_s, start_s + duration_s)``.
 
     Samples at ``start_s + i * step_s`` for ``i < round(duration_s / step_s)``; positions are
@@ -384,6 +389,8 @@ def coverage(propagator, grid: Grid, duration_s: float, step_s: float = 60.0, *,
         (e.g. -12). ``sun`` may pass a :class:`constellation.core.sun.SunTrack` covering the span.
     night_only : bool
         Passes, gaps and response count only coverage in the dark.
+    progress : callable, optional
+        ``progress(done, total)``: the time samples counted so far, of ``total``, after each chunk.
     """
     _check_common(step_s, k, night_sun_elevation_deg)
     if not (np.isfinite(duration_s) and duration_s >= step_s):
@@ -403,7 +410,7 @@ def coverage(propagator, grid: Grid, duration_s: float, step_s: float = 60.0, *,
             yield states.r_km, states.valid, s
 
     return _drive(blocks(), grid, step_s, k, min_elevation_deg, cap_angle_deg,
-                  night_sun_elevation_deg, night_only, backend)
+                  night_sun_elevation_deg, night_only, backend, progress, n_time)
 
 
 def coverage_from_positions(r_km, step_s: float, grid: Grid, *, valid=None, min_elevation_deg: float = 20.0,

@@ -72,7 +72,7 @@ def default_step_s(satrecs) -> float:
 def find_passes(propagator: Propagator, stations: list[Station], duration_s: float,
                 constraints: Constraints = Constraints(), *, satellite_names=None,
                 step_s: float | None = None, sun=None, chunk_states: int = PASS_CHUNK_STATES,
-                mask_step_s: float = 1.0, window_step_s: float = 30.0) -> PassTable:
+                mask_step_s: float = 1.0, window_step_s: float = 30.0, progress=None) -> PassTable:
     """Find every pass of every satellite over every station in ``[0, duration_s]``.
 
     Parameters
@@ -88,6 +88,9 @@ def find_passes(propagator: Propagator, stations: list[Station], duration_s: flo
         Required when ``constraints`` involve the Sun; built on demand otherwise.
     chunk_states : int
         Satellites are processed in chunks of at most this many coarse states.
+    progress : callable, optional
+        ``progress(done, total)``: called with ``(0, n_satellite)`` first, then with the
+        satellites done after each chunk.
     """
     n_sat = len(propagator)
     names = list(satellite_names) if satellite_names is not None else [f"sat{k}" for k in range(n_sat)]
@@ -105,20 +108,23 @@ def find_passes(propagator: Propagator, stations: list[Station], duration_s: flo
     parts = []
     errors = np.zeros(n_sat, dtype=np.int64)
     per_chunk = max(1, chunk_states // max(grid.size, 1))
+    if progress is not None:
+        progress(0, n_sat)
     for first in range(0, n_sat, per_chunk):
         chunk = np.arange(first, min(n_sat, first + per_chunk))
         states = propagator.states(grid, chunk)
         errors[chunk] = (~states.valid).sum(axis=1)
         track = Track(states)
         found = _passes_in_chunk(track, geo, states, duration_s)
-        if found is None:
-            continue
-        found = _apply_masks(track, geo, found, mask_step_s)
-        found = _split_long_passes(found, longitudes, start_s_of_day)
-        _closest_approach(track, geo, found)
-        _windows(track, geo, found, constraints, sun, window_step_s)
-        found["satellite"] = chunk[found["satellite"]]
-        parts.append(found)
+        if found is not None:
+            found = _apply_masks(track, geo, found, mask_step_s)
+            found = _split_long_passes(found, longitudes, start_s_of_day)
+            _closest_approach(track, geo, found)
+            _windows(track, geo, found, constraints, sun, window_step_s)
+            found["satellite"] = chunk[found["satellite"]]
+            parts.append(found)
+        if progress is not None:
+            progress(int(chunk[-1]) + 1, n_sat)
     table = _concatenate(parts)
     order = np.lexsort((table["aos_s"], table["station"], table["satellite"]))
     cols = {k: v[order] for k, v in table.items()}
