@@ -114,10 +114,15 @@ class RunResult(Run):
             return list(rows[0]) if rows else []
         return list(self.table_columns(name))
 
-    def render(self, name: str, fmt: str = "csv") -> str:
-        """Table ``name`` as CSV or JSON text."""
+    def render(self, name: str, fmt: str = "csv") -> str | bytes:
+        """Table ``name`` as CSV or JSON text, or with ``fmt="parquet"`` as the bytes of a
+        Parquet file (the same columns, typed; needs pyarrow: :mod:`constellation.output.parquet`)."""
         if name in ("passes", "key"):
             require_stations(self.scenario, f"the {name} table")
+        if fmt == "parquet":
+            from .output.parquet import parquet_bytes
+
+            return parquet_bytes(self.table_columns(name), self.columns(name))
         return render_columns(self.table_columns(name), self.columns(name), fmt)
 
     def coverage_summary(self) -> dict:

@@ -81,10 +81,20 @@ def render_columns(columns: dict, names: list[str], fmt: str) -> str:
 
 def table_chunks(columns: dict, names: list[str], fmt: str, chunk_rows: int = CHUNK_ROWS):
     """The text of :func:`render_columns` in pieces of ``chunk_rows`` rows."""
+    yield from stream_columns(column_chunks(columns, chunk_rows), names, fmt)
+
+
+def column_chunks(columns: dict, chunk_rows: int = CHUNK_ROWS):
+    """A column-wise table as successive blocks of ``chunk_rows`` rows (each ``{name: list}``),
+    the blocks :func:`stream_columns` and the Parquet writer take."""
     n = _n_rows(columns)
-    every = list(dict.fromkeys([*names, *columns]))
-    blocks = ({c: _part(columns, c, lo, min(n, lo + chunk_rows)) for c in every} for lo in range(0, n, chunk_rows))
-    yield from stream_columns(blocks, names, fmt)
+    return ({c: _part(columns, c, lo, min(n, lo + chunk_rows)) for c in columns} for lo in range(0, n, chunk_rows))
+
+
+def block_lists(block: dict, names: list[str]) -> list[list]:
+    """The values of columns ``names`` of one block, as lists (a missing column: None in each row)."""
+    n = _n_rows(block)
+    return [_part(block, c, 0, n) for c in names]
 
 
 def stream_columns(blocks, names: list[str], fmt: str):

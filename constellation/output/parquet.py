@@ -1,0 +1,140 @@
+"""Tables as Parquet files, through pyarrow (the optional extra: ``pip install "constellation[parquet]"``).
+
+A Parquet file holds the same columns, in the same order and with the same names, as the
+CSV of the same table, built from the same column blocks (:func:`.tables.column_chunks`,
+``PassTable.column_blocks``), one row group per block: linear in the rows, and a long
+pass table is never held whole. Each column is typed from its values:
+
+* ``true``/``false`` -> ``bool``;
+* whole numbers (``12`` in the CSV) -> ``int64``; a column with any number written with a
+  decimal point (``12.5``, ``12.0``) -> ``float64``, the same double as the CSV text;
+* text, and times (the CSV's UTC ISO-8601 text with ``Z``) -> ``string``, as written
+  (without the ``'`` the CSV puts before text a spreadsheet would run as a formula);
+* an empty CSV cell (no value, never NaN or infinity) -> null.
+
+A column with no value at all takes its type from its name: ``bool`` for ``has_*``,
+``meets_*`` and ``*_partial``, ``string`` for ``*_utc`` and the names of things (satellite,
+station, link ends, ...), ``float64`` otherwise.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import ConstellationError
+from .files import atomic_path
+from .tables import block_lists, column_chunks
+
+__all__ = ["INSTALL", "parquet_bytes", "require_pyarrow", "write_parquet"]
+
+INSTALL = 'pip install "constellation[parquet]"'
+# Text columns that may be empty throughout (typed by name when no row has a value).
+_TEXT_NAMES = {"satellite", "station", "name", "a", "b", "mode", "links", "links_relayed_bits",
+               "limiting_station", "limited_by", "gateway_a", "gateway_b", "trusted_nodes", "receiver", "source",
+               "receiver_source", "climate_source"}
+
+
+def require_pyarrow(what: str = "Parquet output"):
+    """The ``pyarrow`` module, or one line saying how to install it (:class:`ConstellationError`)."""
+    try:
+        import pyarrow
+        import pyarrow.parquet  # noqa: F401  (the writer, loaded here so that its absence shows now)
+    except ImportError:
+        raise ConstellationError(f"{what} needs pyarrow: {INSTALL}") from None
+    return pyarrow
+
+
+def _kind(value_type) -> str:
+    if issubclass(value_type, (bool, np.bool_)):
+        return "bool"
+    if issubclass(value_type, (numbers.Integral, np.integer)):
+        return "int"
+    if issubclass(value_type, (numbers.Real, np.floating)):
+        return "float"
+    return "text"
+
+
+def _type_by_name(pa, name: str):
+    if name.startswith(("has_", "meets_")) or name.endswith("_partial"):
+        return pa.bool_()
+    if name.endswith("_utc") or name in _TEXT_NAMES:
+        return pa.string()
+    return pa.float64()
+
+
+def _schema(pa, block: dict, names: list[str]):
+    """The Parquet schema of a table from its values (see the module's rules)."""
+    fields = []
+    for name, values in zip(names, block_lists(block, names)):
+        kinds = {_kind(t) for t in set(map(type, values)) if t is not type(None)}
+        if not kinds:
+            arrow = _type_by_name(pa, name)
+        elif kinds == {"bool"}:
+            arrow = pa.bool_()
+        elif kinds == {"int"}:
+            arrow = pa.int64()
+        elif kinds <= {"int", "float"}:
+            arrow = pa.float64()
+        else:
+            arrow = pa.string()
+        fields.append(pa.field(name, arrow))
+    return pa.schema(fields)
+
+
+def _text(value):
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, (bool, np.bool_)):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _array(pa, values: list, arrow_type):
+    if pa.types.is_floating(arrow_type):
+        # As the CSV: no NaN or infinity, an empty cell (null) instead.
+        values = [v if v is None or math.isfinite(v) else None for v in values]
+    elif pa.types.is_string(arrow_type):
+        values = [_text(v) for v in values]
+    return pa.array(values, type=arrow_type)
+
+
+def _write(sink, blocks, names: list[str], schema=None) -> None:
+    """Write the blocks (``{name: values}``) into ``sink``, one row group each; the schema
+    from ``schema`` or the first block."""
+    pa = require_pyarrow()
+    import pyarrow.parquet as pq
+
+    writer = None
+    try:
+        for block in blocks:
+            if writer is None:
+                schema = schema or _schema(pa, block, names)
+                writer = pq.ParquetWriter(sink, schema)
+            arrays = [_array(pa, values, field.type) for values, field in zip(block_lists(block, names), schema)]
+            if arrays and len(arrays[0]):
+                writer.write_table(pa.Table.from_arrays(arrays, schema=schema))
+        if writer is None:  # no rows: the columns alone
+            writer = pq.ParquetWriter(sink, schema or _schema(pa, {}, names))
+    finally:
+        if writer is not None:
+            writer.close()
+
+
+def parquet_bytes(columns: dict, names: list[str]) -> bytes:
+    """A column-wise table (``{name: values}``, as :func:`.tables.render_columns` takes) as the
+    bytes of a Parquet file with columns ``names``; the types come from the whole table."""
+    pa = require_pyarrow()
+    sink = pa.BufferOutputStream()
+    _write(sink, column_chunks(columns), names, _schema(pa, columns, names))
+    return sink.getvalue().to_pybytes()
+
+
+def write_parquet(blocks, names: list[str], output: str | Path) -> None:
+    """Write a table given as successive column blocks (e.g. ``PassTable.column_blocks``) to
+    ``output`` as Parquet, atomically (:func:`.files.atomic_path`); types from the first block."""
+    with atomic_path(output) as tmp:
+        _write(str(tmp), blocks, names)
