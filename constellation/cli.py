@@ -20,7 +20,7 @@ from . import __version__
 from .errors import ConstellationError, InputError, printable
 
 DEFAULT_SCENARIO = "micius-2016-xinglong.toml"
-FORMATS = click.Choice(["csv", "json"])
+FORMATS = click.Choice(["csv", "json", "parquet"])
 SIZE_OUTPUTS = ("sweep.jsonl", "designs.csv", "feasible.csv", "pareto.csv", "best_per_family.csv", "size.json",
                 "pareto.png", "best.toml")
 PLOT_KINDS = click.Choice(["tracks", "sky", "timeline", "key", "coverage", "schedule", "dual", "pareto", "compare"])
@@ -40,7 +40,32 @@ def _table_options(func):
     func = click.option("-o", "--output", default="-", show_default=True, metavar="PATH|-",
                         help="Write the table to PATH (atomically) or '-' for stdout.")(func)
     return click.option("--format", "fmt", type=FORMATS, default="csv", show_default=True,
-                        help="Table format.")(func)
+                        help="Table format (parquet: typed columns, to a file -o PATH; needs pyarrow, "
+                             'pip install "constellation[parquet]").')(func)
+
+
+def _check_format(fmt: str, output: str) -> None:
+    """Before any work: Parquet needs pyarrow, and a file (it is binary, not text for stdout)."""
+    if fmt != "parquet":
+        return
+    from .output.parquet import require_pyarrow
+
+    require_pyarrow("--format parquet")
+    if output in (None, "-"):
+        raise InputError("--format parquet", "-o", "a file name (-o FILE.parquet; Parquet is binary, not text for "
+                         "standard output)", output or "-")
+
+
+def _progress():
+    """The progress bar on stderr for a command's work (None off a terminal: see output/progress.py)."""
+    from .output.progress import progress_bar
+
+    return progress_bar()
+
+
+def _stage(bar, name: str):
+    """``progress(done, total)`` for a kernel, drawn as stage ``name`` of ``bar`` (None: no bar)."""
+    return None if bar is None else (lambda done, total: bar(done, total, name))
 
 
 def _scenario_argument(func):
@@ -59,10 +84,13 @@ def _load(path, need_satellites: bool = True):
     return scenario
 
 
-def _run(path, **options):
+def _run(scenario, progress=None, **options):
+    """The RunResult of a scenario (a path, or one already loaded), its stages reported to ``progress``."""
     from .api import run_scenario
 
-    return run_scenario(_load(path), **options)
+    result = run_scenario(scenario if hasattr(scenario, "satellites") else _load(scenario), **options)
+    result.progress = progress
+    return result
 
 
 def _warn_passes(result, passes=None) -> None:
@@ -75,10 +103,28 @@ def _warn_passes(result, passes=None) -> None:
             _echo(f"warning: {warning}", err=True)
 
 
-def _emit(text: str, output: str) -> None:
+def _emit(text: str | bytes, output: str) -> None:
+    """Text to stdout or a file; bytes (a Parquet file) to a file, atomically."""
+    if isinstance(text, bytes):
+        from .output.files import write_files
+
+        write_files([(output, text)])
+        return
     from .output.tables import emit
 
     emit(text, output)
+
+
+def _rows_table(rows: list[dict], columns: list[str], fmt: str) -> str | bytes:
+    """Rows as CSV or JSON text, or as the bytes of a Parquet file."""
+    if fmt == "parquet":
+        from .output.parquet import parquet_bytes
+        from .output.tables import columns_from_rows
+
+        return parquet_bytes(columns_from_rows(rows, columns), columns)
+    from .output.tables import render_table
+
+    return render_table(rows, columns, fmt)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -101,10 +147,17 @@ def passes(scenario, fmt, output):
     from .output.tables import PASS_COLUMNS, emit_chunks, stream_columns
     from .pipeline import find_passes, require_stations
 
+    _check_format(fmt, output)
     scn = _load(scenario)
     require_stations(scn, "the passes table")
-    table = find_passes(scn)
-    emit_chunks(stream_columns(table.column_blocks(scn.timebase), PASS_COLUMNS, fmt), output)
+    with _progress() as bar:
+        table = find_passes(scn, progress=_stage(bar, "passes"))
+    if fmt == "parquet":
+        from .output.parquet import write_parquet
+
+        write_parquet(table.column_blocks(scn.timebase), PASS_COLUMNS, output)
+    else:
+        emit_chunks(stream_columns(table.column_blocks(scn.timebase), PASS_COLUMNS, fmt), output)
     _warn_passes(scn, table)
 
 
@@ -131,15 +184,19 @@ def key(scenario, loss_profile, qkd_file, optimise, fmt, output):
             raise click.UsageError(f"expected --loss-profile PROFILE.csv with --qkd QKD.toml and no SCENARIO, found {found}")
     elif optimise:
         raise click.UsageError("--optimise works on one block: use it with --loss-profile and --qkd")
+    _check_format(fmt, output)
     if loss_profile:
         from .api import compute_profile_key
-        from .output.tables import render_table, to_json
+        from .output.tables import to_json
 
         row = compute_profile_key(loss_profile, qkd_file, optimise=optimise)
-        _emit(to_json(row) if fmt == "json" else render_table([row], list(row), "csv"), output)
+        _emit(to_json(row) if fmt == "json" else _rows_table([row], list(row), fmt), output)
         return
-    result = _run(scenario)
-    _emit(result.render("key", fmt), output)
+    scn = _load(scenario)
+    with _progress() as bar:
+        result = _run(scn, bar)
+        text = result.render("key", fmt)
+    _emit(text, output)
     _warn_passes(result)
 
 
@@ -149,7 +206,11 @@ def key(scenario, loss_profile, qkd_file, optimise, fmt, output):
 def dual(scenario, fmt, output):
     """Dual-downlink windows: one satellite above both stations of a [[links]] pair at once,
     with the two-arm loss and BBM92 key when SCENARIO has a [source]."""
-    _emit(_run(scenario).render("dual", fmt), output)
+    _check_format(fmt, output)
+    scn = _load(scenario)
+    with _progress() as bar:
+        text = _run(scn, bar).render("dual", fmt)
+    _emit(text, output)
 
 
 @cli.command()
@@ -163,8 +224,12 @@ def network(scenario, timeline, schedule, fmt, output):
     if timeline and schedule:
         raise click.UsageError("--timeline and --schedule are different tables: give one of them")
     table = "network_timeline" if timeline else "schedule" if schedule else "network"
-    result = _run(scenario)
-    _emit(result.render(table, fmt), output)
+    _check_format(fmt, output)
+    scn = _load(scenario)
+    with _progress() as bar:
+        result = _run(scn, bar)
+        text = result.render(table, fmt)
+    _emit(text, output)
     _warn_passes(result)
 
 
@@ -179,7 +244,7 @@ def network(scenario, timeline, schedule, fmt, output):
 @click.option("--geojson", type=click.Path(dir_okay=False), help="Also write the footprints at the start (GeoJSON).")
 @_table_options
 def coverage(scenario, grid_deg, min_elevation_deg, night_only, stations_only, k, geojson, fmt, output):
-    """Coverage fraction, revisit gaps and response time over a grid (CSV per point; JSON summary)."""
+    """Coverage fraction, revisit gaps and response time over a grid (CSV or Parquet per point; JSON summary)."""
     from .api import export_footprints
     from .output.files import write_files
     from .output.tables import to_json
@@ -187,8 +252,11 @@ def coverage(scenario, grid_deg, min_elevation_deg, night_only, stations_only, k
     options = {name: value for name, value in dict(grid_deg=grid_deg, min_elevation_deg=min_elevation_deg,
                                                    night_only=night_only, stations_only=stations_only, k=k).items()
                if value is not None}
-    result = _run(scenario, coverage_options=options)
-    text = to_json(result.coverage_summary()) if fmt == "json" else result.render("coverage_points")
+    _check_format(fmt, output)
+    scn = _load(scenario)
+    with _progress() as bar:
+        result = _run(scn, bar, coverage_options=options)
+        text = to_json(result.coverage_summary()) if fmt == "json" else result.render("coverage_points", fmt)
     if not geojson:
         _emit(text, output)
         return
@@ -288,8 +356,13 @@ def run(scenario, no_plots, outdir, force):
     with output_folder(outdir):  # locked against a second writer until every file is in place
         if not force:
             _check_output_folder(Path(outdir), scn)
-        result = run_scenario(scn)
-        written = result.write(outdir, figures=not no_plots)
+        with _progress() as bar:
+            result = run_scenario(scn)
+            result.progress = bar
+            result.complete()
+            if bar is not None:
+                bar(0, None, "tables" if no_plots else "tables and figures")
+            written = result.write(outdir, figures=not no_plots)
     _echo(result.human_summary())
     _echo(f"wrote {', '.join(map(str, written))}")
     for note in ([] if no_plots else result.figure_notes()):
@@ -319,21 +392,33 @@ def size(scenario, outdir, workers, scheduler, no_plots, fresh, force):
     if not scn.designs:  # before looking at the output folder
         raise InputError(scn.source, "designs", "[[designs]] families to size (see scenarios/2027-global.toml)", "none")
 
-    def progress(done, total, message):
-        _echo(f"[{done}/{total}] {message}" if done else message, err=True)
-
     with output_folder(outdir):  # locked against a second writer for the whole sweep
         if not force:
             _check_output_folder(Path(outdir), scn, marker="size.json", own=SIZE_OUTPUTS)
-        try:
-            result = size_scenario(scn, folder=outdir, workers=workers, scheduler=scheduler or None, fresh=fresh,
-                                   progress=progress)
-        except SchedulerUnreachable as exc:
-            raise InputError("--scheduler", "address", "a reachable Dask scheduler (tcp://HOST:PORT)",
-                             str(exc)) from None
+        with _progress() as bar:
+            try:
+                result = size_scenario(scn, folder=outdir, workers=workers, scheduler=scheduler or None, fresh=fresh,
+                                       progress=_size_progress(bar))
+            except SchedulerUnreachable as exc:
+                raise InputError("--scheduler", "address", "a reachable Dask scheduler (tcp://HOST:PORT)",
+                                 str(exc)) from None
         written = result.write(outdir, figures=not no_plots)
     _echo(result.human_summary())
     _echo(f"wrote {', '.join(map(str, written))}")
+
+
+def _size_progress(bar):
+    """``progress(done, total, message)`` of the sweep: a ``[done/total] message`` line on stderr
+    per design, as always; on a terminal (``bar``) the same lines above a bar of the designs done."""
+    def progress(done, total, message):
+        line = f"[{done}/{total}] {message}" if done else message
+        if bar is None:
+            _echo(line, err=True)
+        else:
+            bar.print(printable(line))
+            bar(done, total, "designs")
+
+    return progress
 
 
 @cli.command()
@@ -397,7 +482,6 @@ def _cell(value) -> str:
 def stations(fmt, output):
     """List the built-in ground stations."""
     from .api import builtin_station, catalogue_names
-    from .output.tables import render_table
     from .scenario.climate import climatology
     from .scenario.stations import builtin_receiver
 
@@ -416,7 +500,8 @@ def stations(fmt, output):
                          clear_sky_mean=round(climate.mean, 3) if climate else None,
                          clear_sky_persistence=climate.persistence if climate else None,
                          climate_source=climate.source if climate else None))
-    _emit(render_table(rows, columns, fmt), output)
+    _check_format(fmt, output)
+    _emit(_rows_table(rows, columns, fmt), output)
 
 
 @cli.command()
@@ -425,13 +510,13 @@ def receivers(fmt, output):
     """List the receiver presets: every field, and the source or assumption behind them."""
     import dataclasses
 
-    from .output.tables import render_table
     from .scenario.receivers import RECEIVER_SOURCES, RECEIVERS
 
+    _check_format(fmt, output)
     fields = [f.name for f in dataclasses.fields(next(iter(RECEIVERS.values())))]
     rows = [dict(name=name, **dataclasses.asdict(rx), source=RECEIVER_SOURCES.get(name, ""))
             for name, rx in RECEIVERS.items()]
-    _emit(render_table(rows, ["name", *fields, "source"], fmt), output)
+    _emit(_rows_table(rows, ["name", *fields, "source"], fmt), output)
 
 
 def main(argv=None) -> int:
