@@ -65,7 +65,8 @@ class StageBar:
         self._progress = Progress(
             TextColumn("{task.description}"), BarColumn(), TextColumn("{task.fields[count]}", justify="right"),
             TimeElapsedColumn(), TextColumn("{task.fields[detail]}", markup=False),
-            console=self._console, transient=True, redirect_stdout=False, redirect_stderr=True,
+            # stdout is never touched; other lines written to stderr meanwhile print above the bar.
+            console=self._console, transient=True, redirect_stdout=False, redirect_stderr=stream is sys.stderr,
             refresh_per_second=5)
         self._lock = threading.Lock()
         self._task = None
