@@ -14,7 +14,7 @@ Measured in the same run:
 Not collected by pytest. Run (the full 500-design space takes ~10 minutes):
 
     /work/venv/bin/python benchmarks/bench_sizing.py [--designs 120] [--skip-serial]
-    /work/venv/bin/python benchmarks/bench_sizing.py --designs 405 --profile 12   # where the time goes
+    /work/venv/bin/python benchmarks/bench_sizing.py --designs 405 --profile 12   # where the time goes (12 designs spread over the space)
 """
 
 from __future__ import annotations
@@ -120,7 +120,9 @@ def profile(problem, chosen) -> None:
     import cProfile
     import pstats
 
-    evaluate_design(problem, chosen[0].satellites)  # warm
+    warm = evaluate_design(problem, chosen[0].satellites)
+    if "error" in warm:
+        raise SystemExit(f"the evaluation failed: {warm['error']}")
     prof = cProfile.Profile()
     prof.enable()
     for design in chosen:
@@ -138,11 +140,15 @@ def profile(problem, chosen) -> None:
                        ("  SGP4 at window slot centres", "propagation.py:pairwise"),
                        ("  link loss", "link.py:link_loss"), ("  decoy BB84 + finite key", "decoy_bb84.py:key_for_profile"),
                        ("relay network (plan_relay)", "plan.py:plan_relay"),
+                       ("  schedule (schedule.schedule)", "schedule.py:schedule"),
+                       ("    integer programme (HiGHS, milp.solve_milp)", "milp.py:solve_milp"),
+                       ("    LP relaxation and flows (milp.solve_lp)", "milp.py:solve_lp"),
+                       ("  relay in time (relay.relay_key)", "relay.py:relay_key"),
                        ("  weather Monte Carlo", "weather.py:relay_weather"),
                        ("station metrics", "evaluate.py:station_metrics"),
                        ("scenario from the design", "build.py:scenario_from_dict"),
                        ("SGP4 itself (every call)", "_sgp4")]:
-        print(f"  {label:34s} {cumulative(key):7.2f} s {100 * cumulative(key) / total:5.1f} %")
+        print(f"  {label:46s} {cumulative(key):7.2f} s {100 * cumulative(key) / total:5.1f} %")
 
 
 def main() -> None:
@@ -159,7 +165,7 @@ def main() -> None:
           f"{len(scenario.stations)} stations, {len(scenario.links)} links, 7 days")
     problem = Problem(problem_base(scenario), scenario.source, key_slot_s=scenario.sweep.key_slot_s)
     if args.profile:
-        profile(problem, chosen[:args.profile])
+        profile(problem, chosen[::max(1, len(chosen) // args.profile)][:args.profile])  # spread over the space
         return
     results = {}
     if not args.skip_serial:
@@ -171,6 +177,10 @@ def main() -> None:
             results[f"dask LocalCluster, {workers} worker(s)"] = timed(runner, scenario, chosen)
         finally:
             runner.close()
+    for name, (_, records) in results.items():  # a timing of failed evaluations measures nothing
+        failed = [r["error"] for r in records.values() if "error" in r]
+        if failed:
+            raise SystemExit(f"{name}: {len(failed)} of {len(records)} evaluations failed, e.g. {failed[0]}")
     base_name = next(iter(results))
     base = results[base_name][0]
     for name, (wall, records) in results.items():
