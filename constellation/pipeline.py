@@ -74,9 +74,9 @@ def find_passes(scenario: Scenario, **options) -> PassTable:
                           satellite_names=[s.name for s in scenario.satellites], **options)
 
 
-def compute_keys(scenario: Scenario, passes: PassTable, slot_s: float = 1.0) -> PassKeys:
+def compute_keys(scenario: Scenario, passes: PassTable, slot_s: float = 1.0, progress=None) -> PassKeys:
     """Loss and key of every QKD window of ``passes`` (needs the scenario's [link] and [qkd]
-    tables), integrated over slots of ``slot_s``."""
+    tables), integrated over slots of ``slot_s``; ``progress(done, total)`` hears the slots done."""
     from .key.per_pass import pass_keys
 
     if not scenario.has_key_model:
@@ -92,7 +92,7 @@ def compute_keys(scenario: Scenario, passes: PassTable, slot_s: float = 1.0) -> 
     _check_memory(scenario, estimate, what)
     return pass_keys(propagator_for(scenario), passes, scenario.stations, scenario.terminal,
                      sun=SunTrack(scenario.timebase, 0.0, scenario.duration_s),
-                     moon=MoonTrack(scenario.timebase, 0.0, scenario.duration_s), slot_s=slot_s)
+                     moon=MoonTrack(scenario.timebase, 0.0, scenario.duration_s), slot_s=slot_s, progress=progress)
 
 
 def plan_network(scenario: Scenario, passes: PassTable, keys: PassKeys | None,
@@ -437,7 +437,8 @@ class Run:
 
     @cached_property
     def keys(self) -> PassKeys:
-        return self._timed("key", compute_keys, self.scenario, self.passes, slot_s=self.key_slot_s)
+        return self._timed("key", compute_keys, self.scenario, self.passes, slot_s=self.key_slot_s,
+                           progress=self._stage_progress("key"))
 
     @cached_property
     def network(self) -> NetworkPlan:

@@ -226,8 +226,13 @@ def _counts(loss_db, slot_s, params, receiver, background_cps):
     p_noise = np.broadcast_to(p_noise, eta.shape)
     weights = pulses[..., None] * p
     p_ap = receiver.afterpulse_probability
-    clicks = np.sum(weights * detection_probability(eta, mu, p_noise, p_ap), axis=-2)
-    errors = np.sum(weights * error_probability(eta, mu, p_noise, p_ap, intrinsic_error(params, receiver)), axis=-2)
+    # detection_probability and error_probability, written out so that exp(-mu eta) - 1 and
+    # the clicks are computed once per slot and intensity (the same expressions, the same bits).
+    signal = np.expm1(-mu * eta)
+    detected = (1.0 + p_ap) * (p_noise - (1.0 - p_noise) * signal)
+    wrong = 0.5 * p_noise + 0.5 * p_ap * detected - intrinsic_error(params, receiver) * (1.0 - p_noise) * signal
+    clicks = np.sum(weights * detected, axis=-2)
+    errors = np.sum(weights * wrong, axis=-2)
     return clicks, errors, pulses.sum(axis=-1), masked.sum(axis=-1)
 
 

@@ -27,6 +27,7 @@ from .link import link_loss
 
 
 _PAD_LOSS_DB = 1000.0
+_KEY_ROWS = 512  # windows per key_for_profile call (rows of similar length: see _pass_keys_batch)
 # A LEO window (<= 15 min) keeps 1 s slots; the hours-long windows of MEO/GEO satellites,
 # whose loss changes slowly, get longer slots (36 s for a 9 h night) instead of 32,400.
 MAX_SLOTS = KEY_MAX_SLOTS
@@ -120,7 +121,7 @@ def track_positions(propagator, satellite, start_s, end_s, owner, t_s, node_s: f
 
 
 def pass_keys(propagator, table, stations, terminal, sun=None, moon=None, slot_s: float = 1.0,
-              batch_slots: int = BATCH_SLOTS) -> PassKeys:
+              batch_slots: int = BATCH_SLOTS, progress=None) -> PassKeys:
     """Loss and key of every pass window.
 
     Parameters
@@ -134,6 +135,8 @@ def pass_keys(propagator, table, stations, terminal, sun=None, moon=None, slot_s
     batch_slots : int
         Windows are processed in batches of about this many slots (each window is its own
         finite-key block, so batching changes nothing but memory: ~0.1 GB a batch).
+    progress : callable(done, total), optional
+        Called with the slots done so far and their total as the work goes on.
     """
     out = {name: np.zeros(len(table)) for name in PassKeys.__dataclass_fields__}
     out["window_s"] = table.window_s.astype(float)
@@ -141,8 +144,17 @@ def pass_keys(propagator, table, stations, terminal, sun=None, moon=None, slot_s
     length = np.maximum(table.window_end_s[windows] - table.window_start_s[windows], 0.0)
     slots = np.ceil(length / np.maximum(slot_s, length / MAX_SLOTS) - 1e-9)
     batch = (np.cumsum(slots) - slots) // max(batch_slots, 1)
+    done, total = [0], int(slots.sum())
+
+    def advance(n):
+        done[0] += n
+        progress(done[0], total)
+
+    if progress is not None:
+        progress(0, total)
     for b in np.unique(batch):
-        _pass_keys_batch(out, windows[batch == b], propagator, table, stations, terminal, sun, moon, slot_s)
+        _pass_keys_batch(out, windows[batch == b], propagator, table, stations, terminal, sun, moon, slot_s,
+                         advance if progress is not None else None)
     return PassKeys(**out)
 
 
@@ -188,7 +200,7 @@ def slot_geometry(stations, index, r_km, sun_unit=None, moon_unit=None) -> SlotG
     return SlotGeometry(rng, np.degrees(el), np.degrees(az), line, up, sun_unit, moon_unit, phase)
 
 
-def _pass_keys_batch(out, windows, propagator, table, stations, terminal, sun, moon, slot_s) -> None:
+def _pass_keys_batch(out, windows, propagator, table, stations, terminal, sun, moon, slot_s, progress=None) -> None:
     """Fill ``out`` for the pass rows ``windows`` (all with a window)."""
     owner, mid, width = window_slots(table.window_start_s[windows], table.window_end_s[windows], slot_s)
     rows = windows[owner]
@@ -223,16 +235,29 @@ def _pass_keys_batch(out, windows, propagator, table, stations, terminal, sun, m
         passes_here, local = grouped[starts], np.cumsum(starts) - 1
         counts = np.bincount(local, minlength=passes_here.size)
         column = np.arange(local.size) - np.concatenate([[0], np.cumsum(counts)[:-1]])[local]
+        # One row per window, longest first, and the rows in blocks each as wide as its longest
+        # window: padding (zero-width slots, which add exact zeros) costs ~nothing instead of
+        # up to half of the work when short and long windows share a matrix.
+        by_length = np.argsort(-counts, kind="stable")
+        row_of = np.empty_like(by_length)
+        row_of[by_length] = np.arange(by_length.size)
         shape = (passes_here.size, int(counts.max()))
         loss_m = np.full(shape, _PAD_LOSS_DB)
         width_m = np.zeros(shape)
         background_m = np.zeros(shape)
-        loss_m[local, column] = loss
-        width_m[local, column] = width[in_group]
-        background_m[local, column] = background
-        result = key_for_profile(loss_m, width_m, term.qkd, term.receiver, background_m)
-        for name in ("sifted_bits", "qber", "asymptotic_key_bits", "finite_key_bits", "key_bits"):
-            out[name][passes_here] = np.atleast_1d(getattr(result, name))
+        loss_m[row_of[local], column] = loss
+        width_m[row_of[local], column] = width[in_group]
+        background_m[row_of[local], column] = background
+        for first in range(0, passes_here.size, _KEY_ROWS):
+            last = min(first + _KEY_ROWS, passes_here.size)
+            wide = int(counts[by_length[first]])
+            result = key_for_profile(loss_m[first:last, :wide], width_m[first:last, :wide], term.qkd, term.receiver,
+                                     background_m[first:last, :wide])
+            target = passes_here[by_length[first:last]]
+            for name in ("sifted_bits", "qber", "asymptotic_key_bits", "finite_key_bits", "key_bits"):
+                out[name][target] = np.atleast_1d(getattr(result, name))
+        if progress is not None:
+            progress(int(in_group.sum()))
         # Failed samples (NaN) are left out; an infinite loss (no light through) stays infinite,
         # and a window without a valid slot has no loss (NaN): key_rows writes both as empty.
         sampled = ~np.isnan(loss)
