@@ -1,4 +1,4 @@
-"""Commands as a user runs them (issue 16): `constellation passes|key|coverage|network|run` in a
+"""Commands as a user runs them (issue 16): `constellation passes|key|coverage|network|run|size` in a
 subprocess, against Skyfield and our own kernel on the same work in the same run.
 
 Run by hand (pytest does not collect it):
@@ -21,7 +21,10 @@ What it measures, each command a fresh process exactly as typed in a shell (cons
   cost per row; a step is flagged when its cost per row grows more than 1.5x from 1,000
   satellites to the largest size run.
 * **Other commands** once each on shipped scenarios: ``coverage`` (walker-66-demo),
-  ``network`` (2027-reported-plan), ``run`` (micius-2016-xinglong, figures included).
+  ``network`` (2027-reported-plan), ``run`` (micius-2016-xinglong, figures included), and
+  ``size --workers 1`` on a small built-in space (8 Walker designs x 4 stations x 1 day).
+* **Mega-constellation** (``--mega``): ``passes`` and ``key`` on a Walker 10,000 x 50
+  stations x 1 day: wall, CPU, peak RSS, rows.
 
 Times are wall-clock of the whole process (best of ``--repeat`` for the small cases, one
 run from 1,000 satellites up); peak RSS is the child's ``ru_maxrss``.
@@ -215,6 +218,35 @@ def scaling(folder: Path, command: str, sizes, repeat: int) -> list[dict]:
     return out
 
 
+def mega(folder: Path, n_sat: int = 10_000, n_st: int = 50) -> list[dict]:
+    """Issue 16's mega-constellation case: ``passes`` and ``key`` on a Walker shell of
+    ``n_sat`` satellites x ``n_st`` stations x 1 day, one run each."""
+    out = []
+    scenario = scaling_scenario(folder, n_sat, n_st)
+    for command in ("passes", "key"):
+        target = folder / f"mega-{command}.csv"
+        r = run([*CLI, command, str(scenario), "-o", str(target)])
+        out.append(dict(command=command, n_sat=n_sat, n_st=n_st, rows=rows_in(target), wall_s=r["wall_s"],
+                        cpu_s=r["cpu_s"], rss_mb=r["rss_mb"]))
+        print(f"  mega {command} {n_sat}x{n_st}: {r['wall_s']:.1f} s, {out[-1]['rows']} rows, "
+              f"{r['rss_mb']:.0f} MB", flush=True)
+        target.unlink()
+    return out
+
+
+SIZE_SCENARIO = {
+    "scenario": {"name": "size benchmark", "start": "2027-03-20T00:00:00Z", "end": "2027-03-21T00:00:00Z"},
+    "stations": [{"name": n} for n in ("Xinglong", "Nanshan", "Graz", "Stellenbosch")],
+    "constraints": {"station_sun_max_elevation_deg": -12.0},
+    "link": {"preset": "jinan-1"}, "qkd": {"preset": "jinan-1"},
+    "network": {"weather_runs": 100, "seed": 1},
+    "links": [{"a": "Xinglong", "b": "Graz"}, {"a": "Nanshan", "b": "Stellenbosch"}],
+    "designs": [{"name": "walker", "family": "walker", "altitude_km": 550.0, "inclination_deg": [53.0, 97.6],
+                 "planes": [2, 3], "sats_per_plane": [2, 3], "phasing": 1}],
+    "targets": {"min_key_bits_per_day": 1e5}, "sweep": {"prune": False},
+}
+
+
 def others(folder: Path, repeat: int) -> list[dict]:
     scenarios = ROOT / "scenarios"
     cases = [
@@ -228,11 +260,16 @@ def others(folder: Path, repeat: int) -> list[dict]:
          folder / "key.csv"),
         ("run", [*CLI, "run", str(scenarios / "micius-2016-xinglong.toml"), "--force", "-o", str(folder / "run")],
          folder / "run" / "passes.csv"),
+        ("size --workers 1", [*CLI, "size", str(folder / "size.toml"), "--workers", "1", "--no-plots", "--fresh",
+                              "--force", "-o", str(folder / "size")], folder / "size" / "designs.csv"),
     ]
+    (folder / "size.toml").write_text(tomli_w.dumps(SIZE_SCENARIO))
     out = []
     for name, cmd, table in cases:
         r = best(cmd, repeat)
-        out.append(dict(command=name, scenario=Path(cmd[len(CLI) + 1]).name, wall_s=r["wall_s"], cpu_s=r["cpu_s"],
+        scenario = Path(cmd[len(CLI) + 1]).name
+        scenario = "8 Walker designs x 4 stations x 1 day" if scenario == "size.toml" else scenario
+        out.append(dict(command=name, scenario=scenario, wall_s=r["wall_s"], cpu_s=r["cpu_s"],
                         rss_mb=r["rss_mb"], rows=rows_in(table)))
         print(f"  {name}: {r['wall_s']:.2f} s", flush=True)
     return out
@@ -343,7 +380,16 @@ def markdown(res: dict) -> str:
               f"Wall for 4x the satellites: `passes` 2,000 vs 500: {'-' if p is None else f'{p:.2f}x'}; "
               f"`key` 1,000 vs 250: {'-' if k is None else f'{k:.2f}x'} (issue 16 asks <= 5x); CPU "
               f"{'-' if pc is None else f'{pc:.2f}x'} and {'-' if kc is None else f'{kc:.2f}x'}.",
-              "", "**Other commands** (shipped scenarios):", "",
+              ""]
+    if res.get("mega"):
+        m = res["mega"]
+        lines += [f"**Mega-constellation** (Walker {m[0]['n_sat']:,} at 550 km, 53 deg x {m[0]['n_st']} stations x 1 "
+                  "day, one run each):", "",
+                  "| command | rows | wall s | CPU s | peak RSS MB |", "|---|---|---|---|---|"]
+        lines += [f"| `{r['command']}` | {r['rows']:,} | {r['wall_s']:.1f} | {r['cpu_s']:.1f} | {r['rss_mb']:.0f} |"
+                  for r in m]
+        lines.append("")
+    lines += ["**Other commands** (shipped scenarios; `size` on a built-in space of 8 designs):", "",
               "| command | scenario | wall s | CPU s | peak RSS MB | rows |", "|---|---|---|---|---|---|"]
     lines += [f"| `{o['command']}` | {o['scenario']} | {o['wall_s']:.2f} | {o['cpu_s']:.2f} | {o['rss_mb']:.0f} | "
               f"{o['rows']:,} |" for o in res["others"]]
@@ -390,7 +436,9 @@ def main():
     parser.add_argument("--quick", action="store_true", help="scaling to 1,000 satellites, one repeat")
     parser.add_argument("--big", action="store_true", help="also 10,000 satellites")
     parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--only", default="hsuo", help="parts: h(eadline) s(tart-up) u (scaling) o(thers)")
+    parser.add_argument("--only", default="hsuo", help="parts: h(eadline) s(tart-up) u (scaling) o(thers) "
+                        "m(ega: 10,000 satellites x 50 stations)")
+    parser.add_argument("--mega", action="store_true", help="also the 10,000 x 50 stations case (part m)")
     parser.add_argument("--pass-sizes", help="comma-separated satellite counts for passes (overrides the default)")
     parser.add_argument("--key-sizes", help="comma-separated satellite counts for key (overrides the default)")
     parser.add_argument("--write", metavar="MARKDOWN", help="replace the bench_cli section of this file")
@@ -433,6 +481,9 @@ def main():
         if "o" in args.only:
             print("other commands", flush=True)
             res["others"] = others(folder, repeat)
+        if "m" in args.only or args.mega:
+            print("mega-constellation", flush=True)
+            res["mega"] = mega(folder)
     res["date"] = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     res["total_s"] = time.perf_counter() - started
     (ROOT / "benchmarks" / "bench_cli.json").write_text(json.dumps(
