@@ -1,19 +1,21 @@
 """Benchmark: design sweeps (issue 6): designs per minute, 1 -> 2 Dask workers, and the profile.
 
 The space: inclined Walker delta shells at 550 km (inclination 45/53/60/70/97.6 deg,
-2-10 planes, 2-10 satellites per plane, <= 100 satellites), over 30 stations (the 14
-built-in ones and 16 seeded random sites), 20 seeded random links, 7 days, night-only
-windows, key with the "jinan-1" terminal and 100 weather runs. Pruning is off so every
-run evaluates exactly the same designs.
+2-10 planes, 2-10 satellites per plane, <= 100 satellites), over 30 stations (the 21
+built-in ones and 9 seeded random sites; each with a receiver), 20 seeded random links,
+7 days, night-only windows, key with the "jinan-1" terminal and 100 weather runs. Pruning is
+off so every run evaluates exactly the same designs.
 
 Measured in the same run:
   * baseline: the designs evaluated one after another in this process (SerialRunner);
   * a dask LocalCluster with 1 worker process, then with 2 (threads_per_worker=1);
   * the per-stage profile of the evaluations (from each record's timings).
 
-Not collected by pytest. Run (the full 500-design space takes ~10 minutes):
+Not collected by pytest. Run (an evaluation takes ~3-4 s on this machine since the link-aware
+schedule, so the 405-design space takes ~25 minutes per runner):
 
     /work/venv/bin/python benchmarks/bench_sizing.py [--designs 120] [--skip-serial]
+    /work/venv/bin/python benchmarks/bench_sizing.py --designs 40 --baseline REV  # before (REV) vs after
     /work/venv/bin/python benchmarks/bench_sizing.py --designs 405 --profile 12   # where the time goes (12 designs spread over the space)
 """
 
@@ -21,7 +23,13 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import json
+import os
+import subprocess
+import sys
+import tempfile
 import time
+from pathlib import Path
 
 import numpy as np
 
@@ -151,12 +159,68 @@ def profile(problem, chosen) -> None:
         print(f"  {label:46s} {cumulative(key):7.2f} s {100 * cumulative(key) / total:5.1f} %")
 
 
+def one_runner(problem, chosen, workers: int, path: str) -> None:
+    """Time one Dask LocalCluster of ``workers`` on the designs and write wall time, records and
+    the package that ran them to ``path`` (JSON): one side of ``--baseline``."""
+    import constellation
+
+    runner = DaskRunner(problem, n_workers=workers)
+    try:
+        timed(runner, None, chosen[:2])  # warm the workers (imports, numba, ephemeris)
+        wall, records = timed(runner, None, chosen)
+    finally:
+        runner.close()
+    failed = [r["error"] for r in records.values() if "error" in r]
+    if failed:
+        raise SystemExit(f"{len(failed)} of {len(records)} evaluations failed, e.g. {failed[0]}")
+    Path(path).write_text(json.dumps({"wall_s": wall, "package": constellation.__file__,
+                                      "records": {k: _strip(v) for k, v in records.items()}}, default=float))
+
+
+def compare_with(revision: str, n_designs: int) -> None:
+    """Designs/min of the code at ``revision`` ("before", its ``constellation/`` exported from
+    git and put first on PYTHONPATH, which the Dask workers inherit) and of this tree ("after"),
+    with 1 and 2 workers, interleaved in one run; and whether every design's metrics agree."""
+    root = Path(__file__).resolve().parents[1]
+    results = {}
+    with tempfile.TemporaryDirectory() as tree:
+        subprocess.run(f"git -C {root} archive {revision} constellation | tar -x -C {tree}", shell=True, check=True)
+        for workers in (1, 2):
+            for side in ("before", "after"):
+                env = dict(os.environ)
+                if side == "before":
+                    env["PYTHONPATH"] = tree + os.pathsep + env.get("PYTHONPATH", "")
+                out = Path(tree) / f"{side}{workers}.json"
+                subprocess.run([sys.executable, __file__, "--designs", str(n_designs), "--one-runner", str(workers),
+                                str(out)], env=env, check=True, stdout=subprocess.DEVNULL)
+                results[side, workers] = json.loads(out.read_text())
+                package = results[side, workers]["package"]
+                wanted = tree if side == "before" else str(root)
+                if not package.startswith(wanted):
+                    raise SystemExit(f"{side}: ran {package}, not the tree under {wanted}")
+    print(f"before = {revision}, after = this tree; {n_designs} designs")
+    print("| workers | before designs/min | after designs/min | after / before |")
+    print("|---|---|---|---|")
+    for workers in (1, 2):
+        b, a = (60.0 * n_designs / results[side, workers]["wall_s"] for side in ("before", "after"))
+        print(f"| {workers} | {b:.1f} | {a:.1f} | x{a / b:.2f} |")
+    ref = results["before", 1]["records"]
+    same = all(results[key]["records"] == ref for key in results)
+    print(f"identical metrics, before and after, 1 and 2 workers: {same}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--designs", type=int, default=120)
     parser.add_argument("--skip-serial", action="store_true", help="Skip the in-process baseline.")
     parser.add_argument("--profile", type=int, metavar="N", help="Only profile N designs in this process.")
+    parser.add_argument("--baseline", metavar="REV", help="Compare designs/min with the code at git revision REV "
+                        "(1 and 2 workers each, interleaved) and check the metrics are identical.")
+    parser.add_argument("--one-runner", nargs=2, metavar=("WORKERS", "JSON"), help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.baseline:
+        compare_with(args.baseline, args.designs)
+        return
     data = scenario_data()
     scenario = scenario_from_dict(data, source="bench_sizing")
     chosen = pick(scenario, args.designs)
@@ -164,6 +228,9 @@ def main() -> None:
     print(f"space: {len(chosen)} designs, {min(sats)}-{max(sats)} satellites (mean {np.mean(sats):.0f}), "
           f"{len(scenario.stations)} stations, {len(scenario.links)} links, 7 days")
     problem = Problem(problem_base(scenario), scenario.source, key_slot_s=scenario.sweep.key_slot_s)
+    if args.one_runner:
+        one_runner(problem, chosen, int(args.one_runner[0]), args.one_runner[1])
+        return
     if args.profile:
         profile(problem, chosen[::max(1, len(chosen) // args.profile)][:args.profile])  # spread over the space
         return
