@@ -88,20 +88,6 @@ def continuations(satellite, station, start_s, end_s, usable=None) -> np.ndarray
             (np.abs(times[order[near]] - start[idx[j]]) <= CONTIGUOUS_S) & (prev[idx[j]] < 0)
         prev[idx[j[hit]]] = idx[k[hit]]
     return prev
-    idx = idx[np.lexsort((end[idx], st[idx], sat[idx]))]  # by satellite, station, end
-    bounds = np.flatnonzero((np.diff(sat[idx]) != 0) | (np.diff(st[idx]) != 0)) + 1
-    for members in np.split(idx, bounds):
-        if members.size < 2:
-            continue
-        e = end[members]
-        for step in (0, 1):  # the first end within reach, else the next (a zero-length contact itself)
-            k = np.searchsorted(e, start[members] - CONTIGUOUS_S, side="left") + step
-            inside = k < members.size
-            cand = np.where(inside, members[np.minimum(k, members.size - 1)], -1)
-            hit = inside & (cand != members) & (np.abs(end[np.maximum(cand, 0)] - start[members]) <= CONTIGUOUS_S)
-            take = hit & (prev[members] < 0)
-            prev[members[take]] = cand[take]
-    return prev
 
 
 @dataclass(frozen=True)
