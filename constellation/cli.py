@@ -40,8 +40,8 @@ def _table_options(func):
     func = click.option("-o", "--output", default="-", show_default=True, metavar="PATH|-",
                         help="Write the table to PATH (atomically) or '-' for stdout.")(func)
     return click.option("--format", "fmt", type=FORMATS, default="csv", show_default=True,
-                        help="Table format (parquet: typed columns, to a file -o PATH; needs pyarrow, "
-                             'pip install "constellation[parquet]").')(func)
+                        help="Table format (parquet: typed columns, to a file -o PATH; needs pyarrow: "
+                             "pip install pyarrow).")(func)
 
 
 def _check_format(fmt: str, output: str) -> None:

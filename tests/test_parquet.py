@@ -157,5 +157,6 @@ def test_without_pyarrow_one_line_names_the_fix(tmp_path, args):
     proc = subprocess.run([sys.executable, "-c", WITHOUT_PYARROW, *args, "--format", "parquet", "-o", str(out)],
                           capture_output=True, text=True, timeout=300)
     assert proc.returncode == 2
-    assert proc.stderr == 'error: --format parquet needs pyarrow: pip install "constellation[parquet]"\n'
+    assert proc.stderr == ('error: --format parquet needs pyarrow: pip install pyarrow '
+                           '(in a clone of constellation: pip install ".[parquet]")\n')
     assert proc.stdout == "" and not out.exists()

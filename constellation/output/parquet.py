@@ -1,4 +1,4 @@
-"""Tables as Parquet files, through pyarrow (the optional extra: ``pip install "constellation[parquet]"``).
+"""Tables as Parquet files, through pyarrow (the optional extra ``parquet``: ``pip install pyarrow``, or ``pip install ".[parquet]"`` in a clone).
 
 A Parquet file holds the same columns, in the same order and with the same names, as the
 CSV of the same table, built from the same column blocks (:func:`.tables.column_chunks`,
@@ -31,7 +31,7 @@ from .tables import block_lists, column_chunks
 
 __all__ = ["INSTALL", "parquet_bytes", "require_pyarrow", "write_parquet"]
 
-INSTALL = 'pip install "constellation[parquet]"'
+INSTALL = 'pip install pyarrow (in a clone of constellation: pip install ".[parquet]")'
 # Text columns that may be empty throughout (typed by name when no row has a value).
 _TEXT_NAMES = {"satellite", "station", "name", "a", "b", "mode", "links", "links_relayed_bits",
                "limiting_station", "limited_by", "gateway_a", "gateway_b", "trusted_nodes", "receiver", "source",
