@@ -12,8 +12,9 @@ When it shows:
   the environment variable ``CONSTELLATION_PROGRESS`` says otherwise: ``1`` draws it even
   off a terminal and at once (to record or test it), ``0`` never draws it;
 * only after :data:`DELAY_S` of work, so a quick command never flickers;
-* one line per stage (``passes``, ``key``, ``coverage``, ...): done/total where the stage
-  counts its work, a moving bar where it does not, and the time taken;
+* one line per stage (``passes``, ``key``, ``coverage``, ...): done/total and what is counted
+  (satellites, key slots, time steps) where the stage counts its work, a moving bar where it
+  does not, the time taken and an estimate of the time left;
 * transient: it is erased when the work ends, before anything is printed on standard output,
   and standard output is never touched.
 
@@ -30,7 +31,7 @@ import sys
 import threading
 from collections.abc import Callable, Iterator
 
-__all__ = ["DELAY_S", "ENV", "StageBar", "progress_bar", "wanted"]
+__all__ = ["DELAY_S", "ENV", "UNITS", "StageBar", "progress_bar", "wanted"]
 
 ENV = "CONSTELLATION_PROGRESS"
 DELAY_S = 1.0  # seconds of work before the bar appears
@@ -59,12 +60,12 @@ class StageBar:
 
     def __init__(self, stream, delay_s: float = DELAY_S):
         from rich.console import Console
-        from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+        from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
         self._console = Console(file=stream, force_terminal=True, highlight=False, soft_wrap=True)
         self._progress = Progress(
             TextColumn("{task.description}"), BarColumn(), TextColumn("{task.fields[count]}", justify="right"),
-            TimeElapsedColumn(), TextColumn("{task.fields[detail]}", markup=False),
+            TimeElapsedColumn(), TextColumn("left"), TimeRemainingColumn(), TextColumn("{task.fields[detail]}", markup=False),
             # stdout is never touched; other lines written to stderr meanwhile print above the bar.
             console=self._console, transient=True, redirect_stdout=False, redirect_stderr=stream is sys.stderr,
             refresh_per_second=5)
@@ -97,10 +98,11 @@ class StageBar:
                 self._finish_task()
                 self._stage = stage
                 self._task = self._progress.add_task(stage or "working", total=total, completed=done or 0,
-                                                     count=_count(done, total), detail=detail or "")
+                                                     count=_count(done, total, stage), detail=detail or "")
                 return
             fields = {} if detail is None else {"detail": detail}
-            self._progress.update(self._task, completed=done or 0, total=total, count=_count(done, total), **fields)
+            self._progress.update(self._task, completed=done or 0, total=total,
+                                  count=_count(done, total, self._stage), **fields)
 
     def print(self, text: str) -> None:
         """A line of text above the bar (as it is: no markup, no highlighting)."""
@@ -130,12 +132,17 @@ class StageBar:
         if task.total is None:
             self._progress.update(self._task, total=1, completed=1, count="done")
         else:
-            self._progress.update(self._task, completed=task.total, count=_count(task.total, task.total))
+            self._progress.update(self._task, completed=task.total, count=_count(task.total, task.total, self._stage))
 
 
-def _count(done, total) -> str:
-    """``done/total``, or nothing while the size of the work is unknown."""
-    return "" if total is None else f"{int(done or 0):,}/{int(total):,}"
+# What each stage counts (the kernels' progress calls): shown after done/total.
+UNITS = {"passes": "satellites", "key": "key slots", "coverage": "time steps", "designs": "designs"}
+
+
+def _count(done, total, stage=None) -> str:
+    """``done/total unit``, or nothing while the size of the work is unknown."""
+    unit = UNITS.get(stage, "")
+    return "" if total is None else f"{int(done or 0):,}/{int(total):,} {unit}".rstrip()
 
 
 @contextlib.contextmanager
