@@ -227,7 +227,8 @@ def _counts(loss_db, slot_s, params, receiver, background_cps):
     weights = pulses[..., None] * p
     p_ap = receiver.afterpulse_probability
     # detection_probability and error_probability, written out so that exp(-mu eta) - 1 and
-    # the clicks are computed once per slot and intensity (the same expressions, the same bits).
+    # the clicks are computed once per slot and intensity (the same expressions: the same
+    # clicks and errors, bit for bit).
     signal = np.expm1(-mu * eta)
     detected = (1.0 + p_ap) * (p_noise - (1.0 - p_noise) * signal)
     wrong = 0.5 * p_noise + 0.5 * p_ap * detected - intrinsic_error(params, receiver) * (1.0 - p_noise) * signal

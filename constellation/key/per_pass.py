@@ -233,11 +233,15 @@ def _pass_keys_batch(out, windows, propagator, table, stations, terminal, sun, m
         grouped = rows[in_group]  # non-decreasing: slots come window by window
         starts = np.concatenate([[True], grouped[1:] != grouped[:-1]]) if grouped.size else np.zeros(0, bool)
         passes_here, local = grouped[starts], np.cumsum(starts) - 1
+        if not passes_here.size:  # the group's windows are all shorter than a slot's rounding: no key
+            continue
         counts = np.bincount(local, minlength=passes_here.size)
         column = np.arange(local.size) - np.concatenate([[0], np.cumsum(counts)[:-1]])[local]
         # One row per window, longest first, and the rows in blocks each as wide as its longest
         # window: padding (zero-width slots, which add exact zeros) costs ~nothing instead of
-        # up to half of the work when short and long windows share a matrix.
+        # half of the work or more when short and long LEO windows share a matrix. The counts
+        # are summed over slots one slot at a time (numpy reduces a (rows, slots, 3) array's
+        # slot axis in order), so a window's key does not depend on its block's width.
         by_length = np.argsort(-counts, kind="stable")
         row_of = np.empty_like(by_length)
         row_of[by_length] = np.arange(by_length.size)
