@@ -168,19 +168,29 @@ def one_runner(problem, chosen, workers: int, path: str) -> None:
     try:
         timed(runner, None, chosen[:2])  # warm the workers (imports, numba, ephemeris)
         wall, records = timed(runner, None, chosen)
+        # the package each worker evaluated with (they inherit PYTHONPATH; checked, not assumed)
+        packages = [constellation.__file__, *runner.client.run(_package_file).values()]
     finally:
         runner.close()
     failed = [r["error"] for r in records.values() if "error" in r]
     if failed:
         raise SystemExit(f"{len(failed)} of {len(records)} evaluations failed, e.g. {failed[0]}")
-    Path(path).write_text(json.dumps({"wall_s": wall, "package": constellation.__file__,
+    Path(path).write_text(json.dumps({"wall_s": wall, "packages": packages,
                                       "records": {k: _strip(v) for k, v in records.items()}}, default=float))
+
+
+def _package_file() -> str:
+    import constellation
+
+    return constellation.__file__
 
 
 def compare_with(revision: str, n_designs: int) -> None:
     """Designs/min of the code at ``revision`` ("before", its ``constellation/`` exported from
     git and put first on PYTHONPATH, which the Dask workers inherit) and of this tree ("after"),
-    with 1 and 2 workers, interleaved in one run; and whether every design's metrics agree."""
+    with 1 and 2 workers, interleaved in one run (one run a side: on a shared machine, repeat
+    it); and whether every design's metrics agree. The revision must have per-station
+    receivers (issue 13), which this benchmark's stations use."""
     root = Path(__file__).resolve().parents[1]
     results = {}
     with tempfile.TemporaryDirectory() as tree:
@@ -194,10 +204,10 @@ def compare_with(revision: str, n_designs: int) -> None:
                 subprocess.run([sys.executable, __file__, "--designs", str(n_designs), "--one-runner", str(workers),
                                 str(out)], env=env, check=True, stdout=subprocess.DEVNULL)
                 results[side, workers] = json.loads(out.read_text())
-                package = results[side, workers]["package"]
                 wanted = tree if side == "before" else str(root)
-                if not package.startswith(wanted):
-                    raise SystemExit(f"{side}: ran {package}, not the tree under {wanted}")
+                for package in results[side, workers]["packages"]:  # this process and every worker
+                    if not package.startswith(wanted):
+                        raise SystemExit(f"{side}: ran {package}, not the tree under {wanted}")
     print(f"before = {revision}, after = this tree; {n_designs} designs")
     print("| workers | before designs/min | after designs/min | after / before |")
     print("|---|---|---|---|")
