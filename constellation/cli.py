@@ -45,7 +45,12 @@ def _table_options(func):
 
 
 def _check_format(fmt: str, output: str) -> None:
-    """Before any work: Parquet needs pyarrow, and a file (it is binary, not text for stdout)."""
+    """Before any work: an output file that can be written; Parquet needs pyarrow, and a file
+    (it is binary, not text for stdout)."""
+    if output not in (None, "-"):
+        from .output.files import check_target
+
+        check_target(output)
     if fmt != "parquet":
         return
     from .output.parquet import require_pyarrow
@@ -519,13 +524,36 @@ def receivers(fmt, output):
     _emit(_rows_table(rows, ["name", *fields, "source"], fmt), output)
 
 
+class _Terminated(BaseException):
+    """SIGTERM (``kill``, ``timeout``), raised where the command is, so that it ends as on
+    Ctrl-C: the progress bar erased, staged outputs removed, earlier results untouched."""
+
+
+def _on_sigterm(signum, frame):
+    raise _Terminated
+
+
 def main(argv=None) -> int:
     """Console entry point; returns the exit code."""
+    import signal
+
     args = sys.argv[1:] if argv is None else list(argv)
     if not args:
         with click.Context(cli, info_name="constellation") as ctx:
             click.echo(cli.get_help(ctx))
         return 0
+    try:
+        previous = signal.signal(signal.SIGTERM, _on_sigterm)
+    except ValueError:  # not the main thread: leave the signal alone
+        previous = None
+    try:
+        return _main(args)
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _main(args) -> int:
     try:
         cli.main(args=args, prog_name="constellation", standalone_mode=False)
     except ConstellationError as exc:
@@ -538,6 +566,9 @@ def main(argv=None) -> int:
     except click.Abort:
         _echo("aborted", err=True)
         return 130
+    except _Terminated:
+        _echo("terminated", err=True)
+        return 143
     except click.ClickException as exc:
         _echo(f"error: {exc.format_message()}", err=True)
         return exc.exit_code

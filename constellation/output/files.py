@@ -8,6 +8,9 @@
 * A target that exists and is not a regular file (a FIFO, ``/dev/null``, a terminal) is
   written into directly, after the regular files: renaming over it would replace it.
   A symbolic link is followed: the file it names is written, the link stays.
+* A name of an open file descriptor (``/dev/stdout``, ``/dev/fd/N``, ``/proc/self/fd/N``) is
+  written through that descriptor as the shell opened it (``>> log`` appends), never by
+  replacing the file behind it; a closed one is refused.
 * Every operating-system failure (read-only folder, no space, a folder where a file was
   asked for, ``-o ""``) becomes one :class:`~constellation.errors.InputError` line naming
   the path.
@@ -28,18 +31,20 @@ removed there (:func:`clean_stale`).
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import re
 import shutil
 import stat
+import sys
 import tempfile
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from ..errors import Described, InputError
 
-__all__ = ["LOCK_NAME", "STAGE_PREFIX", "atomic_path", "clean_stale", "is_own_temporary", "output_folder",
-           "write_files"]
+__all__ = ["LOCK_NAME", "STAGE_PREFIX", "atomic_path", "check_target", "clean_stale", "is_own_temporary",
+           "output_folder", "write_files"]
 
 STAGE_PREFIX = ".constellation-stage-"
 LOCK_NAME = ".constellation.lock"
@@ -55,10 +60,44 @@ def _fail(path, error: OSError | str) -> InputError:
                       Described(found))
 
 
+_FD_NAME = re.compile(r"^/(?:dev/fd|proc/self/fd|proc/(\d+)/fd)/(\d+)$")
+_STD_NAME = {"/dev/stdin": 0, "/dev/stdout": 1, "/dev/stderr": 2}
+
+
+def _descriptor(path) -> int | None:
+    """The file descriptor of this process that ``path`` names (``/dev/stdout``, ``/dev/fd/1``,
+    ``/proc/self/fd/1``), or None for any other path."""
+    text = os.path.normpath(os.path.abspath(str(path)))
+    if text in _STD_NAME:
+        return _STD_NAME[text]
+    match = _FD_NAME.match(text)
+    if match and (match.group(1) is None or int(match.group(1)) == os.getpid()):
+        return int(match.group(2))
+    return None
+
+
+def _check_descriptor(path, fd: int) -> None:
+    """Refuse a descriptor that is closed (or that Python found closed at start: another file
+    may hold its number since, e.g. the ephemeris after ``>&-``)."""
+    closed = {0: sys.stdin, 1: sys.stdout, 2: sys.stderr}.get(fd, True) is None
+    try:
+        os.fstat(fd)
+    except OSError:
+        closed = True
+    if closed:
+        raise InputError(path, "output", "an open file descriptor (or -o FILE)", Described("it is closed"))
+
+
 def _target(path) -> tuple[Path, bool]:
     """``(path to write, special)``: symbolic links followed, folders and empty names refused."""
     if str(path) == "":
         raise InputError("-o", "output", "a file name", "''")
+    fd = _descriptor(path)
+    if fd is not None:
+        _check_descriptor(path, fd)
+        return Path(path), True
+    if str(path).endswith(("/", os.sep)) and not Path(path).is_dir():
+        raise InputError(path, "output", "a file name (this names a folder)", Described("a name ending in /"))
     path = Path(path)
     try:
         mode = path.stat().st_mode  # through links: /dev/stdout is a link to a pipe or a terminal
@@ -72,6 +111,22 @@ def _target(path) -> tuple[Path, bool]:
         return path, True  # opened through its links as it is
     # A regular file (or a new one) behind links is replaced where it lives, the links kept.
     return (Path(os.path.realpath(path)) if path.is_symlink() else path), False
+
+
+def check_target(path) -> None:
+    """Refuse, before any work, an output file that cannot be written: a folder, an empty name,
+    a closed descriptor, or a new file whose nearest existing folder this user cannot write."""
+    target, special = _target(path)
+    if special:
+        return
+    folder = target.parent
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    if folder.is_dir() and not os.access(folder, os.W_OK | os.X_OK):
+        read_only = bool(os.statvfs(folder).f_flag & getattr(os, "ST_RDONLY", 1))
+        raise _fail(path, os.strerror(errno.EROFS if read_only else errno.EACCES))
+    if not folder.is_dir():
+        raise _fail(path, f"{folder} is not a folder")
 
 
 def _umask() -> int:
@@ -117,14 +172,36 @@ def _fsync(path: Path) -> None:
 
 
 def _write_special(path: Path, data: bytes) -> None:
-    """Write into an existing non-regular file (FIFO, device) without replacing it."""
+    """Write into an existing non-regular file (FIFO, device) or an open descriptor without
+    replacing it."""
+    _copy_special(path, [data])
+
+
+def _copy_special(path: Path, chunks) -> None:
+    """Write byte ``chunks`` into a special file, or through the descriptor ``path`` names."""
+    fd = _descriptor(path)
     try:
+        if fd is not None:
+            if fd == 1 and sys.stdout is not None:
+                sys.stdout.flush()  # text printed before ours comes first
+            for chunk in chunks:
+                view = memoryview(chunk)
+                while view:
+                    view = view[os.write(fd, view):]
+            return
         with open(path, "wb") as handle:
-            handle.write(data)
+            for chunk in chunks:
+                handle.write(chunk)
     except BrokenPipeError:
         raise  # the reader stopped early (| head): not an error of ours
     except OSError as exc:
         raise _fail(path, exc) from None
+
+
+def _chunks(path: Path, size: int = 1 << 20):
+    with open(path, "rb") as handle:
+        while chunk := handle.read(size):
+            yield chunk
 
 
 def write_files(items: Sequence[tuple[str | Path, bytes | str]]) -> list[Path]:
@@ -185,17 +262,42 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
 
     The caller writes the temporary file any way it likes (``write_text``, ``savefig``); on an
     exception nothing is written and the exception propagates (an ``OSError`` as
-    :class:`InputError`).
+    :class:`InputError`). The temporary file lives in a stage inside the target's folder (same
+    disk: a large table is renamed into place, never read back or copied); for a special
+    target (a FIFO, a device, an open descriptor) in the system's temporary folder, then copied.
     """
-    _target(path)  # refuse a folder or an empty name before the caller does any work
-    with tempfile.TemporaryDirectory(prefix=STAGE_PREFIX) as stage:
-        tmp = Path(stage) / Path(path).name
+    target, special = _target(path)  # refuse a folder or an empty name before the caller does any work
+    if special:
+        with tempfile.TemporaryDirectory(prefix=STAGE_PREFIX) as stage:
+            tmp = Path(stage) / Path(path).name
+            try:
+                yield tmp
+            except OSError as exc:
+                raise _fail(path, exc) from None
+            _copy_special(target, _chunks(tmp))
+        return
+    created: list[Path] = []
+    _make_folder(target.parent, created)
+    try:
+        stage = _new_stage(target.parent)
+    except OSError as exc:
+        _remove_created(created)
+        raise _fail(path, exc) from None
+    done = False
+    try:
+        tmp = stage / target.name
         try:
             yield tmp
-            data = tmp.read_bytes()
+            _fsync(tmp)
+            os.chmod(tmp, 0o666 & ~_umask())
+            os.replace(tmp, target)
         except OSError as exc:
             raise _fail(path, exc) from None
-        write_files([(path, data)])
+        done = True
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)
+        if not done:
+            _remove_created(created)
 
 
 def is_own_temporary(path: Path) -> bool:

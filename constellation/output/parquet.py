@@ -7,7 +7,8 @@ pass table is never held whole. Each column is typed from its values:
 
 * ``true``/``false`` -> ``bool``;
 * whole numbers (``12`` in the CSV) -> ``int64``; a column with any number written with a
-  decimal point (``12.5``, ``12.0``) -> ``float64``, the same double as the CSV text;
+  decimal point (``12.5``, ``12.0``), or a whole number beyond int64, -> ``float64``, the
+  same double as the CSV text;
 * text, and times (the CSV's UTC ISO-8601 text with ``Z``) -> ``string``, as written
   (without the ``'`` the CSV puts before text a spreadsheet would run as a formula);
 * an empty CSV cell (no value, never NaN or infinity) -> null.
@@ -30,6 +31,8 @@ from .files import atomic_path
 from .tables import block_lists, column_chunks
 
 __all__ = ["INSTALL", "parquet_bytes", "require_pyarrow", "write_parquet"]
+
+_INT64 = (-(2 ** 63), 2 ** 63 - 1)
 
 INSTALL = 'pip install pyarrow (in a clone of constellation: pip install ".[parquet]")'
 # Text columns that may be empty throughout (typed by name when no row has a value).
@@ -75,7 +78,7 @@ def _schema(pa, block: dict, names: list[str]):
             arrow = _type_by_name(pa, name)
         elif kinds == {"bool"}:
             arrow = pa.bool_()
-        elif kinds == {"int"}:
+        elif kinds == {"int"} and all(v is None or _INT64[0] <= v <= _INT64[1] for v in values):
             arrow = pa.int64()
         elif kinds <= {"int", "float"}:
             arrow = pa.float64()
@@ -93,10 +96,14 @@ def _text(value):
     return str(value)
 
 
-def _array(pa, values: list, arrow_type):
+def _array(pa, values: list, arrow_type, name: str = ""):
+    if pa.types.is_integer(arrow_type) and not all(v is None or _INT64[0] <= v <= _INT64[1] for v in values):
+        big = next(v for v in values if v is not None and not _INT64[0] <= v <= _INT64[1])
+        raise ConstellationError(f"--format parquet: column {name}: expected whole numbers within int64 (as in the "
+                                 f"table's first rows), found {big}; use --format csv")
     if pa.types.is_floating(arrow_type):
         # As the CSV: no NaN or infinity, an empty cell (null) instead.
-        values = [v if v is None or math.isfinite(v) else None for v in values]
+        values = [None if v is None or not math.isfinite(v) else float(v) for v in values]
     elif pa.types.is_string(arrow_type):
         values = [_text(v) for v in values]
     return pa.array(values, type=arrow_type)
@@ -114,7 +121,8 @@ def _write(sink, blocks, names: list[str], schema=None) -> None:
             if writer is None:
                 schema = schema or _schema(pa, block, names)
                 writer = pq.ParquetWriter(sink, schema)
-            arrays = [_array(pa, values, field.type) for values, field in zip(block_lists(block, names), schema)]
+            arrays = [_array(pa, values, field.type, field.name)
+                      for values, field in zip(block_lists(block, names), schema)]
             if arrays and len(arrays[0]):
                 writer.write_table(pa.Table.from_arrays(arrays, schema=schema))
         if writer is None:  # no rows: the columns alone

@@ -8,9 +8,11 @@ around the work with :func:`progress_bar` and hands its callable down.
 
 When it shows:
 
-* only when standard error is a terminal (pipes, files, CI and tests get nothing), unless
-  the environment variable ``CONSTELLATION_PROGRESS`` says otherwise: ``1`` draws it even
-  off a terminal and at once (to record or test it), ``0`` never draws it;
+* only when standard error is a terminal (pipes, files, CI, tests, ``TERM=dumb`` and a
+  closed standard error get nothing), unless the environment variable
+  ``CONSTELLATION_PROGRESS`` says otherwise: ``1`` (or true/yes/on) draws it even off a
+  terminal and at once (to record or test it), ``0`` (or false/no/off) never draws it; other
+  values are ignored;
 * only after :data:`DELAY_S` of work, so a quick command never flickers;
 * one line per stage (``passes``, ``key``, ``coverage``, ...): done/total and what is counted
   (satellites, key slots, time steps) where the stage counts its work, a moving bar where it
@@ -31,19 +33,35 @@ import sys
 import threading
 from collections.abc import Callable, Iterator
 
-__all__ = ["DELAY_S", "ENV", "UNITS", "StageBar", "progress_bar", "wanted"]
+__all__ = ["DELAY_S", "ENV", "UNITS", "StageBar", "forced", "progress_bar", "wanted"]
 
 ENV = "CONSTELLATION_PROGRESS"
 DELAY_S = 1.0  # seconds of work before the bar appears
 
 
+_ON = ("1", "true", "yes", "on")
+_OFF = ("0", "false", "no", "off")
+
+
+def forced() -> bool | None:
+    """``CONSTELLATION_PROGRESS``: True for 1/true/yes/on, False for 0/false/no/off (any case),
+    None when unset or anything else (the terminal decides)."""
+    setting = os.environ.get(ENV, "").strip().lower()
+    return True if setting in _ON else False if setting in _OFF else None
+
+
 def wanted(stream=None) -> bool:
-    """Whether to draw a bar on ``stream`` (default standard error): ``CONSTELLATION_PROGRESS``
-    ``1``/``0`` if set, else whether the stream is a terminal."""
-    setting = os.environ.get(ENV, "").strip()
-    if setting in ("0", "1"):
-        return setting == "1"
+    """Whether to draw a bar on ``stream`` (default standard error): as ``CONSTELLATION_PROGRESS``
+    says (:func:`forced`), else whether the stream is a terminal that draws (not ``TERM=dumb``).
+    Never on a closed standard error."""
     stream = sys.stderr if stream is None else stream
+    if stream is None:  # stderr closed (2>&-): nowhere to draw
+        return False
+    setting = forced()
+    if setting is not None:
+        return setting
+    if os.environ.get("TERM", "") == "dumb":
+        return False
     try:
         return bool(stream.isatty())
     except (AttributeError, ValueError, OSError):  # no isatty, or closed
@@ -154,11 +172,11 @@ def progress_bar(*, stream=None, enabled: bool | None = None,
     stream = sys.stderr if stream is None else stream
     if enabled is None:
         enabled = wanted(stream)
-    if not enabled:
+    if not enabled or stream is None:  # never a bar without a stream (rich would fall back to stdout)
         yield None
         return
     if delay_s is None:
-        delay_s = 0.0 if os.environ.get(ENV, "").strip() == "1" else DELAY_S
+        delay_s = 0.0 if forced() else DELAY_S
     bar = StageBar(stream, delay_s)
     try:
         yield bar

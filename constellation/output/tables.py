@@ -9,6 +9,7 @@ import math
 import sys
 from pathlib import Path
 
+from ..errors import Described, InputError
 from .files import atomic_path
 
 PASS_COLUMNS = [
@@ -198,8 +199,9 @@ def emit_chunks(chunks, output: str | None) -> None:
     """Send text pieces (e.g. :func:`stream_columns`) to stdout (``-`` or None) or, written
     one by one into a temporary file, atomically to a file (see :mod:`.files`)."""
     if output in (None, "-"):
+        stdout = _stdout()
         for chunk in chunks:
-            sys.stdout.write(chunk)
+            stdout.write(chunk)
         return
     with atomic_path(output) as tmp:
         with open(tmp, "w", encoding="utf-8", newline="") as handle:
@@ -210,9 +212,16 @@ def emit_chunks(chunks, output: str | None) -> None:
 def emit(text: str, output: str | None) -> None:
     """Send ``text`` to stdout (``-`` or None) or atomically to a file."""
     if output in (None, "-"):
-        sys.stdout.write(text)
+        _stdout().write(text)
     else:
         write_text_atomic(output, text)
+
+
+def _stdout():
+    """Standard output, or one line when it is closed (``>&-``)."""
+    if sys.stdout is None:
+        raise InputError("-o", "output", "an open standard output, or -o FILE", Described("standard output is closed"))
+    return sys.stdout
 
 
 def to_json(data) -> str:

@@ -1,0 +1,120 @@
+"""Where outputs go when the user points them somewhere odd (issue 16 review, hostile input):
+``-o /dev/stdout`` writes through the descriptor the shell opened (``>>`` appends; never the
+file behind it replaced), a closed standard output or error is one line or simply unused,
+SIGTERM ends a command like Ctrl-C, a folder name ending in ``/`` is no file name, Parquet
+never overflows int64 and an absurd source rate is refused. Real commands in subprocesses."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from constellation.output.progress import ENV, forced, wanted
+
+MICIUS = "scenarios/micius-2016-xinglong.toml"
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def _shell(command: str, **kwargs) -> subprocess.CompletedProcess:
+    """``command`` through sh (for redirections such as ``>&-``), from the repository root."""
+    env = {k: v for k, v in os.environ.items() if k != ENV} | kwargs.pop("env", {})
+    return subprocess.run(["sh", "-c", command], cwd=ROOT, capture_output=True, env=env, timeout=300, **kwargs)
+
+
+CLI = f"'{sys.executable}' -m constellation"
+
+
+def test_dev_stdout_appends_where_the_shell_said_and_replaces_nothing(tmp_path):
+    log = tmp_path / "log.csv"
+    log.write_text("PREVIOUS\n")
+    plain = _shell(f"{CLI} passes {MICIUS}").stdout
+    done = _shell(f"{CLI} passes {MICIUS} -o /dev/stdout >> '{log}'")
+    assert done.returncode == 0, done.stderr
+    assert log.read_bytes() == b"PREVIOUS\n" + plain  # appended, as >> asks
+    victim = tmp_path / "victim.txt"
+    victim.write_text("keep me\n")
+    done = _shell(f"{CLI} passes {MICIUS} -o /dev/stdout 1< '{victim}'")  # stdout open for reading only
+    assert done.returncode == 2 and done.stderr.decode().count("\n") == 1, done.stderr
+    assert victim.read_text() == "keep me\n"
+
+
+@pytest.mark.parametrize("output", ["-", "/dev/stdout"])
+def test_closed_stdout_is_one_line_not_a_traceback_nor_another_file(output):
+    done = _shell(f"{CLI} passes {MICIUS} -o {output} >&-")
+    text = done.stderr.decode()
+    assert done.returncode == 2, text
+    assert text.count("\n") == 1 and "closed" in text and "Traceback" not in text
+
+
+def test_forced_bar_with_stderr_closed_never_reaches_stdout():
+    plain = _shell(f"{CLI} key {MICIUS}").stdout
+    forced_run = _shell(f"{CLI} key {MICIUS} 2>&-", env={ENV: "1"})
+    assert forced_run.returncode == 0
+    assert forced_run.stdout == plain
+
+
+def test_progress_setting_words(monkeypatch):
+    class Terminal:
+        def isatty(self):
+            return True
+
+    for value, expected in [("1", True), ("yes", True), (" On ", True), ("TRUE", True), ("0", False),
+                            ("off", False), ("No", False), ("false", False), ("2", None), ("", None), ("✓", None)]:
+        monkeypatch.setenv(ENV, value)
+        assert forced() is expected, value
+    monkeypatch.delenv(ENV)
+    monkeypatch.setenv("TERM", "dumb")
+    assert wanted(Terminal()) is False  # a terminal that cannot draw the bar
+    monkeypatch.setenv("TERM", "xterm")
+    assert wanted(Terminal()) is True
+
+
+def test_a_name_ending_in_a_slash_is_a_folder_not_a_file(tmp_path):
+    done = _shell(f"{CLI} passes {MICIUS} -o '{tmp_path}/newdir/'")
+    assert done.returncode == 2 and done.stderr.decode().count("\n") == 1
+    assert not (tmp_path / "newdir").exists()
+
+
+def test_sigterm_ends_like_ctrl_c_and_keeps_the_earlier_file(tmp_path, walker_scenario):
+    scenario = tmp_path / "w.toml"
+    walker_scenario(600, 30, 1.0, path=scenario)  # ~10 s of key: still running after 1.5 s
+    out = tmp_path / "keep.csv"
+    out.write_text("earlier result\n")
+    proc = subprocess.Popen([sys.executable, "-m", "constellation", "key", str(scenario), "-o", str(out)],
+                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    time.sleep(1.5)
+    assert proc.poll() is None, "the run ended before the signal: make the scenario bigger"
+    proc.send_signal(signal.SIGTERM)
+    stdout, stderr = proc.communicate(timeout=120)
+    assert proc.returncode == 143, stderr
+    assert stderr.decode().strip().splitlines()[-1] == "terminated" and b"Traceback" not in stderr
+    assert out.read_text() == "earlier result\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["keep.csv", "w.toml"]  # no stage left
+
+
+def test_parquet_keeps_whole_numbers_beyond_int64_as_doubles():
+    import io
+
+    import pyarrow.parquet as pq  # a test dependency (pyproject's test extra)
+
+    from constellation.output.parquet import parquet_bytes
+
+    data = parquet_bytes({"n": [1, 2 ** 70, None], "m": [1, 2, 3]}, ["n", "m"])
+    table = pq.read_table(io.BytesIO(data))
+    assert str(table.schema.field("n").type) == "double" and str(table.schema.field("m").type) == "int64"
+    assert table.column("n").to_pylist() == [1.0, float(2 ** 70), None]
+
+
+def test_an_absurd_source_rate_is_refused(tmp_path):
+    scenario = tmp_path / "fast.toml"
+    text = open(os.path.join(ROOT, MICIUS)).read()
+    assert "[qkd]" in text
+    scenario.write_text(text.replace("[qkd]", "[qkd]\nsource_rate_hz = 1e25", 1))
+    done = _shell(f"{CLI} key '{scenario}'")
+    message = done.stderr.decode()
+    assert done.returncode == 2 and message.count("\n") == 1 and "source_rate_hz" in message, message
