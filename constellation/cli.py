@@ -197,11 +197,23 @@ def key(scenario, loss_profile, qkd_file, optimise, fmt, output):
         row = compute_profile_key(loss_profile, qkd_file, optimise=optimise)
         _emit(to_json(row) if fmt == "json" else _rows_table([row], list(row), fmt), output)
         return
+    from .key.per_pass import KEY_COLUMNS
+    from .output.tables import emit_chunks, stream_columns
+    from .pipeline import require_stations
+
     scn = _load(scenario)
+    require_stations(scn, "the key table")
     with _progress() as bar:
         result = _run(scn, bar)
-        text = result.render("key", fmt)
-    _emit(text, output)
+        passes, keys = result.passes, result.keys
+    # Written 20,000 passes at a time, as `passes`: the rows are never all in memory as text.
+    blocks = keys.column_blocks(passes, scn.timebase)
+    if fmt == "parquet":
+        from .output.parquet import write_parquet
+
+        write_parquet(blocks, KEY_COLUMNS, output)
+    else:
+        emit_chunks(stream_columns(blocks, KEY_COLUMNS, fmt), output)
     _warn_passes(result)
 
 

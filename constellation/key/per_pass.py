@@ -58,6 +58,17 @@ class PassKeys:
         :class:`~constellation.passes.table.PassTable` these keys were computed for."""
         return key_columns(passes.columns(timebase), self)
 
+    def take(self, index) -> PassKeys:
+        """The passes ``index`` selects (a slice, indices or a mask)."""
+        return PassKeys(**{name: getattr(self, name)[index] for name in PassKeys.__dataclass_fields__})
+
+    def column_blocks(self, passes, timebase, rows: int = 20_000):
+        """:meth:`columns` of ``rows`` passes at a time (to write a long key table piece by
+        piece, as ``PassTable.column_blocks``)."""
+        for lo in range(0, len(passes), rows):
+            part = slice(lo, lo + rows)
+            yield key_columns(passes.take(part).columns(timebase), self.take(part))
+
     def rows(self, passes, timebase) -> list[dict]:
         """One dict per pass, as ``key.csv`` writes it; the key's counterpart of
         :meth:`PassTable.rows(timebase) <constellation.passes.table.PassTable.rows>`.
