@@ -74,9 +74,11 @@ def find_passes(scenario: Scenario, **options) -> PassTable:
                           satellite_names=[s.name for s in scenario.satellites], **options)
 
 
-def compute_keys(scenario: Scenario, passes: PassTable, slot_s: float = 1.0, progress=None) -> PassKeys:
+def compute_keys(scenario: Scenario, passes: PassTable, slot_s: float = 1.0, progress=None,
+                 workers: int = 1) -> PassKeys:
     """Loss and key of every QKD window of ``passes`` (needs the scenario's [link] and [qkd]
-    tables), integrated over slots of ``slot_s``; ``progress(done, total)`` hears the slots done."""
+    tables), integrated over slots of ``slot_s``; ``progress(done, total)`` hears the slots done;
+    ``workers`` processes share the work when it is large (the same keys, bit for bit)."""
     from .key.per_pass import pass_keys
 
     if not scenario.has_key_model:
@@ -92,7 +94,8 @@ def compute_keys(scenario: Scenario, passes: PassTable, slot_s: float = 1.0, pro
     _check_memory(scenario, estimate, what)
     return pass_keys(propagator_for(scenario), passes, scenario.stations, scenario.terminal,
                      sun=SunTrack(scenario.timebase, 0.0, scenario.duration_s),
-                     moon=MoonTrack(scenario.timebase, 0.0, scenario.duration_s), slot_s=slot_s, progress=progress)
+                     moon=MoonTrack(scenario.timebase, 0.0, scenario.duration_s), slot_s=slot_s, progress=progress,
+                     workers=workers)
 
 
 def plan_network(scenario: Scenario, passes: PassTable, keys: PassKeys | None,
@@ -421,6 +424,7 @@ class Run:
     ``progress``, if set (here or later as an attribute), is called as
     ``progress(done, total, stage)``: with ``(0, None, name)`` as each stage starts, then with
     the counts of the stages that report them (passes: satellites; coverage: time samples).
+    ``workers`` (an attribute too, default 1): processes for the key stage when it is large.
     """
 
     def __init__(self, scenario: Scenario, *, key_slot_s: float = 1.0, coverage_options: dict | None = None,
@@ -429,6 +433,7 @@ class Run:
         self.key_slot_s = key_slot_s
         self.coverage_options = dict(coverage_options or {})
         self.progress = progress
+        self.workers = 1
         self.timings_s: dict[str, float] = {}
 
     @cached_property
@@ -438,7 +443,7 @@ class Run:
     @cached_property
     def keys(self) -> PassKeys:
         return self._timed("key", compute_keys, self.scenario, self.passes, slot_s=self.key_slot_s,
-                           progress=self._stage_progress("key"))
+                           progress=self._stage_progress("key"), workers=self.workers)
 
     @cached_property
     def network(self) -> NetworkPlan:

@@ -1,10 +1,12 @@
-"""A window's key does not depend on the windows computed beside it (issue 16).
+"""A window's key does not depend on the windows computed beside it, nor on the process
+that computes it (issue 16).
 
 ``key.per_pass.pass_keys`` stacks windows into matrices (batches of slots, then blocks of
 512 rows sorted by length, each as wide as its longest window, shorter rows padded with
 zero-width slots). Each window is its own finite-key block, so batching and blocking must
 change nothing: the key of every window computed in the default batches equals, bit for bit,
-its key computed alone (one window per batch, no padding) and in one batch of every window.
+its key computed alone (one window per batch, no padding), in one batch of every window, and
+in batches shared between two forked worker processes (``workers=2``).
 Real SGP4 propagation and the Micius presets throughout (tests/conftest.walker_data).
 """
 
@@ -17,10 +19,10 @@ from constellation.pipeline import find_passes, propagator_for
 from constellation.core.sun import MoonTrack, SunTrack
 
 
-def _keys(scenario, passes, batch_slots):
+def _keys(scenario, passes, batch_slots, **options):
     return pass_keys(propagator_for(scenario), passes, scenario.stations, scenario.terminal,
                      sun=SunTrack(scenario.timebase, 0.0, scenario.duration_s),
-                     moon=MoonTrack(scenario.timebase, 0.0, scenario.duration_s), batch_slots=batch_slots)
+                     moon=MoonTrack(scenario.timebase, 0.0, scenario.duration_s), batch_slots=batch_slots, **options)
 
 
 def test_every_window_keeps_its_key_whatever_it_is_batched_with(walker_scenario):
@@ -34,6 +36,13 @@ def test_every_window_keeps_its_key_whatever_it_is_batched_with(walker_scenario)
     alone = _keys(scenario, passes, 1)  # every window its own batch and matrix
     together = _keys(scenario, passes, 10**9)  # every window in one batch
     assert np.count_nonzero(default.finite_key_bits) > windows // 2
+    # and shared between two forked worker processes, in batches of ~20,000 slots
+    calls = []
+    forked = _keys(scenario, passes, 20_000, workers=2, progress=lambda done, total: calls.append((done, total)))
+    total = calls[0][1]
+    assert calls[0] == (0, total) and calls[-1] == (total, total) and len(calls) > 3
+    assert [d for d, _ in calls] == sorted(d for d, _ in calls)
     for name in PassKeys.__dataclass_fields__:
         np.testing.assert_array_equal(getattr(default, name), getattr(alone, name), err_msg=name)
         np.testing.assert_array_equal(getattr(default, name), getattr(together, name), err_msg=name)
+        np.testing.assert_array_equal(getattr(default, name), getattr(forked, name), err_msg=name)

@@ -132,7 +132,7 @@ def track_positions(propagator, satellite, start_s, end_s, owner, t_s, node_s: f
 
 
 def pass_keys(propagator, table, stations, terminal, sun=None, moon=None, slot_s: float = 1.0,
-              batch_slots: int = BATCH_SLOTS, progress=None) -> PassKeys:
+              batch_slots: int = BATCH_SLOTS, progress=None, workers: int = 1) -> PassKeys:
     """Loss and key of every pass window.
 
     Parameters
@@ -148,13 +148,19 @@ def pass_keys(propagator, table, stations, terminal, sun=None, moon=None, slot_s
         finite-key block, so batching changes nothing but memory: ~0.1 GB a batch).
     progress : callable(done, total), optional
         Called with the slots done so far and their total as the work goes on.
+    workers : int
+        Processes to share the batches between (forked from this one, where the system can
+        fork; more than one batch needed). Every window is computed as alone, so the keys
+        are the same bit for bit with any number of workers.
     """
     out = {name: np.zeros(len(table)) for name in PassKeys.__dataclass_fields__}
     out["window_s"] = table.window_s.astype(float)
     windows = np.flatnonzero(table.has_window)
     length = np.maximum(table.window_end_s[windows] - table.window_start_s[windows], 0.0)
     slots = np.ceil(length / np.maximum(slot_s, length / MAX_SLOTS) - 1e-9)
-    batch = (np.cumsum(slots) - slots) // max(batch_slots, 1)
+    batch = (np.cumsum(slots) - slots) // max(batch_slots, 1)  # non-decreasing
+    cuts = np.flatnonzero(np.diff(batch)) + 1
+    batches = np.split(windows, cuts) if windows.size else []
     done, total = [0], int(slots.sum())
 
     def advance(n):
@@ -163,10 +169,64 @@ def pass_keys(propagator, table, stations, terminal, sun=None, moon=None, slot_s
 
     if progress is not None:
         progress(0, total)
-    for b in np.unique(batch):
-        _pass_keys_batch(out, windows[batch == b], propagator, table, stations, terminal, sun, moon, slot_s,
-                         advance if progress is not None else None)
+    job = (propagator, table, stations, terminal, sun, moon, slot_s)
+    if workers > 1 and len(batches) > 1 and _can_fork():
+        for rows, values in _forked_batches(job, batches, workers):
+            for name, column in values.items():
+                out[name][rows] = column
+            if progress is not None:
+                advance(int(slots[np.searchsorted(windows, rows)].sum()))
+    else:
+        for rows in batches:
+            _pass_keys_batch(out, rows, *job, advance if progress is not None else None)
     return PassKeys(**out)
+
+
+_FORKED_JOB = None  # what the forked workers compute with (set before forking, inherited)
+_BATCH_FIELDS = tuple(name for name in PassKeys.__dataclass_fields__ if name != "window_s")  # a batch's results
+
+
+def _can_fork() -> bool:
+    import multiprocessing
+
+    return "fork" in multiprocessing.get_all_start_methods()
+
+
+def _forked_batches(job, batches, workers: int):
+    """``(rows, {field: values})`` of each batch, computed by ``workers`` forked processes."""
+    import multiprocessing
+    import warnings
+
+    global _FORKED_JOB
+    _FORKED_JOB = job
+    try:
+        with warnings.catch_warnings():
+            # Python >= 3.12 warns when a process with threads forks (the progress bar's); the
+            # workers only compute with numpy and return arrays: they take no lock of a thread.
+            warnings.simplefilter("ignore", DeprecationWarning)
+            pool = multiprocessing.get_context("fork").Pool(min(workers, len(batches)), initializer=_quiet_worker)
+        with pool:
+            yield from pool.imap_unordered(_batch_alone, batches)
+    finally:
+        _FORKED_JOB = None
+
+
+def _quiet_worker():
+    """Signals in a worker: Ctrl-C is the parent's to handle (it ends the pool), and the pool
+    ends its workers with SIGTERM, which must just end them (not run the parent's handler)."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
+def _batch_alone(rows):
+    """One batch in a worker: its windows as a table of their own (the same numbers)."""
+    propagator, table, stations, terminal, sun, moon, slot_s = _FORKED_JOB
+    part = table.take(rows)
+    out = {name: np.zeros(len(part)) for name in PassKeys.__dataclass_fields__}
+    _pass_keys_batch(out, np.arange(len(part)), propagator, part, stations, terminal, sun, moon, slot_s)
+    return rows, {name: out[name] for name in _BATCH_FIELDS}
 
 
 @dataclass
