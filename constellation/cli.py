@@ -73,13 +73,13 @@ def _stage(bar, name: str):
     return None if bar is None else (lambda done, total: bar(done, total, name))
 
 
-def _key_workers_option(func):
+def _workers_option(func):
     return click.option("--workers", type=click.IntRange(1, 512),
-                        help="Processes for the key stage when it is large (default: CPU count; 1 = this process); "
-                             "the same keys with any number.")(func)
+                        help="Processes for the key stage when it is large (default: CPU count; 1 = this "
+                             "process); the same keys with any number.")(func)
 
 
-def _key_workers(workers) -> int:
+def _workers(workers) -> int:
     import os
 
     return workers if workers is not None else (os.cpu_count() or 1)
@@ -191,7 +191,7 @@ def passes(scenario, fmt, output):
 @click.option("--optimise", is_flag=True,
               help="Choose intensities, their probabilities and the basis bias that maximise the finite key "
                    "of the loss profile (bounds: constellation/key/optimise.py).")
-@_key_workers_option
+@_workers_option
 @_table_options
 def key(scenario, loss_profile, qkd_file, optimise, fmt, output, workers):
     """Secure key per pass of SCENARIO, or of one loss profile taken as a single block."""
@@ -218,7 +218,7 @@ def key(scenario, loss_profile, qkd_file, optimise, fmt, output, workers):
     require_stations(scn, "the key table")
     with _progress() as bar:
         result = _run(scn, bar)
-        result.workers = _key_workers(workers)
+        result.workers = _workers(workers)
         passes, keys = result.passes, result.keys
     # Written 20,000 passes at a time, as `passes`: the rows are never all in memory as text.
     blocks = keys.column_blocks(passes, scn.timebase)
@@ -378,7 +378,7 @@ def export(kind, scenario, output):
 @click.option("-o", "--output", "outdir", default="out", show_default=True, type=click.Path(file_okay=False),
               help="Output folder: tables, summary.json and figures.")
 @click.option("--force", is_flag=True, help="Write into a folder that holds another scenario's results.")
-@_key_workers_option
+@_workers_option
 def run(scenario, no_plots, outdir, force, workers):
     """Run the whole job on SCENARIO and write its results to an output folder."""
     from .api import run_scenario
@@ -391,7 +391,7 @@ def run(scenario, no_plots, outdir, force, workers):
         with _progress() as bar:
             result = run_scenario(scn)
             result.progress = bar
-            result.workers = _key_workers(workers)
+            result.workers = _workers(workers)
             result.complete()
             if bar is not None:
                 bar(0, None, "tables" if no_plots else "tables and figures")

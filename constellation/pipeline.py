@@ -424,7 +424,8 @@ class Run:
     ``progress``, if set (here or later as an attribute), is called as
     ``progress(done, total, stage)``: with ``(0, None, name)`` as each stage starts, then with
     the counts of the stages that report them (passes: satellites; coverage: time samples).
-    ``workers`` (an attribute too, default 1): processes for the key stage when it is large.
+    ``workers`` (an attribute too, default 1): processes for the key stage when it is large
+    (the same keys with any number).
     """
 
     def __init__(self, scenario: Scenario, *, key_slot_s: float = 1.0, coverage_options: dict | None = None,

@@ -18,6 +18,7 @@ import numpy as np
 
 from ..constants import KEY_BATCH_SLOTS, KEY_MAX_SLOTS
 from ..core import geometry
+from .forked import can_fork, forked_map
 from ..core.propagation import Segments, rotating_frame_acceleration
 from ..core.sun import moon_phase_angle_deg
 from ..passes.finder import default_step_s
@@ -170,8 +171,8 @@ def pass_keys(propagator, table, stations, terminal, sun=None, moon=None, slot_s
     if progress is not None:
         progress(0, total)
     job = (propagator, table, stations, terminal, sun, moon, slot_s)
-    if workers > 1 and len(batches) > 1 and _can_fork():
-        for rows, values in _forked_batches(job, batches, workers):
+    if workers > 1 and len(batches) > 1 and can_fork():
+        for rows, values in forked_map(_batch_alone, batches, workers, job, ordered=False):
             for name, column in values.items():
                 out[name][rows] = column
             if progress is not None:
@@ -182,47 +183,12 @@ def pass_keys(propagator, table, stations, terminal, sun=None, moon=None, slot_s
     return PassKeys(**out)
 
 
-_FORKED_JOB = None  # what the forked workers compute with (set before forking, inherited)
 _BATCH_FIELDS = tuple(name for name in PassKeys.__dataclass_fields__ if name != "window_s")  # a batch's results
 
 
-def _can_fork() -> bool:
-    import multiprocessing
-
-    return "fork" in multiprocessing.get_all_start_methods()
-
-
-def _forked_batches(job, batches, workers: int):
-    """``(rows, {field: values})`` of each batch, computed by ``workers`` forked processes."""
-    import multiprocessing
-    import warnings
-
-    global _FORKED_JOB
-    _FORKED_JOB = job
-    try:
-        with warnings.catch_warnings():
-            # Python >= 3.12 warns when a process with threads forks (the progress bar's); the
-            # workers only compute with numpy and return arrays: they take no lock of a thread.
-            warnings.simplefilter("ignore", DeprecationWarning)
-            pool = multiprocessing.get_context("fork").Pool(min(workers, len(batches)), initializer=_quiet_worker)
-        with pool:
-            yield from pool.imap_unordered(_batch_alone, batches)
-    finally:
-        _FORKED_JOB = None
-
-
-def _quiet_worker():
-    """Signals in a worker: Ctrl-C is the parent's to handle (it ends the pool), and the pool
-    ends its workers with SIGTERM, which must just end them (not run the parent's handler)."""
-    import signal
-
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
-
-
-def _batch_alone(rows):
+def _batch_alone(job, rows):
     """One batch in a worker: its windows as a table of their own (the same numbers)."""
-    propagator, table, stations, terminal, sun, moon, slot_s = _FORKED_JOB
+    propagator, table, stations, terminal, sun, moon, slot_s = job
     part = table.take(rows)
     out = {name: np.zeros(len(part)) for name in PassKeys.__dataclass_fields__}
     _pass_keys_batch(out, np.arange(len(part)), propagator, part, stations, terminal, sun, moon, slot_s)
