@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import multiprocessing
 import warnings
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
+
+from ..errors import ConstellationError
 
 __all__ = ["can_fork", "forked_map"]
 
@@ -33,18 +35,27 @@ def forked_map(function: Callable, items: Sequence, workers: int, state, *, orde
     if workers <= 1 or len(items) <= 1 or not can_fork():
         yield from (function(state, item) for item in items)
         return
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+    from concurrent.futures.process import BrokenProcessPool
+
     global _TASK
     _TASK = (function, state)
+    pool = ProcessPoolExecutor(max_workers=min(workers, len(items)), mp_context=multiprocessing.get_context("fork"),
+                               initializer=_quiet_worker)
     try:
         with warnings.catch_warnings():
             # Python >= 3.12 warns when a process with threads forks (the progress bar's timer);
             # the workers only compute and return arrays: they take no lock another thread holds.
             warnings.simplefilter("ignore", DeprecationWarning)
-            pool = multiprocessing.get_context("fork").Pool(min(workers, len(items)), initializer=_quiet_worker)
-        with pool:
-            results: Iterable = (pool.imap if ordered else pool.imap_unordered)(_call, items)
-            yield from results
+            futures = [pool.submit(_call, item) for item in items]
+        for future in (futures if ordered else as_completed(futures)):
+            yield future.result()
+    except BrokenProcessPool:
+        raise ConstellationError("a worker process ended without its result (killed: out of memory?); "
+                                 "run with --workers 1") from None
     finally:
+        # Ctrl-C, SIGTERM or an error here: no new piece starts; running ones end on their own.
+        pool.shutdown(wait=False, cancel_futures=True)
         _TASK = None
 
 
