@@ -17,7 +17,7 @@ from pathlib import Path
 import click
 
 from . import __version__
-from .errors import ConstellationError, InputError, printable
+from .errors import ConstellationError, Described, InputError, printable
 
 DEFAULT_SCENARIO = "micius-2016-xinglong.toml"
 FORMATS = click.Choice(["csv", "json", "parquet"])
@@ -51,6 +51,8 @@ def _check_format(fmt: str, output: str) -> None:
         from .output.files import check_target
 
         check_target(output)
+    elif sys.stdout is None and fmt != "parquet":
+        raise InputError("-o", "output", "an open standard output, or -o FILE", Described("standard output is closed"))
     if fmt != "parquet":
         return
     from .output.parquet import require_pyarrow
@@ -75,14 +77,22 @@ def _stage(bar, name: str):
 
 def _workers_option(func):
     return click.option("--workers", type=click.IntRange(1, 512),
-                        help="Processes for the key stage when it is large (default: CPU count; 1 = this "
-                             "process); the same keys with any number.")(func)
+                        help="Processes for the key stage when it is large (default: the CPUs this process may "
+                             "use, at most 8; 1 = this process; ~120 MB each); the same keys with any number.")(func)
 
 
 def _workers(workers) -> int:
+    """``--workers``, else the CPUs this process may use (its affinity, which containers and
+    ``taskset`` set; not the machine's count), at most 8: each worker holds ~120 MB."""
     import os
 
-    return workers if workers is not None else (os.cpu_count() or 1)
+    if workers is not None:
+        return workers
+    try:
+        usable = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # not Linux
+        usable = os.cpu_count() or 1
+    return max(1, min(usable, 8))
 
 
 def _scenario_argument(func):

@@ -15,6 +15,9 @@ class InputError(ConstellationError):
         self.field, self.expected, self.found = field, expected, found
         super().__init__(f"{self.source}: {_message(field, expected, found)}")
 
+    def __reduce__(self):  # pickled as its arguments (raised in a worker process, reported here)
+        return type(self), (self.source, self.field, self.expected, self.found)
+
 
 class ParameterError(ValueError):
     """A bad value of a named parameter, raised by value types and kernels that know no file.
@@ -26,6 +29,9 @@ class ParameterError(ValueError):
     def __init__(self, field: str, expected: str, found: object | None = None):
         self.field, self.expected, self.found = field, expected, found
         super().__init__(_message(field, expected, found))
+
+    def __reduce__(self):  # pickled as its arguments (raised in a worker process, reported here)
+        return type(self), (self.field, self.expected, self.found)
 
 
 def did_you_mean(word: object, choices, *, fallback: bool = False) -> str:

@@ -42,3 +42,23 @@ def _die_on_three(state, item):
 def test_a_worker_that_dies_is_one_error_not_a_hang():
     with pytest.raises(ConstellationError, match="worker process ended"):
         list(forked_map(_die_on_three, list(range(8)), 2, None))
+
+
+def _refuse(state, item):
+    from constellation.errors import InputError, ParameterError
+
+    if item == 2:
+        raise InputError("scenario.toml", "link", "a link", "none")  # does not unpickle
+    if item == 4:
+        raise ParameterError("loss_db", "losses >= 0 dB", -1.0)
+    return item
+
+
+def test_an_error_in_a_worker_is_that_error_here():
+    with pytest.raises(ConstellationError) as raised:
+        list(forked_map(_refuse, [0, 1, 2, 3], 2, None))
+    assert "scenario.toml" in str(raised.value) and "expected a link" in str(raised.value)
+    from constellation.errors import ParameterError
+
+    with pytest.raises(ParameterError):
+        list(forked_map(_refuse, [4, 5], 2, None))

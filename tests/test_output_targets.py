@@ -118,3 +118,28 @@ def test_an_absurd_source_rate_is_refused(tmp_path):
     done = _shell(f"{CLI} key '{scenario}'")
     message = done.stderr.decode()
     assert done.returncode == 2 and message.count("\n") == 1 and "source_rate_hz" in message, message
+
+
+def test_a_link_to_dev_stdout_is_the_descriptor_not_the_file_behind_it(tmp_path):
+    link = tmp_path / "lnk"
+    link.symlink_to("/dev/stdout")
+    folder_link = tmp_path / "fds"
+    folder_link.symlink_to("/dev/fd")
+    plain = _shell(f"{CLI} passes {MICIUS}").stdout
+    for target in (link, folder_link / "1"):
+        log = tmp_path / "app.txt"
+        log.write_text("prior\n")
+        inode = log.stat().st_ino
+        done = _shell(f"{CLI} passes {MICIUS} -o '{target}' >> '{log}'")
+        assert done.returncode == 0, done.stderr
+        assert log.read_bytes() == b"prior\n" + plain and log.stat().st_ino == inode  # appended, not replaced
+        closed = _shell(f"{CLI} passes {MICIUS} -o '{target}' >&-")
+        assert closed.returncode == 2 and b"closed" in closed.stderr
+
+
+def test_a_descriptor_open_for_reading_is_refused_before_any_work(tmp_path):
+    source = tmp_path / "in.txt"
+    source.write_text("input\n")
+    done = _shell(f"{CLI} passes {MICIUS} -o /dev/fd/3 3< '{source}'")
+    assert done.returncode == 2 and b"reading only" in done.stderr
+    assert source.read_text() == "input\n"

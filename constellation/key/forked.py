@@ -6,8 +6,9 @@ is pickled but the items and the results), compute with numpy and send their res
 A stage may use it only where every piece is computed exactly as it would be alone (the key
 per batch of windows, :func:`constellation.key.per_pass.pass_keys`), so the results are the
 same bit for bit with any number of workers. (Pass finding, memory-bound in chunks of
-hundreds of MB, gained ~15 % on two processes for twice the memory: it stays in one.) Where the system cannot fork, or for one piece or one
-worker, everything runs in this process.
+hundreds of MB, gained ~15 % on two processes for twice the memory: it stays in one.)
+Where the system cannot fork, or for one piece or one worker, everything runs here. Each
+worker holds its own batch arrays (~120 MB for the key's batches of 250,000 slots).
 """
 
 from __future__ import annotations
@@ -49,7 +50,10 @@ def forked_map(function: Callable, items: Sequence, workers: int, state, *, orde
             warnings.simplefilter("ignore", DeprecationWarning)
             futures = [pool.submit(_call, item) for item in items]
         for future in (futures if ordered else as_completed(futures)):
-            yield future.result()
+            result = future.result()
+            if isinstance(result, _Failed):
+                raise result.exc
+            yield result
     except BrokenProcessPool:
         raise ConstellationError("a worker process ended without its result (killed: out of memory?); "
                                  "run with --workers 1") from None
@@ -59,14 +63,33 @@ def forked_map(function: Callable, items: Sequence, workers: int, state, *, orde
         _TASK = None
 
 
+class _Failed:
+    """An exception raised in a worker, raised again in this process: itself when it survives
+    pickling, else its text (our InputError does not unpickle), one line for ours as when
+    computed in one process."""
+
+    def __init__(self, exc: BaseException):
+        import pickle
+
+        try:
+            self.exc = pickle.loads(pickle.dumps(exc))
+        except Exception:  # noqa: BLE001 - any exception that does not travel: its text does
+            self.exc = (ConstellationError(str(exc)) if isinstance(exc, ConstellationError)
+                        else RuntimeError(f"{type(exc).__name__}: {exc}"))
+
+
 def _call(item):
     function, state = _TASK
-    return function(state, item)
+    try:
+        return function(state, item)
+    except Exception as exc:  # noqa: BLE001 - carried to the parent, raised there
+        return _Failed(exc)
 
 
 def _quiet_worker() -> None:
-    """Signals in a worker: Ctrl-C is the parent's to handle (it ends the pool), and the pool
-    ends its workers with SIGTERM, which must just end them (not run the parent's handler)."""
+    """Signals in a worker: Ctrl-C (sent to the whole process group) is the parent's to handle,
+    and a SIGTERM must just end the worker, not run the handler it inherited from the parent
+    (``cli._Terminated``)."""
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)

@@ -18,7 +18,7 @@ import numpy as np
 
 from ..constants import KEY_BATCH_SLOTS, KEY_MAX_SLOTS
 from ..core import geometry
-from .forked import can_fork, forked_map
+from .forked import forked_map
 from ..core.propagation import Segments, rotating_frame_acceleration
 from ..core.sun import moon_phase_angle_deg
 from ..passes.finder import default_step_s
@@ -171,7 +171,7 @@ def pass_keys(propagator, table, stations, terminal, sun=None, moon=None, slot_s
     if progress is not None:
         progress(0, total)
     job = (propagator, table, stations, terminal, sun, moon, slot_s)
-    if workers > 1 and len(batches) > 1 and can_fork():
+    if workers > 1 and len(batches) > 1:  # forked_map itself stays here where it cannot fork
         for rows, values in forked_map(_batch_alone, batches, workers, job, ordered=False):
             for name, column in values.items():
                 out[name][rows] = column

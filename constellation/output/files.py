@@ -66,19 +66,28 @@ _STD_NAME = {"/dev/stdin": 0, "/dev/stdout": 1, "/dev/stderr": 2}
 
 def _descriptor(path) -> int | None:
     """The file descriptor of this process that ``path`` names (``/dev/stdout``, ``/dev/fd/1``,
-    ``/proc/self/fd/1``), or None for any other path."""
-    text = os.path.normpath(os.path.abspath(str(path)))
-    if text in _STD_NAME:
-        return _STD_NAME[text]
-    match = _FD_NAME.match(text)
-    if match and (match.group(1) is None or int(match.group(1)) == os.getpid()):
-        return int(match.group(2))
+    ``/proc/self/fd/1``), directly or through symbolic links (of the file or of its folders),
+    or None for any other path. Each link is followed one step at a time and every name on
+    the way is checked: the last step of such a chain leads to the open file itself, which
+    must never be replaced."""
+    text = os.path.abspath(str(path))
+    for _ in range(40):  # the kernel's own limit on links in a row
+        name = os.path.join(os.path.realpath(os.path.dirname(text)), os.path.basename(text))
+        if name in _STD_NAME:
+            return _STD_NAME[name]
+        match = _FD_NAME.match(name)
+        if match and (match.group(1) is None or int(match.group(1)) == os.getpid()):
+            return int(match.group(2))
+        try:
+            text = os.path.join(os.path.dirname(name), os.readlink(name))
+        except OSError:  # not a link (or not there): an ordinary path
+            return None
     return None
 
 
 def _check_descriptor(path, fd: int) -> None:
     """Refuse a descriptor that is closed (or that Python found closed at start: another file
-    may hold its number since, e.g. the ephemeris after ``>&-``)."""
+    may hold its number since, e.g. the ephemeris after ``>&-``), or open for reading only."""
     closed = {0: sys.stdin, 1: sys.stdout, 2: sys.stderr}.get(fd, True) is None
     try:
         os.fstat(fd)
@@ -86,6 +95,15 @@ def _check_descriptor(path, fd: int) -> None:
         closed = True
     if closed:
         raise InputError(path, "output", "an open file descriptor (or -o FILE)", Described("it is closed"))
+    try:
+        import fcntl
+
+        read_only = fcntl.fcntl(fd, fcntl.F_GETFL) & os.O_ACCMODE == os.O_RDONLY
+    except (ImportError, OSError):
+        read_only = False
+    if read_only:
+        raise InputError(path, "output", "a file descriptor open for writing (or -o FILE)",
+                         Described("it is open for reading only"))
 
 
 def _target(path) -> tuple[Path, bool]:
