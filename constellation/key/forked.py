@@ -65,8 +65,8 @@ def forked_map(function: Callable, items: Sequence, workers: int, state, *, orde
 
 class _Failed:
     """An exception raised in a worker, raised again in this process: itself when it survives
-    pickling, else its text (our InputError does not unpickle), one line for ours as when
-    computed in one process."""
+    pickling (ours do: errors.py), else its text, so that ours print the one line they would
+    in one process."""
 
     def __init__(self, exc: BaseException):
         import pickle
