@@ -17,7 +17,7 @@ from pathlib import Path
 import click
 
 from . import __version__
-from .errors import ConstellationError, Described, InputError, printable
+from .errors import ConstellationError, InputError, printable
 
 DEFAULT_SCENARIO = "micius-2016-xinglong.toml"
 FORMATS = click.Choice(["csv", "json", "parquet"])
@@ -51,8 +51,10 @@ def _check_format(fmt: str, output: str) -> None:
         from .output.files import check_target
 
         check_target(output)
-    elif sys.stdout is None and fmt != "parquet":
-        raise InputError("-o", "output", "an open standard output, or -o FILE", Described("standard output is closed"))
+    elif fmt != "parquet":
+        from .output.tables import open_stdout
+
+        open_stdout()  # refused now, not after the work, when it is closed
     if fmt != "parquet":
         return
     from .output.parquet import require_pyarrow
@@ -142,6 +144,19 @@ def _emit(text: str | bytes, output: str) -> None:
     emit(text, output)
 
 
+def _emit_blocks(blocks, columns: list[str], fmt: str, output: str) -> None:
+    """A long table given as successive column blocks, written block by block: CSV or JSON to
+    stdout or a file, Parquet to a file (one row group a block)."""
+    if fmt == "parquet":
+        from .output.parquet import write_parquet
+
+        write_parquet(blocks, columns, output)
+        return
+    from .output.tables import emit_chunks, stream_columns
+
+    emit_chunks(stream_columns(blocks, columns, fmt), output)
+
+
 def _rows_table(rows: list[dict], columns: list[str], fmt: str) -> str | bytes:
     """Rows as CSV or JSON text, or as the bytes of a Parquet file."""
     if fmt == "parquet":
@@ -171,7 +186,7 @@ def passes(scenario, fmt, output):
     # The pipeline's pass stage only (RunResult.render("passes") gives the same text): no
     # results, plots, exports or sizing modules to import.
     # Written 20,000 passes at a time: the rows of a mega-constellation are never all in memory.
-    from .output.tables import PASS_COLUMNS, emit_chunks, stream_columns
+    from .output.tables import PASS_COLUMNS
     from .pipeline import find_passes, require_stations
 
     _check_format(fmt, output)
@@ -179,12 +194,7 @@ def passes(scenario, fmt, output):
     require_stations(scn, "the passes table")
     with _progress() as bar:
         table = find_passes(scn, progress=_stage(bar, "passes"))
-    if fmt == "parquet":
-        from .output.parquet import write_parquet
-
-        write_parquet(table.column_blocks(scn.timebase), PASS_COLUMNS, output)
-    else:
-        emit_chunks(stream_columns(table.column_blocks(scn.timebase), PASS_COLUMNS, fmt), output)
+    _emit_blocks(table.column_blocks(scn.timebase), PASS_COLUMNS, fmt, output)
     _warn_passes(scn, table)
 
 
@@ -221,7 +231,6 @@ def key(scenario, loss_profile, qkd_file, optimise, fmt, output, workers):
         _emit(to_json(row) if fmt == "json" else _rows_table([row], list(row), fmt), output)
         return
     from .key.per_pass import KEY_COLUMNS
-    from .output.tables import emit_chunks, stream_columns
     from .pipeline import require_stations
 
     scn = _load(scenario)
@@ -231,13 +240,7 @@ def key(scenario, loss_profile, qkd_file, optimise, fmt, output, workers):
         result.workers = _workers(workers)
         passes, keys = result.passes, result.keys
     # Written 20,000 passes at a time, as `passes`: the rows are never all in memory as text.
-    blocks = keys.column_blocks(passes, scn.timebase)
-    if fmt == "parquet":
-        from .output.parquet import write_parquet
-
-        write_parquet(blocks, KEY_COLUMNS, output)
-    else:
-        emit_chunks(stream_columns(blocks, KEY_COLUMNS, fmt), output)
+    _emit_blocks(keys.column_blocks(passes, scn.timebase), KEY_COLUMNS, fmt, output)
     _warn_passes(result)
 
 

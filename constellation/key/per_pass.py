@@ -18,12 +18,12 @@ import numpy as np
 
 from ..constants import KEY_BATCH_SLOTS, KEY_MAX_SLOTS
 from ..core import geometry
-from .forked import forked_map
 from ..core.propagation import Segments, rotating_frame_acceleration
 from ..core.sun import moon_phase_angle_deg
 from ..passes.finder import default_step_s
 from .background import background_cps
 from .decoy_bb84 import key_for_profile
+from .forked import forked_map
 from .link import link_loss
 
 
@@ -161,38 +161,33 @@ def pass_keys(propagator, table, stations, terminal, sun=None, moon=None, slot_s
     slots = np.ceil(length / np.maximum(slot_s, length / MAX_SLOTS) - 1e-9)
     batch = (np.cumsum(slots) - slots) // max(batch_slots, 1)  # non-decreasing
     cuts = np.flatnonzero(np.diff(batch)) + 1
-    batches = np.split(windows, cuts) if windows.size else []
-    done, total = [0], int(slots.sum())
-
-    def advance(n):
-        done[0] += n
-        progress(done[0], total)
-
+    batches = list(zip(np.split(windows, cuts), np.split(slots, cuts))) if windows.size else []
+    done, total = 0, int(slots.sum())
     if progress is not None:
         progress(0, total)
     job = (propagator, table, stations, terminal, sun, moon, slot_s)
-    if workers > 1 and len(batches) > 1:  # forked_map itself stays here where it cannot fork
-        for rows, values in forked_map(_batch_alone, batches, workers, job, ordered=False):
-            for name, column in values.items():
-                out[name][rows] = column
-            if progress is not None:
-                advance(int(slots[np.searchsorted(windows, rows)].sum()))
-    else:
-        for rows in batches:
-            _pass_keys_batch(out, rows, *job, advance if progress is not None else None)
+    # One batch at a time here, or shared between forked workers (forked_map decides).
+    for rows, n_slots, values in forked_map(_batch_alone, batches, workers, job, ordered=False):
+        for name, column in values.items():
+            out[name][rows] = column
+        done += n_slots
+        if progress is not None:
+            progress(done, total)
     return PassKeys(**out)
 
 
 _BATCH_FIELDS = tuple(name for name in PassKeys.__dataclass_fields__ if name != "window_s")  # a batch's results
 
 
-def _batch_alone(job, rows):
-    """One batch in a worker: its windows as a table of their own (the same numbers)."""
+def _batch_alone(job, batch):
+    """``(rows, slots, {field: values})`` of one batch of windows ``(rows, their slots)``,
+    computed as a table of its own (the same numbers as within the whole table)."""
     propagator, table, stations, terminal, sun, moon, slot_s = job
+    rows, slots = batch
     part = table.take(rows)
     out = {name: np.zeros(len(part)) for name in PassKeys.__dataclass_fields__}
     _pass_keys_batch(out, np.arange(len(part)), propagator, part, stations, terminal, sun, moon, slot_s)
-    return rows, {name: out[name] for name in _BATCH_FIELDS}
+    return rows, int(slots.sum()), {name: out[name] for name in _BATCH_FIELDS}
 
 
 @dataclass
@@ -237,7 +232,7 @@ def slot_geometry(stations, index, r_km, sun_unit=None, moon_unit=None) -> SlotG
     return SlotGeometry(rng, np.degrees(el), np.degrees(az), line, up, sun_unit, moon_unit, phase)
 
 
-def _pass_keys_batch(out, windows, propagator, table, stations, terminal, sun, moon, slot_s, progress=None) -> None:
+def _pass_keys_batch(out, windows, propagator, table, stations, terminal, sun, moon, slot_s) -> None:
     """Fill ``out`` for the pass rows ``windows`` (all with a window)."""
     owner, mid, width = window_slots(table.window_start_s[windows], table.window_end_s[windows], slot_s)
     rows = windows[owner]
@@ -297,8 +292,6 @@ def _pass_keys_batch(out, windows, propagator, table, stations, terminal, sun, m
             target = passes_here[by_length[first:last]]
             for name in ("sifted_bits", "qber", "asymptotic_key_bits", "finite_key_bits", "key_bits"):
                 out[name][target] = np.atleast_1d(getattr(result, name))
-        if progress is not None:
-            progress(int(in_group.sum()))
         # Failed samples (NaN) are left out; an infinite loss (no light through) stays infinite,
         # and a window without a valid slot has no loss (NaN): key_rows writes both as empty.
         sampled = ~np.isnan(loss)

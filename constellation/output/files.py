@@ -189,14 +189,9 @@ def _fsync(path: Path) -> None:
         os.close(fd)
 
 
-def _write_special(path: Path, data: bytes) -> None:
-    """Write into an existing non-regular file (FIFO, device) or an open descriptor without
-    replacing it."""
-    _copy_special(path, [data])
-
-
-def _copy_special(path: Path, chunks) -> None:
-    """Write byte ``chunks`` into a special file, or through the descriptor ``path`` names."""
+def _write_special(path: Path, chunks) -> None:
+    """Write byte ``chunks`` into an existing non-regular file (FIFO, device), or through the
+    descriptor ``path`` names, without replacing it."""
     fd = _descriptor(path)
     try:
         if fd is not None:
@@ -269,7 +264,7 @@ def write_files(items: Sequence[tuple[str | Path, bytes | str]]) -> list[Path]:
         shutil.rmtree(stage, ignore_errors=True)
     for (path, special), data in targets:
         if special:
-            _write_special(path, data)
+            _write_special(path, [data])
     return [Path(path) for path, _ in items]
 
 
@@ -292,7 +287,7 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
                 yield tmp
             except OSError as exc:
                 raise _fail(path, exc) from None
-            _copy_special(target, _chunks(tmp))
+            _write_special(target, _chunks(tmp))
         return
     created: list[Path] = []
     _make_folder(target.parent, created)

@@ -199,7 +199,7 @@ def emit_chunks(chunks, output: str | None) -> None:
     """Send text pieces (e.g. :func:`stream_columns`) to stdout (``-`` or None) or, written
     one by one into a temporary file, atomically to a file (see :mod:`.files`)."""
     if output in (None, "-"):
-        stdout = _stdout()
+        stdout = open_stdout()
         for chunk in chunks:
             stdout.write(chunk)
         return
@@ -212,12 +212,12 @@ def emit_chunks(chunks, output: str | None) -> None:
 def emit(text: str, output: str | None) -> None:
     """Send ``text`` to stdout (``-`` or None) or atomically to a file."""
     if output in (None, "-"):
-        _stdout().write(text)
+        open_stdout().write(text)
     else:
         write_text_atomic(output, text)
 
 
-def _stdout():
+def open_stdout():
     """Standard output, or one line when it is closed (``>&-``)."""
     if sys.stdout is None:
         raise InputError("-o", "output", "an open standard output, or -o FILE", Described("standard output is closed"))
