@@ -78,7 +78,7 @@ def _schema(pa, block: dict, names: list[str]):
             arrow = _type_by_name(pa, name)
         elif kinds == {"bool"}:
             arrow = pa.bool_()
-        elif kinds == {"int"} and all(v is None or _INT64[0] <= v <= _INT64[1] for v in values):
+        elif kinds == {"int"} and _beyond_int64(values) is None:
             arrow = pa.int64()
         elif kinds <= {"int", "float"}:
             arrow = pa.float64()
@@ -86,6 +86,11 @@ def _schema(pa, block: dict, names: list[str]):
             arrow = pa.string()
         fields.append(pa.field(name, arrow))
     return pa.schema(fields)
+
+
+def _beyond_int64(values):
+    """The first whole number of ``values`` outside int64, or None."""
+    return next((v for v in values if v is not None and not _INT64[0] <= v <= _INT64[1]), None)
 
 
 def _text(value):
@@ -97,8 +102,8 @@ def _text(value):
 
 
 def _array(pa, values: list, arrow_type, name: str = ""):
-    if pa.types.is_integer(arrow_type) and not all(v is None or _INT64[0] <= v <= _INT64[1] for v in values):
-        big = next(v for v in values if v is not None and not _INT64[0] <= v <= _INT64[1])
+    big = _beyond_int64(values) if pa.types.is_integer(arrow_type) else None
+    if big is not None:
         raise ConstellationError(f"--format parquet: column {name}: expected whole numbers within int64 (as in the "
                                  f"table's first rows), found {big}; use --format csv")
     if pa.types.is_floating(arrow_type):
