@@ -25,7 +25,7 @@ from .coverage.tracks import ground_tracks
 from .errors import ConstellationError, InputError, ParameterError
 from .key.decoy_bb84 import KeyResult, key_for_profile
 from .key.link import LinkLoss, link_loss
-from .key.per_pass import PassKeys, window_slots
+from .key.per_pass import PassKeys, sky_switch, window_nodes, window_slots
 from .network.plan import NetworkPlan
 from .output.exports import czml_document, footprints_document, tracks_geojson
 from .passes.table import PassTable
@@ -66,7 +66,7 @@ __all__ = [
     "size_scenario",
     # the physics of one link and one block of key
     "KeyResult", "LinkLoss", "LinkParams", "QkdParams", "ReceiverParams", "SiteParams", "Terminal",
-    "key_for_profile", "link_loss", "window_slots",
+    "key_for_profile", "link_loss", "sky_switch", "window_nodes", "window_slots",
     # exports and figures
     "KeyProfile", "export_czml", "export_footprints", "export_tracks", "figure_from_results", "key_profile",
     "plot_compare", "plot_coverage", "plot_key", "plot_key_profile", "plot_pareto", "plot_sky", "plot_timeline",
@@ -93,7 +93,7 @@ def subsatellite_points(states: States):
     return ecef_to_geodetic(states.r_km)
 
 
-def run_scenario(scenario: Scenario, *, key_slot_s: float = 1.0, coverage_options: dict | None = None) -> RunResult:
+def run_scenario(scenario: Scenario, *, key_slot_s: float | None = None, coverage_options: dict | None = None) -> RunResult:
     """Everything the scenario asks for (passes; key with ``[link]``/``[qkd]``; the relay
     network with ``[[links]]``; coverage with ``[coverage]``), computed as it is asked for.
 

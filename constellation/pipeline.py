@@ -74,12 +74,13 @@ def find_passes(scenario: Scenario, **options) -> PassTable:
                           satellite_names=[s.name for s in scenario.satellites], **options)
 
 
-def compute_keys(scenario: Scenario, passes: PassTable, slot_s: float = 1.0, progress=None,
+def compute_keys(scenario: Scenario, passes: PassTable, slot_s: float | None = None, progress=None,
                  workers: int = 1) -> PassKeys:
     """Loss and key of every QKD window of ``passes`` (needs the scenario's [link] and [qkd]
-    tables), integrated over slots of ``slot_s``; ``progress(done, total)`` hears the slots done;
-    ``workers`` processes share the work when it is large (the same keys, bit for bit)."""
-    from .key.per_pass import pass_keys
+    tables), integrated by quadrature (``slot_s`` None, key.per_pass.window_nodes) or over
+    slots of ``slot_s``; ``progress(done, total)`` hears the windows done; ``workers``
+    processes share the work when it is large (the same keys, bit for bit)."""
+    from .key.per_pass import pass_keys, samples_per_window
 
     if not scenario.has_key_model:
         raise InputError(scenario.source, "link/qkd", '[link] and [qkd] tables (e.g. preset = "micius") to compute key',
@@ -87,10 +88,11 @@ def compute_keys(scenario: Scenario, passes: PassTable, slot_s: float = 1.0, pro
     w = passes.window_s[passes.has_window]
     longest = float(w.max()) if w.size else 0.0
     mean = float(w.mean()) if w.size else 0.0
-    estimate = budget.estimate_key_bytes(w.size, longest, mean, slot_s) + len(passes) * budget.PASS_ROW_BYTES
-    slots = math.ceil(w.size * mean / slot_s) if w.size else 0
-    what = budget.describe_size(len(scenario.satellites), len(scenario.stations), slots)
-    what = what.replace("steps", "1-s key slots") if slot_s == 1.0 else what + " (key slots)"
+    spacing_s = slot_s if slot_s is not None else max(longest, 1.0) / float(samples_per_window(max(longest, 1.0)))
+    estimate = budget.estimate_key_bytes(w.size, longest, mean, spacing_s) + len(passes) * budget.PASS_ROW_BYTES
+    samples = int(samples_per_window(w, slot_s).sum()) if w.size else 0
+    what = budget.describe_size(len(scenario.satellites), len(scenario.stations), samples)
+    what = what.replace("steps", "key samples")
     _check_memory(scenario, estimate, what)
     return pass_keys(propagator_for(scenario), passes, scenario.stations, scenario.terminal,
                      sun=SunTrack(scenario.timebase, 0.0, scenario.duration_s),
@@ -327,13 +329,14 @@ def key_profile(scenario, passes, row: int, slot_s: float = 1.0) -> KeyProfile:
     The whole pass (AOS to LOS) is sampled for the geometry and the loss; the key rate is
     the asymptotic decoy-state rate (``key.decoy_bb84.asymptotic_key_rate``) times the source rate,
     slot by slot, inside the QKD window only. The window's finite and asymptotic key come
-    from ``key.decoy_bb84.key_for_profile`` on the same slots as ``key.per_pass.pass_keys`` uses, so they
-    match the key table. The sky background comes from the Sun's and the Moon's positions.
+    from ``key.decoy_bb84.key_for_profile`` on the same quadrature nodes as ``key.per_pass.pass_keys``
+    uses by default, so they match the key table. The sky background comes from the Sun's
+    and the Moon's positions.
     """
     from .key.background import background_cps
     from .key.decoy_bb84 import asymptotic_key_rate, decoy_estimates, key_for_profile
     from .key.link import link_loss, transmittance_from_db
-    from .key.per_pass import window_slots
+    from .key.per_pass import sky_switch, window_nodes, window_slots
 
     if not scenario.has_key_model:
         raise InputError(scenario.source, "link/qkd", "[link] and [qkd] tables to compute key along a pass")
@@ -347,7 +350,9 @@ def key_profile(scenario, passes, row: int, slot_s: float = 1.0) -> KeyProfile:
     _, t, _ = window_slots(np.array([aos]), np.array([los]), slot_s)
     has_window = bool(passes.has_window[row])
     w0, w1 = float(passes.window_start_s[row]), float(passes.window_end_s[row])
-    _, t_win, width_win = window_slots(np.array([w0]), np.array([w1]), slot_s)
+    span = (min(aos, w0) - 1.0, max(los, w1) + 1.0)
+    sun, moon = SunTrack(scenario.timebase, *span), MoonTrack(scenario.timebase, *span)
+    _, t_win, width_win = window_nodes(np.array([w0]), np.array([w1]), sky_switch(up, sun, moon))
     if not has_window:
         t_win, width_win = np.zeros(0), np.zeros(0)
     both = np.concatenate([t, t_win])
@@ -358,9 +363,7 @@ def key_profile(scenario, passes, row: int, slot_s: float = 1.0) -> KeyProfile:
     elevation = np.where(valid, np.degrees(el), np.nan)
     rng = np.where(valid, rng, np.nan)
     loss = link_loss(rng, elevation, term.link, term.receiver, term.site)
-    span = (float(both.min()) - 1.0, float(both.max()) + 1.0)
-    sun_unit = SunTrack(scenario.timebase, *span).unit_ecef(both)
-    moon_unit = MoonTrack(scenario.timebase, *span).unit_ecef(both)
+    sun_unit, moon_unit = sun.unit_ecef(both), moon.unit_ecef(both)
     line = states.r_km[0] - station.position_km
     line = line / np.maximum(np.linalg.norm(line, axis=-1, keepdims=True), 1e-9)
     ups = np.broadcast_to(up, line.shape)
@@ -419,7 +422,8 @@ class Run:
     without ``[[links]]``); :meth:`complete` computes every stage the scenario asks for.
     ``timings_s`` holds the wall time of each stage computed so far.
 
-    ``key_slot_s`` is the slot of the key integral along a window (key.per_pass);
+    ``key_slot_s`` is the slot of the key integral along a window (key.per_pass; None, the
+    default: Gauss-Legendre quadrature for the pass key, 1-s slots for the dual windows);
     ``coverage_options`` override the scenario's ``[coverage]`` table (see compute_coverage).
     ``progress``, if set (here or later as an attribute), is called as
     ``progress(done, total, stage)``: with ``(0, None, name)`` as each stage starts, then with
@@ -428,7 +432,7 @@ class Run:
     (the same keys with any number).
     """
 
-    def __init__(self, scenario: Scenario, *, key_slot_s: float = 1.0, coverage_options: dict | None = None,
+    def __init__(self, scenario: Scenario, *, key_slot_s: float | None = None, coverage_options: dict | None = None,
                  progress=None):
         self.scenario = scenario
         self.key_slot_s = key_slot_s
@@ -436,6 +440,11 @@ class Run:
         self.progress = progress
         self.workers = 1
         self.timings_s: dict[str, float] = {}
+
+    @property
+    def dual_slot_s(self) -> float:
+        """Slot of the dual windows' key integral: ``key_slot_s``, or 1 s by default."""
+        return 1.0 if self.key_slot_s is None else self.key_slot_s
 
     @cached_property
     def passes(self) -> PassTable:
@@ -461,7 +470,7 @@ class Run:
 
     @cached_property
     def dual_keys(self) -> DualKeys:
-        return self._timed("dual_key", compute_dual, self.scenario, self.dual, slot_s=self.key_slot_s)
+        return self._timed("dual_key", compute_dual, self.scenario, self.dual, slot_s=self.dual_slot_s)
 
     @property
     def has_dual(self) -> bool:

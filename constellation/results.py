@@ -209,7 +209,7 @@ class RunResult(Run):
         dual = self.dual
         keys = self.dual_keys if len(dual) else None
         row = default_dual_window(dual, keys) if window is None and len(dual) else window
-        profile = dual_profile(self.scenario, dual, -1 if row is None else row, self.key_slot_s)
+        profile = dual_profile(self.scenario, dual, -1 if row is None else row, self.dual_slot_s)
         return plot_dual(self.scenario, self.passes, dual, row, profile, keys)
 
     def _longest_window(self, station=None) -> int:

@@ -1,9 +1,9 @@
 """A window's key does not depend on the windows computed beside it, nor on the process
 that computes it (issue 16).
 
-``key.per_pass.pass_keys`` stacks windows into matrices (batches of slots, then blocks of
+``key.per_pass.pass_keys`` stacks windows into matrices (batches of samples, then blocks of
 512 rows sorted by length, each as wide as its longest window, shorter rows padded with
-zero-width slots). Each window is its own finite-key block, so batching and blocking must
+zero-weight samples). Each window is its own finite-key block, so batching and blocking must
 change nothing: the key of every window computed in the default batches equals, bit for bit,
 its key computed alone (one window per batch, no padding), in one batch of every window, and
 in batches shared between two forked worker processes (``workers=2``).
@@ -36,9 +36,9 @@ def test_every_window_keeps_its_key_whatever_it_is_batched_with(walker_scenario)
     alone = _keys(scenario, passes, 1)  # every window its own batch and matrix
     together = _keys(scenario, passes, 10**9)  # every window in one batch
     assert np.count_nonzero(default.finite_key_bits) > windows // 2
-    # and shared between two forked worker processes, in batches of ~20,000 slots
+    # and shared between two forked worker processes, in batches of ~5,000 samples
     calls = []
-    forked = _keys(scenario, passes, 20_000, workers=2, progress=lambda done, total: calls.append((done, total)))
+    forked = _keys(scenario, passes, 5_000, workers=2, progress=lambda done, total: calls.append((done, total)))
     total = calls[0][1]
     assert calls[0] == (0, total) and calls[-1] == (total, total) and len(calls) > 3
     assert [d for d, _ in calls] == sorted(d for d, _ in calls)

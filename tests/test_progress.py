@@ -50,7 +50,7 @@ def test_forced_bar_follows_find_passes_to_the_total(walker_scenario, monkeypatc
 
 def test_run_reports_each_stage_then_its_counts(walker_scenario):
     """Run names each stage as it starts (0 of an unknown total), then the counts of the stages
-    that have them: satellites for passes, key slots for key, time samples for coverage."""
+    that have them: satellites for passes, QKD windows for key, time samples for coverage."""
     from constellation.scenario.build import scenario_from_dict
     from conftest import walker_data
 
@@ -64,10 +64,10 @@ def test_run_reports_each_stage_then_its_counts(walker_scenario):
     _monotone_to_total([(d, t) for s, d, t in seen if s == "passes" and t is not None], 6)
     _monotone_to_total([(d, t) for s, d, t in seen if s == "coverage" and t is not None], run.coverage.n_time)
     assert run.coverage.n_time == round(0.25 * 86400 / 60.0)
-    # key: the 1-s slots of every QKD window (the last slot of a window may be shorter)
-    slots = int(np.sum(np.ceil(run.passes.window_s[run.passes.has_window] - 1e-9)))
-    assert slots > 0
-    _monotone_to_total([(d, t) for s, d, t in seen if s == "key" and t is not None], slots)
+    # key: every QKD window
+    windows = int(np.count_nonzero(run.passes.has_window))
+    assert windows > 0
+    _monotone_to_total([(d, t) for s, d, t in seen if s == "key" and t is not None], windows)
 
 
 def test_quick_work_never_draws_and_no_terminal_means_no_bar(monkeypatch):

@@ -15,7 +15,7 @@ When it shows:
   values are ignored;
 * only after :data:`DELAY_S` of work, so a quick command never flickers;
 * one line per stage (``passes``, ``key``, ``coverage``, ...): done/total and what is counted
-  (satellites, key slots, time steps) where the stage counts its work, a moving bar where it
+  (satellites, QKD windows, time steps) where the stage counts its work, a moving bar where it
   does not, the time taken and an estimate of the time left;
 * transient: it is erased when the work ends, before anything is printed on standard output,
   and standard output is never touched.
@@ -154,7 +154,7 @@ class StageBar:
 
 
 # What each stage counts (the kernels' progress calls): shown after done/total.
-UNITS = {"passes": "satellites", "key": "key slots", "coverage": "time steps", "designs": "designs"}
+UNITS = {"passes": "satellites", "key": "QKD windows", "coverage": "time steps", "designs": "designs"}
 
 
 def _count(done, total, stage=None) -> str:
