@@ -32,8 +32,9 @@ COVERAGE_CHUNK_STATES = 60_000
 KEY_MAX_SLOTS = 900
 KEY_BATCH_SLOTS = 250_000
 # The key integral along a window (key.per_pass.window_nodes): Gauss-Legendre rule of this
-# many nodes on segments of at most this length (s), split where the sky model switches a
-# term on or off. Within 2e-5 of 0.05-s slots on 4,000 LEO windows (tests/test_key_nodes.py).
+# many nodes on segments of at most this length (s), split where the sky model changes its
+# law, refined near the Moon and the Sun. Finite key within 3e-5 of 0.05-s slots on 4,000
+# LEO windows (benchmarks/bench_key_nodes.py; tests/test_key_nodes.py).
 KEY_GAUSS_NODES = 4
 KEY_SEGMENT_S = 60.0
 # Lowest perigee altitude accepted for a designed orbit (km): below it SGP4 decays within days.

@@ -80,7 +80,7 @@ def compute_keys(scenario: Scenario, passes: PassTable, slot_s: float | None = N
     tables), integrated by quadrature (``slot_s`` None, key.per_pass.window_nodes) or over
     slots of ``slot_s``; ``progress(done, total)`` hears the windows done; ``workers``
     processes share the work when it is large (the same keys, bit for bit)."""
-    from .key.per_pass import pass_keys, samples_per_window
+    from .key.per_pass import GAUSS_NODES, SEGMENT_S, pass_keys, samples_per_window
 
     if not scenario.has_key_model:
         raise InputError(scenario.source, "link/qkd", '[link] and [qkd] tables (e.g. preset = "micius") to compute key',
@@ -88,7 +88,9 @@ def compute_keys(scenario: Scenario, passes: PassTable, slot_s: float | None = N
     w = passes.window_s[passes.has_window]
     longest = float(w.max()) if w.size else 0.0
     mean = float(w.mean()) if w.size else 0.0
-    spacing_s = slot_s if slot_s is not None else max(longest, 1.0) / float(samples_per_window(max(longest, 1.0)))
+    # The quadrature's nodes (~1 per 15 s), with the pieces refined near the Moon and the copies
+    # that put them in order, hold as much as 1-s slots would at one per 5 s (tests/test_budget.py).
+    spacing_s = slot_s if slot_s is not None else SEGMENT_S / (3 * GAUSS_NODES)
     estimate = budget.estimate_key_bytes(w.size, longest, mean, spacing_s) + len(passes) * budget.PASS_ROW_BYTES
     samples = int(samples_per_window(w, slot_s).sum()) if w.size else 0
     what = budget.describe_size(len(scenario.satellites), len(scenario.stations), samples)
@@ -323,20 +325,20 @@ class KeyProfile:
     label: str = ""
 
 
-def key_profile(scenario, passes, row: int, slot_s: float = 1.0) -> KeyProfile:
+def key_profile(scenario, passes, row: int, slot_s: float = 1.0, key_slot_s: float | None = None) -> KeyProfile:
     """Loss, key rate and QBER along pass ``row`` of ``passes``, in slots of ``slot_s``.
 
     The whole pass (AOS to LOS) is sampled for the geometry and the loss; the key rate is
     the asymptotic decoy-state rate (``key.decoy_bb84.asymptotic_key_rate``) times the source rate,
-    slot by slot, inside the QKD window only. The window's finite and asymptotic key come
-    from ``key.decoy_bb84.key_for_profile`` on the same quadrature nodes as ``key.per_pass.pass_keys``
-    uses by default, so they match the key table. The sky background comes from the Sun's
-    and the Moon's positions.
+    slot by slot, inside the QKD window only. The window's finite and asymptotic key are
+    the key table's: ``key.per_pass.pass_keys`` of this pass alone, integrated as the table
+    is (``key_slot_s``, as :func:`compute_keys`'s ``slot_s``). The sky background comes from
+    the Sun's and the Moon's positions.
     """
     from .key.background import background_cps
-    from .key.decoy_bb84 import asymptotic_key_rate, decoy_estimates, key_for_profile
+    from .key.decoy_bb84 import asymptotic_key_rate, decoy_estimates
     from .key.link import link_loss, transmittance_from_db
-    from .key.per_pass import sky_switch, window_nodes, window_slots
+    from .key.per_pass import pass_keys, window_slots
 
     if not scenario.has_key_model:
         raise InputError(scenario.source, "link/qkd", "[link] and [qkd] tables to compute key along a pass")
@@ -350,13 +352,11 @@ def key_profile(scenario, passes, row: int, slot_s: float = 1.0) -> KeyProfile:
     _, t, _ = window_slots(np.array([aos]), np.array([los]), slot_s)
     has_window = bool(passes.has_window[row])
     w0, w1 = float(passes.window_start_s[row]), float(passes.window_end_s[row])
-    span = (min(aos, w0) - 1.0, max(los, w1) + 1.0)
-    sun, moon = SunTrack(scenario.timebase, *span), MoonTrack(scenario.timebase, *span)
-    _, t_win, width_win = window_nodes(np.array([w0]), np.array([w1]), sky_switch(up, sun, moon))
-    if not has_window:
-        t_win, width_win = np.zeros(0), np.zeros(0)
-    both = np.concatenate([t, t_win])
+    sun, moon = SunTrack(scenario.timebase, 0.0, scenario.duration_s), MoonTrack(scenario.timebase, 0.0, scenario.duration_s)
     prop = propagator_for(scenario)
+    block = pass_keys(prop, passes.take(np.array([row])), scenario.stations, scenario.terminal, sun=sun, moon=moon,
+                      slot_s=key_slot_s)
+    both = t
     states = prop.pairwise(np.full(both.size, sat), both)
     el, _, rng = look_angles(states.r_km[0], station.position_km, east, north, up)
     valid = states.valid[0]
@@ -371,8 +371,6 @@ def key_profile(scenario, passes, row: int, slot_s: float = 1.0) -> KeyProfile:
     background = np.where(np.isfinite(background), background, 0.0)
     n = t.size
     terms = {k: v[:n] for k, v in loss.as_dict().items()}
-    win_loss = loss.loss_db[n:]
-    block = key_for_profile(win_loss, width_win, term.qkd, term.receiver, background[n:])
     in_window = has_window & (t >= w0) & (t <= w1)
     eta = transmittance_from_db(np.where(np.isfinite(terms["loss_db"]), terms["loss_db"], np.inf))
     rate = asymptotic_key_rate(eta, term.qkd, term.receiver, background[:n]) * term.qkd.source_rate_hz
@@ -382,7 +380,7 @@ def key_profile(scenario, passes, row: int, slot_s: float = 1.0) -> KeyProfile:
     label = f"{scenario.satellites[sat].name} over {station.name}, AOS {aos_text} UTC"
     return KeyProfile(t, elevation[:n], rng[:n], terms, np.where(in_window, rate, 0.0),
                       np.where(in_window, qber, np.nan), (w0, w1) if has_window else None,
-                      float(block.finite_key_bits), float(block.asymptotic_key_bits), label)
+                      float(block.finite_key_bits[0]), float(block.asymptotic_key_bits[0]), label)
 
 
 def compute_profile_key(loss_profile, qkd_file, *, optimise: bool = False) -> dict:

@@ -199,7 +199,7 @@ class RunResult(Run):
         row = self._longest_window(station)
         if kind == "sky":
             return plot_sky(scn, self.passes, self.passes.station_names[self.passes.station[row]])
-        return plot_key(scn, self.passes, row)
+        return plot_key(scn, self.passes, row, key_slot_s=self.key_slot_s)
 
     def _dual_figure(self, window=None):
         """Dual window ``window`` (a row of the dual table; default: the most coincidences, or

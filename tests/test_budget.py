@@ -23,6 +23,7 @@ import tracemalloc
 
 import pytest
 
+import constellation.key.per_pass  # noqa: F401  (imported here: a module's first import is not the key stage's arrays)
 from constellation import pipeline
 from constellation.core import budget
 from constellation.errors import InputError

@@ -1,12 +1,13 @@
 """The key integral along a window by Gauss-Legendre quadrature (issue 16).
 
 ``key.per_pass.window_nodes`` replaces the 1-s slots of the key table: 4 nodes per segment of
-at most 60 s, a segment split where the sky model switches a term on or off (the Moon's
-horizon, the Sun's horizon and the Sun's -30 deg cut). The tolerances here come from
-measurements on 4,000 windows of a 1,000-satellite Walker shell x 20 stations x 1 day
-(issue 16, `python benchmarks/bench_key_nodes.py`): the finite key of every window with more than
-1e5 bits within 1.3e-4 of 0.05-s slots, 2e-6 at the 99th percentile, the same as 1-s slots
-(1.2e-4); the largest differences where the line of sight passes within 5 deg of the Moon.
+at most 60 s, a segment split where the sky model changes its law (the Moon's horizon, the
+Sun's horizon, the twilight corners, the Sun's -30 deg cut), and pieces whose line of sight
+comes within 25 deg of the Moon or the Sun integrated again on 5-s segments. The tolerances
+here come from measurements on 4,000 windows of a 1,000-satellite Walker shell x 20
+stations x 1 day (issue 16, `python benchmarks/bench_key_nodes.py`): the finite key of every
+window with more than 1e5 bits within 3e-5 of 0.05-s slots (8e-6 at the 99th percentile),
+where 1-s slots are within 1.1e-4.
 Real SGP4, Skyfield's Sun and Moon and the Micius presets throughout.
 """
 
@@ -107,10 +108,10 @@ def daylight_run():
 
 def test_the_key_table_matches_fine_slots(daylight_run):
     """Every window's finite key, sifted bits and QBER by quadrature match 0.1-s slots:
-    within 1e-3 where the window yields more than 1e4 bits (measured here: 6.3e-4 at most,
-    where the line of sight passes within 5 deg of the Moon, the sky model's smallest
-    scattering angle: a kink the segments do not resolve; 1.3e-4 on 4,000 night windows
-    against 0.05-s slots), the mean loss within 1e-4 dB, the least loss within 0.01 dB
+    within 2e-4 where the window yields more than 1e4 bits (measured here: 3.3e-5 at most,
+    the 0.1-s slots' own error: the quadrature refined to 5-s segments agrees with 5-s x 6
+    nodes everywhere; 6.3e-4 before pieces near the Moon were refined), the mean loss within
+    1e-4 dB, the least loss within 0.01 dB
     (quadrature takes it at the culmination or the window's edge, slots at a slot's middle)."""
     scenario, passes = daylight_run
     nodes = pipeline.compute_keys(scenario, passes)
@@ -118,7 +119,7 @@ def test_the_key_table_matches_fine_slots(daylight_run):
     keyed = fine.finite_key_bits > 1e4
     assert keyed.sum() >= 20
     for name in ("finite_key_bits", "sifted_bits", "asymptotic_key_bits", "qber"):
-        np.testing.assert_allclose(getattr(nodes, name)[keyed], getattr(fine, name)[keyed], rtol=1e-3, err_msg=name)
+        np.testing.assert_allclose(getattr(nodes, name)[keyed], getattr(fine, name)[keyed], rtol=2e-4, err_msg=name)
     window = passes.has_window
     np.testing.assert_allclose(nodes.mean_loss_db[window], fine.mean_loss_db[window], atol=1e-4)
     np.testing.assert_allclose(nodes.min_loss_db[window], fine.min_loss_db[window], atol=0.01)
@@ -141,3 +142,59 @@ def test_daylight_is_the_time_the_sun_is_up(daylight_run):
         up = scenario.stations[int(passes.station[row])].enu[2]
         expected = 0.05 * np.count_nonzero(sun.unit_ecef(t) @ up > 0)
         assert abs(keys.daylight_s[row] - expected) < 0.1
+
+
+class _FixedBody:
+    """A Moon (or Sun) held at one Earth-fixed direction, so that a pass's line of sight
+    sweeps past it: the sky's scattered light then peaks within seconds."""
+
+    def __init__(self, direction, clock):
+        self.direction, self.clock = np.asarray(direction, float) / np.linalg.norm(direction), clock
+
+    def earth_rotation_rad(self, t_s):
+        return self.clock.earth_rotation_rad(t_s)
+
+    def unit_ecef(self, t_s, gmst_rad=None):
+        return np.broadcast_to(self.direction, np.shape(t_s) + (3,)).copy()
+
+
+def test_a_line_of_sight_sweeping_past_the_moon_is_resolved():
+    """A full Moon 0-8 deg off the line of sight 20 s before the culmination of Micius 2020
+    passes over Xinglong, seen by a receiver with 3x the field of view (sky-limited: a few
+    thousand background clicks/s): the pieces near the Moon are refined to 5-s segments, and
+    the finite key is within 1e-3 of 0.05-s slots (measured 1.4e-4; 1.9e-2 without the
+    refinement, 5e-5 for 1-s slots)."""
+    import dataclasses
+    from pathlib import Path
+
+    from constellation.key.per_pass import pass_keys
+    from constellation.scenario.build import load_scenario
+
+    scenario = load_scenario(Path(__file__).parents[1] / "scenarios" / "micius-2020-xinglong.toml")
+    passes = pipeline.find_passes(scenario)
+    propagator = pipeline.propagator_for(scenario)
+    sun = SunTrack(scenario.timebase, 0.0, scenario.duration_s)
+
+    def terminal(s, t):
+        term = scenario.terminal(s, t)
+        wide = dataclasses.replace(term.receiver, field_of_view_urad=3.0 * term.receiver.field_of_view_urad)
+        return dataclasses.replace(term, receiver=wide)
+
+    checked = 0
+    for row in np.flatnonzero(passes.has_window)[:3]:
+        station = scenario.stations[int(passes.station[row])]
+        t = float(np.clip(passes.culmination_s[row], passes.window_start_s[row], passes.window_end_s[row])) - 20.0
+        line = propagator.pairwise(np.array([int(passes.satellite[row])]), np.array([t])).r_km[0][0] - station.position_km
+        line /= np.linalg.norm(line)
+        aside = np.cross(line, station.enu[2])
+        aside /= np.linalg.norm(aside)
+        one = passes.take(np.array([row]))
+        for off_deg in (0.0, 3.0, 8.0):
+            moon = _FixedBody(np.cos(np.radians(off_deg)) * line + np.sin(np.radians(off_deg)) * aside, sun)
+            nodes, fine = (pass_keys(propagator, one, scenario.stations, terminal, sun=sun, moon=moon, slot_s=slot)
+                           for slot in (None, 0.05))
+            assert fine.mean_background_cps[0] > 1e3
+            if fine.finite_key_bits[0] > 0:
+                checked += 1
+                assert abs(nodes.finite_key_bits[0] / fine.finite_key_bits[0] - 1) < 1e-3
+    assert checked >= 3

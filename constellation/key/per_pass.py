@@ -2,9 +2,10 @@
 
 The key of a window is an integral over time of the detection and error rates. By default
 (``slot_s=None``) it is taken by Gauss-Legendre quadrature (:func:`window_nodes`): the window
-is cut into segments of at most ``KEY_SEGMENT_S`` with ``KEY_GAUSS_NODES`` nodes each, and a
-segment is split where the Moon or the Sun crosses the station's horizon (the sky background
-jumps there). With ``slot_s`` the window is cut into slots of ``slot_s`` instead (the last
+is cut into segments of at most ``KEY_SEGMENT_S`` with ``KEY_GAUSS_NODES`` nodes each, a
+segment is split where the sky model changes its law (the Moon or the Sun crossing the
+station's horizon, ...: :func:`sky_switch`), and a piece whose line of sight comes within
+``NEAR_BRIGHT_DEG`` of the Moon or the Sun is integrated again on shorter segments. With ``slot_s`` the window is cut into slots of ``slot_s`` instead (the last
 one shorter; windows longer than ``MAX_SLOTS`` slots get longer slots), each sampled at its
 middle, as before the quadrature (sizing sweeps keep their ``key_slot_s``).
 
@@ -47,6 +48,11 @@ BATCH_SLOTS = KEY_BATCH_SLOTS
 TRACK_NODE_S = 60.0
 GAUSS_NODES = KEY_GAUSS_NODES
 SEGMENT_S = KEY_SEGMENT_S
+# Pieces with a node whose line of sight is within NEAR_BRIGHT_DEG of the Moon or the Sun are
+# integrated again on pieces of FINE_SEGMENT_S (the scattered light peaks within a few degrees
+# and a LEO line of sight sweeps up to ~1 deg/s, ~20 deg between the nodes of a 60-s segment).
+NEAR_BRIGHT_DEG = 25.0
+FINE_SEGMENT_S = 5.0
 
 
 @dataclass
@@ -123,10 +129,17 @@ def window_nodes(start_s, end_s, switch=None, segment_s: float = SEGMENT_S, node
     integrates a smooth function.
 
     Returns ``(owner, t_s, weight_s)``: the window of each node, its time and its weight
-    (seconds; a window's weights sum to its length). With 4 nodes per 60 s, the key of a LEO
-    window is within 2e-5 of 0.05-s slots (tests/test_key_nodes.py) at a fifteenth of the
-    samples of 1-s slots.
+    (seconds; a window's weights sum to its length). The key table integrates with these
+    nodes, refined near the Moon and the Sun (:func:`window_samples`).
     """
+    owner, t_s, weight_s, _ = gauss_nodes(*window_pieces(start_s, end_s, switch, segment_s, max_segments), nodes)
+    return owner, t_s, weight_s
+
+
+def window_pieces(start_s, end_s, switch=None, segment_s: float = SEGMENT_S,
+                  max_segments: int = MAX_SLOTS // GAUSS_NODES):
+    """The pieces :func:`window_nodes` integrates over: ``(owner, lo_s, hi_s)``, window by
+    window and in time order."""
     start_s, end_s = np.asarray(start_s, float), np.asarray(end_s, float)
     length = np.maximum(end_s - start_s, 0.0)
     segments = np.where(length > 0.0, np.clip(np.ceil(length / segment_s - 1e-9), 1, max(max_segments, 1)), 0)
@@ -139,11 +152,28 @@ def window_nodes(start_s, end_s, switch=None, segment_s: float = SEGMENT_S, node
     hi = np.where(k == segments[seg_owner] - 1, end_s[seg_owner], lo + step)
     if switch is not None and seg_owner.size:
         lo, hi, seg_owner = _split_at_switches(switch, seg_owner, lo, hi)
-    x, w = np.polynomial.legendre.leggauss(nodes)
-    half = 0.5 * (hi - lo)
-    t_s = ((lo + half)[:, None] + half[:, None] * x[None, :]).ravel()
+    return seg_owner, lo, hi
+
+
+def _gauss_legendre(n: int):
+    """Nodes and weights of the ``n``-point Gauss-Legendre rule on [-1, 1] (Golub-Welsch: the
+    eigenvalues of the Jacobi matrix of the Legendre polynomials, and the squared first
+    components of its eigenvectors times 2)."""
+    k = np.arange(1, n)
+    off = k / np.sqrt(4.0 * k * k - 1.0)
+    x, vectors = np.linalg.eigh(np.diag(off, 1) + np.diag(off, -1))
+    return x, 2.0 * vectors[0] ** 2
+
+
+def gauss_nodes(owner, lo_s, hi_s, nodes: int = GAUSS_NODES):
+    """``(owner, t_s, weight_s, piece)``: ``nodes`` Gauss-Legendre nodes on each piece
+    ``[lo_s[j], hi_s[j]]`` of window ``owner[j]``, with the piece ``j`` of each node."""
+    x, w = _gauss_legendre(nodes)
+    lo_s, hi_s = np.asarray(lo_s, float), np.asarray(hi_s, float)
+    half = 0.5 * (hi_s - lo_s)
+    t_s = ((lo_s + half)[:, None] + half[:, None] * x[None, :]).ravel()
     weight_s = (half[:, None] * w[None, :]).ravel()
-    return np.repeat(seg_owner, nodes), t_s, weight_s
+    return np.repeat(owner, nodes), t_s, weight_s, np.repeat(np.arange(lo_s.size), nodes)
 
 
 def _split_at_switches(switch, owner, lo, hi):
@@ -182,6 +212,8 @@ def sky_switch(up, sun=None, moon=None):
     offsets = np.sin(np.radians(corners))
 
     def switch(owner, t_s):
+        if not np.size(t_s):
+            return np.zeros((0, (moon is not None) + (sun is not None) * offsets.size))
         sun_unit, moon_unit = sun_and_moon(t_s, sun, moon)
         u = up[owner]
         columns = []
@@ -195,26 +227,64 @@ def sky_switch(up, sun=None, moon=None):
     return switch
 
 
-def window_samples(table, rows, stations, sun=None, moon=None, slot_s=None):
-    """``(owner, t_s, weight_s)`` at which the key of windows ``rows`` of ``table`` is
-    integrated: :func:`window_nodes` (with the sky's switches) and, with zero weight, one
-    sample at the culmination (within the window), so that ``min_loss_db`` is the loss at
-    the pass's best point; or :func:`window_slots` of ``slot_s``."""
+def near_bright(line, up, sun_unit, moon_unit, near_deg: float = NEAR_BRIGHT_DEG) -> np.ndarray:
+    """Samples whose line of sight is within ``near_deg`` of the Moon above the horizon or of
+    the Sun above ``-SUN_NEGLIGIBLE_BELOW_DEG``: their scattered light peaks there (and the
+    sky model's scattering angle is clipped at 5 deg), faster than 60-s segments follow."""
+    cos_near = np.cos(np.radians(near_deg))
+    moon_on = np.einsum("ij,ij->i", moon_unit, up) > 0.0
+    sun_on = np.einsum("ij,ij->i", sun_unit, up) > -np.sin(np.radians(SUN_NEGLIGIBLE_BELOW_DEG))
+    return (moon_on & (np.einsum("ij,ij->i", line, moon_unit) > cos_near)) \
+        | (sun_on & (np.einsum("ij,ij->i", line, sun_unit) > cos_near))
+
+
+def window_samples(propagator, table, rows, stations, sun=None, moon=None, slot_s=None):
+    """Where the key of windows ``rows`` of ``table`` is integrated, with the geometry there:
+    ``(owner, t_s, weight_s, r_km, valid, geometry)`` (:func:`track_positions`,
+    :class:`SlotGeometry`), window by window.
+
+    With ``slot_s`` None: :func:`window_nodes` (with the sky's switches); a piece with a node
+    within ``NEAR_BRIGHT_DEG`` of the Moon or the Sun (:func:`near_bright`) is integrated again
+    on pieces of ``FINE_SEGMENT_S``; and one more sample, with zero weight, at the culmination
+    (within the window), so that ``min_loss_db`` is the loss at the pass's best point. With
+    ``slot_s``: :func:`window_slots`. Each window's samples depend on that window alone."""
     start, end = table.window_start_s[rows], table.window_end_s[rows]
+    node_s = min(TRACK_NODE_S, default_step_s(propagator.satrecs))
+    satellite, station = table.satellite[rows], table.station[rows]
+
+    def at(owner, t_s):
+        r_km, valid = track_positions(propagator, satellite, start, end, owner, t_s, node_s)
+        return r_km, valid, slot_geometry(stations, station[owner], r_km, *sun_and_moon(t_s, sun, moon))
+
     if slot_s is not None:
-        return window_slots(start, end, slot_s)
-    up = np.array([s.enu[2] for s in stations]).reshape(-1, 3)[table.station[rows]]
-    owner, t_s, weight_s = window_nodes(start, end, sky_switch(up, sun, moon))
-    culmination = np.clip(table.culmination_s[rows], start, end)
-    owner = np.concatenate([owner, np.arange(len(rows))])
-    order = np.argsort(owner, kind="stable")                  # window by window, the probe last
-    return owner[order], np.concatenate([t_s, culmination])[order], \
-        np.concatenate([weight_s, np.zeros(len(rows))])[order]
+        owner, t_s, weight_s = window_slots(start, end, slot_s)
+        return (owner, t_s, weight_s, *at(owner, t_s))
+    up = np.array([s.enu[2] for s in stations]).reshape(-1, 3)[station]
+    piece_owner, lo, hi = window_pieces(start, end, sky_switch(up, sun, moon))
+    owner, t_s, weight_s, piece = gauss_nodes(piece_owner, lo, hi)
+    probe = np.arange(len(rows))
+    owner, t_s = np.concatenate([owner, probe]), np.concatenate([t_s, np.clip(table.culmination_s[rows], start, end)])
+    weight_s, piece = np.concatenate([weight_s, np.zeros(probe.size)]), np.concatenate([piece, np.full(probe.size, -1)])
+    r_km, valid, g = at(owner, t_s)
+    near = near_bright(g.line, g.up, g.sun, g.moon) & (piece >= 0)
+    if near.any():
+        rough = np.unique(piece[near])
+        fine_owner, fine_lo, fine_hi = window_pieces(lo[rough], hi[rough], None, FINE_SEGMENT_S)
+        o2, t2, w2, _ = gauss_nodes(piece_owner[rough][fine_owner], fine_lo, fine_hi)
+        r2, v2, g2 = at(o2, t2)
+        keep = ~np.isin(piece, rough)
+        owner, t_s, weight_s = (np.concatenate([x[keep], y]) for x, y in ((owner, o2), (t_s, t2), (weight_s, w2)))
+        r_km, valid = np.concatenate([r_km[keep], r2]), np.concatenate([valid[keep], v2])
+        g = SlotGeometry(**{f: np.concatenate([getattr(g, f)[keep], getattr(g2, f)])
+                            for f in SlotGeometry.__dataclass_fields__})
+    order = np.lexsort((t_s, owner))                          # window by window, in time
+    g = SlotGeometry(**{f: getattr(g, f)[order] for f in SlotGeometry.__dataclass_fields__})
+    return owner[order], t_s[order], weight_s[order], r_km[order], valid[order], g
 
 
 def samples_per_window(length_s, slot_s=None):
-    """Samples :func:`window_samples` takes on windows of ``length_s`` (at most, for the
-    nodes: a segment split by the Sun or the Moon adds ``GAUSS_NODES``)."""
+    """About the samples :func:`window_samples` takes on windows of ``length_s`` (with
+    ``slot_s`` None: the nodes of one split by the Sun or the Moon, and the culmination)."""
     length_s = np.asarray(length_s, dtype=float)
     if slot_s is not None:
         return np.ceil(length_s / np.maximum(slot_s, length_s / MAX_SLOTS) - 1e-9)
@@ -358,13 +428,8 @@ def slot_geometry(stations, index, r_km, sun_unit=None, moon_unit=None) -> SlotG
 
 def _pass_keys_batch(out, windows, propagator, table, stations, terminal, sun, moon, slot_s) -> None:
     """Fill ``out`` for the pass rows ``windows`` (all with a window)."""
-    owner, mid, width = window_samples(table, windows, stations, sun, moon, slot_s)
+    owner, mid, width, r_km, valid, g = window_samples(propagator, table, windows, stations, sun, moon, slot_s)
     rows = windows[owner]
-    st = table.station[rows]
-    node_s = min(TRACK_NODE_S, default_step_s(propagator.satrecs))
-    r_km, valid = track_positions(propagator, table.satellite[windows], table.window_start_s[windows],
-                                  table.window_end_s[windows], owner, mid, node_s)
-    g = slot_geometry(stations, st, r_km, *sun_and_moon(mid, sun, moon))
     rng, elevation_deg, line, up_slot, sun_unit, moon_unit, phase = \
         g.range_km, g.elevation_deg, g.line, g.up, g.sun, g.moon, g.phase
     daylight = np.einsum("ij,ij->i", sun_unit, up_slot) > 0.0

@@ -98,15 +98,17 @@ def plot_key_profile(profile: KeyProfile, timebase=None, *, title: str | None = 
     return fig
 
 
-def plot_key(scenario, passes, row: int | None = None, *, slot_s: float = 1.0, title: str | None = None):
+def plot_key(scenario, passes, row: int | None = None, *, slot_s: float = 1.0, title: str | None = None,
+             key_slot_s: float | None = None):
     """Link loss and key rate along pass ``row`` (default: the longest QKD window).
 
-    See :func:`key_profile` for what is computed and :func:`plot_key_profile` for the
-    panels. Returns the matplotlib Figure.
+    See :func:`key_profile` for what is computed (``slot_s``: the curves' sampling;
+    ``key_slot_s``: the window key's integral, as the key table's) and :func:`plot_key_profile`
+    for the panels. Returns the matplotlib Figure.
     """
     if row is None:
         try:
             row = longest_window_pass(passes)
         except ValueError:
             raise InputError(scenario.source, "pass", "a pass number (no pass has a QKD window)") from None
-    return plot_key_profile(key_profile(scenario, passes, int(row), slot_s), scenario.timebase, title=title)
+    return plot_key_profile(key_profile(scenario, passes, int(row), slot_s, key_slot_s), scenario.timebase, title=title)
