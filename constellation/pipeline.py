@@ -89,8 +89,8 @@ def compute_keys(scenario: Scenario, passes: PassTable, slot_s: float | None = N
     longest = float(w.max()) if w.size else 0.0
     mean = float(w.mean()) if w.size else 0.0
     # The quadrature's nodes (~1 per 15 s), with the pieces refined near the Moon and the copies
-    # that put them in order, hold as much as 1-s slots would at one per 5 s (tests/test_budget.py).
-    spacing_s = slot_s if slot_s is not None else SEGMENT_S / (3 * GAUSS_NODES)
+    # that put them in order, hold as much as 1-s slots would at one per 7.5 s (tests/test_budget.py).
+    spacing_s = slot_s if slot_s is not None else SEGMENT_S / (2 * GAUSS_NODES)
     estimate = budget.estimate_key_bytes(w.size, longest, mean, spacing_s) + len(passes) * budget.PASS_ROW_BYTES
     samples = int(samples_per_window(w, slot_s).sum()) if w.size else 0
     what = budget.describe_size(len(scenario.satellites), len(scenario.stations), samples)

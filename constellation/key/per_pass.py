@@ -49,10 +49,13 @@ TRACK_NODE_S = 60.0
 GAUSS_NODES = KEY_GAUSS_NODES
 SEGMENT_S = KEY_SEGMENT_S
 # Pieces with a node whose line of sight is within NEAR_BRIGHT_DEG of the Moon or the Sun are
-# integrated again on pieces of FINE_SEGMENT_S (the scattered light peaks within a few degrees
-# and a LEO line of sight sweeps up to ~1 deg/s, ~20 deg between the nodes of a 60-s segment).
-NEAR_BRIGHT_DEG = 25.0
-FINE_SEGMENT_S = 5.0
+# integrated again on parts over which the line of sight moves at most FINE_ANGLE_DEG against
+# them: the scattered light peaks within a few degrees (the sky model clips the scattering
+# angle at 5 deg), and a LEO line of sight sweeps ~0.8 deg/s at 550 km (~14 deg between two
+# nodes of a 60-s segment; ~27 deg at 200 km), so the closest approach of a body the nodes
+# all see beyond 20 deg is itself beyond ~13 deg (~6 deg at 200 km).
+NEAR_BRIGHT_DEG = 20.0
+FINE_ANGLE_DEG = 4.0
 
 
 @dataclass
@@ -143,16 +146,21 @@ def window_pieces(start_s, end_s, switch=None, segment_s: float = SEGMENT_S,
     start_s, end_s = np.asarray(start_s, float), np.asarray(end_s, float)
     length = np.maximum(end_s - start_s, 0.0)
     segments = np.where(length > 0.0, np.clip(np.ceil(length / segment_s - 1e-9), 1, max(max_segments, 1)), 0)
-    segments = segments.astype(int)
-    seg_owner = np.repeat(np.arange(length.size), segments)
-    first = np.concatenate([[0], np.cumsum(segments)[:-1]]) if segments.size else np.zeros(0, int)
-    k = np.arange(seg_owner.size) - first[seg_owner]
-    step = length[seg_owner] / np.maximum(segments[seg_owner], 1)
-    lo = start_s[seg_owner] + k * step
-    hi = np.where(k == segments[seg_owner] - 1, end_s[seg_owner], lo + step)
+    seg_owner, lo, hi = _cut(np.arange(length.size), start_s, end_s, segments.astype(int))
     if switch is not None and seg_owner.size:
         lo, hi, seg_owner = _split_at_switches(switch, seg_owner, lo, hi)
     return seg_owner, lo, hi
+
+
+def _cut(owner, lo_s, hi_s, counts):
+    """Intervals ``[lo_s[j], hi_s[j]]`` of windows ``owner[j]`` cut into ``counts[j]`` equal
+    parts: ``(owner, lo_s, hi_s)`` of the parts, in order (the last part ends at ``hi_s``)."""
+    parent = np.repeat(np.arange(counts.size), counts)
+    first = np.concatenate([[0], np.cumsum(counts)[:-1]]) if counts.size else np.zeros(0, int)
+    k = np.arange(parent.size) - first[parent]
+    step = (hi_s - lo_s)[parent] / np.maximum(counts[parent], 1)
+    lo = lo_s[parent] + k * step
+    return owner[parent], lo, np.where(k == counts[parent] - 1, hi_s[parent], lo + step)
 
 
 def _gauss_legendre(n: int):
@@ -245,7 +253,7 @@ def window_samples(propagator, table, rows, stations, sun=None, moon=None, slot_
 
     With ``slot_s`` None: :func:`window_nodes` (with the sky's switches); a piece with a node
     within ``NEAR_BRIGHT_DEG`` of the Moon or the Sun (:func:`near_bright`) is integrated again
-    on pieces of ``FINE_SEGMENT_S``; and one more sample, with zero weight, at the culmination
+    on parts over which the line of sight moves ``FINE_ANGLE_DEG`` against them; and one more sample, with zero weight, at the culmination
     (within the window), so that ``min_loss_db`` is the loss at the pass's best point. With
     ``slot_s``: :func:`window_slots`. Each window's samples depend on that window alone."""
     start, end = table.window_start_s[rows], table.window_end_s[rows]
@@ -269,8 +277,8 @@ def window_samples(propagator, table, rows, stations, sun=None, moon=None, slot_
     near = near_bright(g.line, g.up, g.sun, g.moon) & (piece >= 0)
     if near.any():
         rough = np.unique(piece[near])
-        fine_owner, fine_lo, fine_hi = window_pieces(lo[rough], hi[rough], None, FINE_SEGMENT_S)
-        o2, t2, w2, _ = gauss_nodes(piece_owner[rough][fine_owner], fine_lo, fine_hi)
+        parts = _parts_near_bright(g, rough, hi[rough] - lo[rough])
+        o2, t2, w2, _ = gauss_nodes(*_cut(piece_owner[rough], lo[rough], hi[rough], parts))
         r2, v2, g2 = at(o2, t2)
         keep = ~np.isin(piece, rough)
         owner, t_s, weight_s = (np.concatenate([x[keep], y]) for x, y in ((owner, o2), (t_s, t2), (weight_s, w2)))
@@ -280,6 +288,25 @@ def window_samples(propagator, table, rows, stations, sun=None, moon=None, slot_
     order = np.lexsort((t_s, owner))                          # window by window, in time
     g = SlotGeometry(**{f: getattr(g, f)[order] for f in SlotGeometry.__dataclass_fields__})
     return owner[order], t_s[order], weight_s[order], r_km[order], valid[order], g
+
+
+def _parts_near_bright(g, pieces, length_s):
+    """Parts to cut ``pieces`` (of :func:`gauss_nodes`, whose geometry ``g`` holds their nodes
+    first, ``GAUSS_NODES`` each) into, so that the line of sight moves at most
+    ``FINE_ANGLE_DEG`` against the Moon and the Sun over a part: the angle it sweeps between
+    a piece's first and last node plus the bodies' own motion, over the share of the piece
+    those nodes span; at least one part, parts no shorter than 1 s. A LEO piece of 60 s
+    (~45 deg) gets ~10 parts; a GEO one, whose line of sight is fixed, ~1."""
+    first, last = pieces * GAUSS_NODES, pieces * GAUSS_NODES + GAUSS_NODES - 1
+    span = float(np.ptp(_gauss_legendre(GAUSS_NODES)[0])) / 2.0 if GAUSS_NODES > 1 else 1.0
+
+    def angle_deg(vectors):
+        cos = np.einsum("ij,ij->i", vectors[first], vectors[last])
+        return np.degrees(np.arccos(np.clip(cos, -1.0, 1.0)))
+
+    swept = angle_deg(g.line) + np.maximum(angle_deg(g.moon), angle_deg(g.sun))
+    parts = np.ceil(swept / span / FINE_ANGLE_DEG)
+    return np.clip(parts, 1, np.maximum(np.floor(length_s), 1)).astype(int)
 
 
 def samples_per_window(length_s, slot_s=None):
@@ -496,9 +523,12 @@ def _pass_keys_batch(out, windows, propagator, table, stations, terminal, sun, m
         out["min_loss_db"][passes_here] = np.where(counted, minimum, np.nan)
         out["daylight_s"][passes_here] = np.bincount(local, weights=width[in_group] * daylight[in_group],
                                                      minlength=passes_here.size)
-        bg = np.bincount(local, weights=width[in_group] * background, minlength=passes_here.size)
-        all_w = np.bincount(local, weights=width[in_group], minlength=passes_here.size)
-        out["mean_background_cps"][passes_here] = np.divide(bg, all_w, out=np.zeros_like(bg), where=all_w > 0)
+        # The sky of samples with a position only (a failed sample has no line of sight): a
+        # window without one has no background (NaN, written empty), as it has no loss.
+        seen = np.where(valid[in_group], width[in_group], 0.0)
+        bg = np.bincount(local, weights=seen * np.where(valid[in_group], background, 0.0), minlength=passes_here.size)
+        all_w = np.bincount(local, weights=seen, minlength=passes_here.size)
+        out["mean_background_cps"][passes_here] = np.divide(bg, all_w, out=np.full_like(bg, np.nan), where=all_w > 0)
 
 
 KEY_COLUMNS = ["satellite", "station", "aos_utc", "window_start_utc", "window_end_utc", "window_s",
