@@ -490,21 +490,26 @@ def _pass_keys_batch(out, windows, propagator, table, stations, terminal, sun, m
         # half of the work or more when short and long LEO windows share a matrix. The counts
         # are summed over slots one slot at a time (numpy reduces a (rows, slots, 3) array's
         # slot axis in order), so a window's key does not depend on its block's width.
+        # Each block's matrices are built on their own, so one long window (hours from GEO)
+        # widens its block only, not every row of the batch.
         by_length = np.argsort(-counts, kind="stable")
         row_of = np.empty_like(by_length)
         row_of[by_length] = np.arange(by_length.size)
-        shape = (passes_here.size, int(counts.max()))
-        loss_m = np.full(shape, _PAD_LOSS_DB)
-        width_m = np.zeros(shape)
-        background_m = np.zeros(shape)
-        loss_m[row_of[local], column] = loss
-        width_m[row_of[local], column] = width[in_group]
-        background_m[row_of[local], column] = background
-        for first in range(0, passes_here.size, _KEY_ROWS):
+        block_of_sample = row_of[local] // _KEY_ROWS
+        by_block = np.argsort(block_of_sample, kind="stable")
+        block_starts = np.searchsorted(block_of_sample[by_block], np.arange(0, passes_here.size, _KEY_ROWS) // _KEY_ROWS)
+        block_ends = np.append(block_starts[1:], local.size)
+        group_width = width[in_group]
+        for first, lo, hi in zip(range(0, passes_here.size, _KEY_ROWS), block_starts, block_ends):
             last = min(first + _KEY_ROWS, passes_here.size)
             wide = int(counts[by_length[first]])
-            result = key_for_profile(loss_m[first:last, :wide], width_m[first:last, :wide], term.qkd, term.receiver,
-                                     background_m[first:last, :wide])
+            samples = by_block[lo:hi]
+            r, c = row_of[local[samples]] - first, column[samples]
+            loss_m = np.full((last - first, wide), _PAD_LOSS_DB)
+            width_m = np.zeros((last - first, wide))
+            background_m = np.zeros((last - first, wide))
+            loss_m[r, c], width_m[r, c], background_m[r, c] = loss[samples], group_width[samples], background[samples]
+            result = key_for_profile(loss_m, width_m, term.qkd, term.receiver, background_m)
             target = passes_here[by_length[first:last]]
             for name in ("sifted_bits", "qber", "asymptotic_key_bits", "finite_key_bits", "key_bits"):
                 out[name][target] = np.atleast_1d(getattr(result, name))
