@@ -352,7 +352,8 @@ def key_profile(scenario, passes, row: int, slot_s: float = 1.0, key_slot_s: flo
     _, t, _ = window_slots(np.array([aos]), np.array([los]), slot_s)
     has_window = bool(passes.has_window[row])
     w0, w1 = float(passes.window_start_s[row]), float(passes.window_end_s[row])
-    sun, moon = SunTrack(scenario.timebase, 0.0, scenario.duration_s), MoonTrack(scenario.timebase, 0.0, scenario.duration_s)
+    sun = SunTrack(scenario.timebase, 0.0, scenario.duration_s)
+    moon = MoonTrack(scenario.timebase, 0.0, scenario.duration_s)
     prop = propagator_for(scenario)
     block = pass_keys(prop, passes.take(np.array([row])), scenario.stations, scenario.terminal, sun=sun, moon=moon,
                       slot_s=key_slot_s)

@@ -63,7 +63,8 @@ def test_a_step_is_integrated_exactly_when_the_switch_marks_it():
 
     owner, t, w = window_nodes(start, end, switch)
     got = np.bincount(owner, weights=w * rate(t))
-    exact = [300.0 + 5.0 * (300.0 - 137.3) + 2.0 * (300.0 - 201.9), 200.0 + 5.0 * (250.0 - 137.3) + 2.0 * (250.0 - 201.9)]
+    exact = [300.0 + 5.0 * (300.0 - 137.3) + 2.0 * (300.0 - 201.9),
+             200.0 + 5.0 * (250.0 - 137.3) + 2.0 * (250.0 - 201.9)]
     np.testing.assert_allclose(got, exact, rtol=1e-12)
     _, t_plain, w_plain = window_nodes(start[:1], end[:1])         # without the switch: off by
     assert abs(np.sum(w_plain * rate(t_plain)) - exact[0]) > 0.1    # a fraction of a segment
@@ -184,7 +185,8 @@ def test_a_line_of_sight_sweeping_past_the_moon_is_resolved():
     for row in np.flatnonzero(passes.has_window)[:3]:
         station = scenario.stations[int(passes.station[row])]
         t = float(np.clip(passes.culmination_s[row], passes.window_start_s[row], passes.window_end_s[row])) - 20.0
-        line = propagator.pairwise(np.array([int(passes.satellite[row])]), np.array([t])).r_km[0][0] - station.position_km
+        state = propagator.pairwise(np.array([int(passes.satellite[row])]), np.array([t]))
+        line = state.r_km[0][0] - station.position_km
         line /= np.linalg.norm(line)
         aside = np.cross(line, station.enu[2])
         aside /= np.linalg.norm(aside)

@@ -5,9 +5,10 @@ The key of a window is an integral over time of the detection and error rates. B
 is cut into segments of at most ``KEY_SEGMENT_S`` with ``KEY_GAUSS_NODES`` nodes each, a
 segment is split where the sky model changes its law (the Moon or the Sun crossing the
 station's horizon, ...: :func:`sky_switch`), and a piece whose line of sight comes within
-``NEAR_BRIGHT_DEG`` of the Moon or the Sun is integrated again on shorter segments. With ``slot_s`` the window is cut into slots of ``slot_s`` instead (the last
-one shorter; windows longer than ``MAX_SLOTS`` slots get longer slots), each sampled at its
-middle, as before the quadrature (sizing sweeps keep their ``key_slot_s``).
+``NEAR_BRIGHT_DEG`` of the Moon or the Sun is integrated again on shorter parts. With
+``slot_s`` the window is cut into slots of ``slot_s`` instead (the last one shorter; windows
+longer than ``MAX_SLOTS`` slots get longer slots), each sampled at its middle, as before the
+quadrature (sizing sweeps keep their ``key_slot_s``).
 
 At each node or slot the satellite's position is interpolated between SGP4 states at most
 60 s apart (:func:`track_positions`), its range and elevation from the station give the
@@ -253,9 +254,10 @@ def window_samples(propagator, table, rows, stations, sun=None, moon=None, slot_
 
     With ``slot_s`` None: :func:`window_nodes` (with the sky's switches); a piece with a node
     within ``NEAR_BRIGHT_DEG`` of the Moon or the Sun (:func:`near_bright`) is integrated again
-    on parts over which the line of sight moves ``FINE_ANGLE_DEG`` against them; and one more sample, with zero weight, at the culmination
-    (within the window), so that ``min_loss_db`` is the loss at the pass's best point. With
-    ``slot_s``: :func:`window_slots`. Each window's samples depend on that window alone."""
+    on parts over which the line of sight moves at most ``FINE_ANGLE_DEG`` against them; and
+    one more sample, with zero weight, at the culmination (within the window), so that
+    ``min_loss_db`` is the loss at the pass's best point. With ``slot_s``:
+    :func:`window_slots`. Each window's samples depend on that window alone."""
     start, end = table.window_start_s[rows], table.window_end_s[rows]
     node_s = min(TRACK_NODE_S, default_step_s(propagator.satrecs))
     satellite, station = table.satellite[rows], table.station[rows]
@@ -497,7 +499,8 @@ def _pass_keys_batch(out, windows, propagator, table, stations, terminal, sun, m
         row_of[by_length] = np.arange(by_length.size)
         block_of_sample = row_of[local] // _KEY_ROWS
         by_block = np.argsort(block_of_sample, kind="stable")
-        block_starts = np.searchsorted(block_of_sample[by_block], np.arange(0, passes_here.size, _KEY_ROWS) // _KEY_ROWS)
+        n_blocks = -(-passes_here.size // _KEY_ROWS)
+        block_starts = np.searchsorted(block_of_sample[by_block], np.arange(n_blocks))
         block_ends = np.append(block_starts[1:], local.size)
         group_width = width[in_group]
         for first, lo, hi in zip(range(0, passes_here.size, _KEY_ROWS), block_starts, block_ends):
@@ -508,7 +511,8 @@ def _pass_keys_batch(out, windows, propagator, table, stations, terminal, sun, m
             loss_m = np.full((last - first, wide), _PAD_LOSS_DB)
             width_m = np.zeros((last - first, wide))
             background_m = np.zeros((last - first, wide))
-            loss_m[r, c], width_m[r, c], background_m[r, c] = loss[samples], group_width[samples], background[samples]
+            loss_m[r, c], width_m[r, c] = loss[samples], group_width[samples]
+            background_m[r, c] = background[samples]
             result = key_for_profile(loss_m, width_m, term.qkd, term.receiver, background_m)
             target = passes_here[by_length[first:last]]
             for name in ("sifted_bits", "qber", "asymptotic_key_bits", "finite_key_bits", "key_bits"):
@@ -531,7 +535,8 @@ def _pass_keys_batch(out, windows, propagator, table, stations, terminal, sun, m
         # The sky of samples with a position only (a failed sample has no line of sight): a
         # window without one has no background (NaN, written empty), as it has no loss.
         seen = np.where(valid[in_group], width[in_group], 0.0)
-        bg = np.bincount(local, weights=seen * np.where(valid[in_group], background, 0.0), minlength=passes_here.size)
+        bg = np.bincount(local, weights=seen * np.where(valid[in_group], background, 0.0),
+                         minlength=passes_here.size)
         all_w = np.bincount(local, weights=seen, minlength=passes_here.size)
         out["mean_background_cps"][passes_here] = np.divide(bg, all_w, out=np.full_like(bg, np.nan), where=all_w > 0)
 
