@@ -351,6 +351,8 @@ def plot(kind, scenario, output, station, satellites, hours, region, window):
     two-arm loss); or, from the output folder of `size` / `compare -o`, the Pareto front / the comparison."""
     from .api import figure_from_results, save_figure
 
+    if window is not None and kind != "dual":
+        raise click.UsageError(f"--window picks the window of `plot dual`, found it with `plot {kind}`")
     path = output or f"{kind}.png"
     special = Path(path).exists() and not Path(path).is_file() and not Path(path).is_dir()  # /dev/stdout: PNG
     if Path(path).suffix.lower() not in (".png", ".svg", ".pdf") and not special:

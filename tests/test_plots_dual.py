@@ -139,6 +139,15 @@ def test_cli_plot_dual_writes_a_png(tmp_path):
     assert out.read_bytes()[:8] == PNG_MAGIC
 
 
+def test_window_with_another_plot_is_a_usage_error(tmp_path, capsys):
+    """--window picks a dual window; given to another plot it was silently ignored."""
+    out = tmp_path / "key.png"
+    assert main(["plot", "key", str(ENTANGLEMENT), "-o", str(out), "--window", "3"]) == 2
+    err = capsys.readouterr().err
+    assert "--window picks the window of `plot dual`" in err and "Traceback" not in err
+    assert not out.exists()
+
+
 def test_no_dual_window_and_window_out_of_range_are_input_errors(result):
     far = _data(stations=[{"name": "Delingha", "min_elevation_deg": 20}, {"name": "Graz", "min_elevation_deg": 20}],
                 links=[{"a": "Delingha", "b": "Graz", "mode": "entanglement"}])

@@ -28,11 +28,12 @@ __all__ = ["check_targets", "evaluate_scenario", "station_metrics"]
 _NIGHT_STEP_S = 60.0
 
 
-def evaluate_scenario(scenario, key_slot_s: float = 1.0, regions=None) -> dict:
+def evaluate_scenario(scenario, key_slot_s: float | None = None, regions=None) -> dict:
     """Metrics of a scenario: per-link key and latency, per-station coverage and revisit,
     and night coverage and revisit of ``regions`` (default: the scenario's region targets).
 
-    ``key_slot_s``: slot length for the key integral along each window (see key.per_pass).
+    ``key_slot_s``: slot length for the key integral along each window (see key.per_pass;
+    None, as ``run`` and ``compare``: by quadrature; sweeps pass their ``[sweep] key_slot_s``).
     """
     run = Run(scenario, key_slot_s=key_slot_s).complete(coverage=False)
     table = run.passes
