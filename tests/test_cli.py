@@ -104,3 +104,22 @@ def test_no_arguments_prints_help(capsys):
     assert main([]) == 0
     captured = capsys.readouterr()
     assert captured.out.startswith("Usage:") and captured.err == ""
+
+
+def test_passes_loads_none_of_the_later_stages(tmp_path):
+    """`constellation passes` imports what passes need (issue 16): no key, network, coverage,
+    plotting or sizing module of ours, nor matplotlib or dask, from start to the last warning."""
+    import os
+    import subprocess
+    import sys
+
+    code = ("import sys; from constellation.cli import main; "
+            f"status = main(['passes', {str(ROOT / 'scenarios' / 'walker-66-demo.toml')!r}, '-o', "
+            f"{str(tmp_path / 'p.csv')!r}]); "
+            "later = ('constellation.key', 'constellation.network', 'constellation.coverage', "
+            "'constellation.plots', 'constellation.sizing', 'matplotlib', 'dask'); "
+            "print(status, sorted(m for m in sys.modules if m.startswith(later)))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert out.stdout.strip() == "0 []", out.stdout + out.stderr
+    assert (tmp_path / "p.csv").stat().st_size > 0

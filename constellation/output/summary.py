@@ -7,7 +7,6 @@ import datetime as dt
 import numpy as np
 
 from .. import __version__
-from ..key.per_pass import key_totals
 
 _J2000 = dt.datetime(2000, 1, 1, 12)
 
@@ -47,9 +46,15 @@ def summarise(scenario, table, rows, key_rows=None, link_rows=None) -> dict:
         "element_set_epochs_utc": {s.name: _jd_to_iso(s.satrec.jdsatepoch, s.satrec.jdsatepochF)
                                    for s in scenario.satellites[:1000]},
         "warnings": list(scenario.warnings) + pass_warnings(scenario, table),
-        **({"key": key_totals(key_rows)} if key_rows is not None else {}),
+        **({"key": _key_totals(key_rows)} if key_rows is not None else {}),
         **({"links": link_rows} if link_rows is not None else {}),
     }
+
+
+def _key_totals(key_rows):
+    from ..key.per_pass import key_totals   # here: `passes` warns through this module, without the key code
+
+    return key_totals(key_rows)
 
 
 def pass_warnings(scenario, table) -> list[str]:
