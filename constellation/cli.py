@@ -297,6 +297,9 @@ def coverage(scenario, grid_deg, min_elevation_deg, night_only, stations_only, k
                                                    night_only=night_only, stations_only=stations_only, k=k).items()
                if value is not None}
     _check_format(fmt, output)
+    if geojson and output != "-" and Path(geojson).resolve() == Path(output).resolve():
+        raise click.UsageError(f"--geojson and -o are two files (the footprints and the table), "
+                               f"found {geojson} for both")
     scn = _load(scenario)
     with _progress() as bar:
         result = _run(scn, bar, coverage_options=options)

@@ -42,6 +42,16 @@ def test_station_targets_csv_and_geojson(tmp_path, capsys):
     assert len(features) == 66 and features[0]["properties"]["satellite"] == "walker-P1-01"
 
 
+def test_geojson_and_table_into_one_file_is_refused(tmp_path, capsys):
+    """The footprints and the table are two files; one name for both wrote one over the other."""
+    earlier = tmp_path / "out.json"
+    earlier.write_text("earlier\n")
+    assert main(["coverage", str(WALKER), "--geojson", str(earlier), "-o", str(tmp_path / "." / "out.json")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "--geojson and -o are two files" in err and "\n" not in err
+    assert earlier.read_text() == "earlier\n"
+
+
 @pytest.mark.parametrize("args", [["--grid-deg", "0.01"], ["--min-elevation-deg", "90"]])
 def test_bad_options_exit_2(capsys, args):
     assert main(["coverage", str(WALKER), *args]) == 2
