@@ -357,29 +357,27 @@ def key_profile(scenario, passes, row: int, slot_s: float = 1.0, key_slot_s: flo
     prop = propagator_for(scenario)
     block = pass_keys(prop, passes.take(np.array([row])), scenario.stations, scenario.terminal, sun=sun, moon=moon,
                       slot_s=key_slot_s)
-    both = t
-    states = prop.pairwise(np.full(both.size, sat), both)
+    states = prop.pairwise(np.full(t.size, sat), t)
     el, _, rng = look_angles(states.r_km[0], station.position_km, east, north, up)
     valid = states.valid[0]
     elevation = np.where(valid, np.degrees(el), np.nan)
     rng = np.where(valid, rng, np.nan)
     loss = link_loss(rng, elevation, term.link, term.receiver, term.site)
-    sun_unit, moon_unit = sun.unit_ecef(both), moon.unit_ecef(both)
+    sun_unit, moon_unit = sun.unit_ecef(t), moon.unit_ecef(t)
     line = states.r_km[0] - station.position_km
     line = line / np.maximum(np.linalg.norm(line, axis=-1, keepdims=True), 1e-9)
     ups = np.broadcast_to(up, line.shape)
     background = background_cps(term, ups, line, sun_unit, moon_unit, moon_phase_angle_deg(sun_unit, moon_unit))
     background = np.where(np.isfinite(background), background, 0.0)
-    n = t.size
-    terms = {k: v[:n] for k, v in loss.as_dict().items()}
+    terms = loss.as_dict()
     in_window = has_window & (t >= w0) & (t <= w1)
     eta = transmittance_from_db(np.where(np.isfinite(terms["loss_db"]), terms["loss_db"], np.inf))
-    rate = asymptotic_key_rate(eta, term.qkd, term.receiver, background[:n]) * term.qkd.source_rate_hz
+    rate = asymptotic_key_rate(eta, term.qkd, term.receiver, background) * term.qkd.source_rate_hz
     with np.errstate(divide="ignore", invalid="ignore"):
-        qber = decoy_estimates(eta, term.qkd, term.receiver, background[:n]).qber_signal
+        qber = decoy_estimates(eta, term.qkd, term.receiver, background).qber_signal
     aos_text = f"{scenario.timebase.time(np.array([aos])).utc_datetime()[0]:%Y-%m-%d %H:%M:%S}"
     label = f"{scenario.satellites[sat].name} over {station.name}, AOS {aos_text} UTC"
-    return KeyProfile(t, elevation[:n], rng[:n], terms, np.where(in_window, rate, 0.0),
+    return KeyProfile(t, elevation, rng, terms, np.where(in_window, rate, 0.0),
                       np.where(in_window, qber, np.nan), (w0, w1) if has_window else None,
                       float(block.finite_key_bits[0]), float(block.asymptotic_key_bits[0]), label)
 

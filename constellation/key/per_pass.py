@@ -187,7 +187,12 @@ def gauss_nodes(owner, lo_s, hi_s, nodes: int = GAUSS_NODES):
 
 def _split_at_switches(switch, owner, lo, hi):
     """Segments ``[lo, hi]`` of windows ``owner`` cut where ``switch`` changes sign in them."""
-    f_lo, f_hi = switch(owner, lo), switch(owner, hi)
+    f_lo = switch(owner, lo)
+    # A segment ends where the next of its window starts: the switch is taken once there.
+    last = np.append(owner[1:] != owner[:-1], True)
+    f_hi = np.empty_like(f_lo)
+    f_hi[:-1] = f_lo[1:]
+    f_hi[last] = switch(owner[last], hi[last])
     rows, cols = np.nonzero((f_lo > 0.0) != (f_hi > 0.0))
     cuts = np.full(f_lo.shape, np.nan)
     if rows.size:
