@@ -17,7 +17,7 @@ from pathlib import Path
 import click
 
 from . import __version__
-from .errors import ConstellationError, InputError, printable
+from .errors import ConstellationError, InputError, Terminated, check_terminated, on_sigterm, printable
 
 DEFAULT_SCENARIO = "micius-2016-xinglong.toml"
 FORMATS = click.Choice(["csv", "json", "parquet"])
@@ -570,15 +570,6 @@ def receivers(fmt, output):
     _emit(_rows_table(rows, ["name", *fields, "source"], fmt), output)
 
 
-class _Terminated(BaseException):
-    """SIGTERM (``kill``, ``timeout``), raised where the command is, so that it ends as on
-    Ctrl-C: the progress bar erased, staged outputs removed, earlier results untouched."""
-
-
-def _on_sigterm(signum, frame):
-    raise _Terminated
-
-
 def main(argv=None) -> int:
     """Console entry point; returns the exit code."""
     import signal
@@ -589,7 +580,7 @@ def main(argv=None) -> int:
             click.echo(cli.get_help(ctx))
         return 0
     try:
-        previous = signal.signal(signal.SIGTERM, _on_sigterm)
+        previous = signal.signal(signal.SIGTERM, on_sigterm)
     except ValueError:  # not the main thread: leave the signal alone
         previous = None
     try:
@@ -602,6 +593,7 @@ def main(argv=None) -> int:
 def _main(args) -> int:
     try:
         cli.main(args=args, prog_name="constellation", standalone_mode=False)
+        check_terminated()  # a SIGTERM whose exception Python dropped still ends the run as one
     except ConstellationError as exc:
         _echo(f"error: {exc}", err=True)
         return 2
@@ -612,7 +604,7 @@ def _main(args) -> int:
     except click.Abort:
         _echo("aborted", err=True)
         return 130
-    except _Terminated:
+    except Terminated:
         _echo("terminated", err=True)
         return 143
     except click.ClickException as exc:

@@ -97,6 +97,48 @@ def test_sigterm_ends_like_ctrl_c_and_keeps_the_earlier_file(tmp_path, walker_sc
     assert sorted(p.name for p in tmp_path.iterdir()) == ["keep.csv", "w.toml"]  # no stage left
 
 
+def test_sigterm_while_the_workers_are_forked_still_ends_the_run(tmp_path, walker_scenario):
+    # CI saw a SIGTERM land inside Python's fork hook (logging's lock release): the handler's
+    # exception was dropped ("Exception ignored in ..."), the run went on and wrote its table
+    # with exit 0. Here the signal is sent from inside every fork's hook in the parent, so it
+    # lands there each time, not by chance.
+    scenario = tmp_path / "w.toml"
+    walker_scenario(600, 30, 1.0, path=scenario)  # more than one key batch: the workers fork
+    out = tmp_path / "keep.csv"
+    out.write_text("earlier result\n")
+    code = ("import os, signal, sys\n"
+            "from constellation.cli import main\n"
+            "os.register_at_fork(after_in_parent=lambda: os.kill(os.getpid(), signal.SIGTERM))\n"
+            f"sys.exit(main(['key', {str(scenario)!r}, '-o', {str(out)!r}, '--workers', '2']))\n")
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, timeout=300)
+    assert done.returncode == 143, done.stderr
+    assert done.stderr.decode().strip().splitlines() == ["terminated"]  # nothing ignored, no traceback
+    assert out.read_text() == "earlier result\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["keep.csv", "w.toml"]
+
+
+def test_a_sigterm_whose_exception_python_dropped_still_stops_the_commit(tmp_path, monkeypatch):
+    from constellation import errors
+    from constellation.output.files import write_files
+
+    monkeypatch.setattr(errors, "_terminated", False)
+    dropped = []
+    monkeypatch.setattr(sys, "unraisablehook", dropped.append)
+
+    class Finalised:
+        def __del__(self):  # Python drops an exception raised here, as in a fork hook
+            errors.on_sigterm()
+
+    Finalised()
+    assert [d.exc_type for d in dropped] == [errors.Terminated]
+    target = tmp_path / "keep.csv"
+    target.write_text("earlier result\n")
+    with pytest.raises(errors.Terminated):
+        write_files([(target, "new\n")])
+    assert target.read_text() == "earlier result\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["keep.csv"]  # the stage removed
+
+
 def test_parquet_keeps_whole_numbers_beyond_int64_as_doubles():
     import io
 

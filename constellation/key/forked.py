@@ -14,6 +14,7 @@ worker holds its own batch arrays (~120 MB for the key's batches of 250,000 slot
 from __future__ import annotations
 
 import multiprocessing
+import signal
 import warnings
 from collections.abc import Callable, Iterator, Sequence
 
@@ -22,6 +23,7 @@ from ..errors import ConstellationError
 __all__ = ["can_fork", "forked_map"]
 
 _TASK: tuple | None = None  # (function, state) of the running map, inherited by the workers
+_SIGNALS = {signal.SIGINT, signal.SIGTERM}
 
 
 def can_fork() -> bool:
@@ -44,11 +46,19 @@ def forked_map(function: Callable, items: Sequence, workers: int, state, *, orde
     pool = ProcessPoolExecutor(max_workers=min(workers, len(items)), mp_context=multiprocessing.get_context("fork"),
                                initializer=_quiet_worker)
     try:
-        with warnings.catch_warnings():
-            # Python >= 3.12 warns when a process with threads forks (the progress bar's timer);
-            # the workers only compute and return arrays: they take no lock another thread holds.
-            warnings.simplefilter("ignore", DeprecationWarning)
-            futures = [pool.submit(_call, item) for item in items]
+        # The workers are forked here. A signal's handler run inside a fork hook would have its
+        # exception dropped by Python ("Exception ignored in ..."), so SIGTERM and Ctrl-C wait,
+        # blocked, until the forks are done, and are then raised here.
+        blocked = signal.pthread_sigmask(signal.SIG_BLOCK, _SIGNALS)
+        try:
+            with warnings.catch_warnings():
+                # Python >= 3.12 warns when a process with threads forks (the progress bar's
+                # timer); the workers only compute and return arrays: they take no lock another
+                # thread holds.
+                warnings.simplefilter("ignore", DeprecationWarning)
+                futures = [pool.submit(_call, item) for item in items]
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
         for future in (futures if ordered else as_completed(futures)):
             result = future.result()
             if isinstance(result, _Failed):
@@ -89,8 +99,7 @@ def _call(item):
 def _quiet_worker() -> None:
     """Signals in a worker: Ctrl-C (sent to the whole process group) is the parent's to handle,
     and a SIGTERM must just end the worker, not run the handler it inherited from the parent
-    (``cli._Terminated``)."""
-    import signal
-
+    (``errors.on_sigterm``)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, _SIGNALS)  # blocked in the parent while it forked

@@ -41,7 +41,7 @@ import tempfile
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-from ..errors import Described, InputError
+from ..errors import Described, InputError, check_terminated
 
 __all__ = ["LOCK_NAME", "STAGE_PREFIX", "atomic_path", "check_target", "clean_stale", "is_own_temporary",
            "output_folder", "write_files"]
@@ -250,6 +250,7 @@ def write_files(items: Sequence[tuple[str | Path, bytes | str]]) -> list[Path]:
             except OSError as exc:
                 raise _fail(path, exc) from None
             staged.append((tmp, path))
+        check_terminated()
         for tmp, path in staged:
             try:
                 os.replace(tmp, path)
@@ -287,6 +288,7 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
                 yield tmp
             except OSError as exc:
                 raise _fail(path, exc) from None
+            check_terminated()
             _write_special(target, _chunks(tmp))
         return
     created: list[Path] = []
@@ -303,6 +305,7 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
             yield tmp
             _fsync(tmp)
             os.chmod(tmp, 0o666 & ~_umask())
+            check_terminated()
             os.replace(tmp, target)
         except OSError as exc:
             raise _fail(path, exc) from None
