@@ -72,3 +72,88 @@ def test_walker_rejects_inconsistent_patterns():
 def test_no_sun_synchronous_orbit_too_high():
     with pytest.raises(ValueError):
         orbits.sun_synchronous_inclination_deg(7000.0)
+
+
+# --- Geostationary satellites kept in their slot -------------------------------------------
+# ITU Radio Regulations No. 22.6: a geostationary space station keeps within +/-0.1 deg of its
+# nominal longitude. SGP4 alone lets a satellite placed at 100 E drift towards 75 E.
+
+def _geo_scenario(inclination_deg=0.0, end="2028-01-01T00:00:00Z"):
+    from constellation.scenario.build import scenario_from_dict
+
+    return scenario_from_dict({
+        "scenario": {"name": "geo", "start": "2027-01-01T00:00:00Z", "end": end},
+        "satellites": [{"name": "G", "geo_longitude_deg": 100.0, "inclination_deg": inclination_deg}],
+        "stations": [{"name": "Xinglong"}]})
+
+
+def test_a_geostationary_satellite_stays_in_its_slot_for_a_year():
+    from constellation.pipeline import propagator_for
+
+    scenario = _geo_scenario()
+    t_s = np.linspace(0.0, 364 * 86400.0, 2000)
+    lat, lon, height = ecef_to_geodetic(propagator_for(scenario).states(t_s).r_km[0])
+    assert np.abs(lon - 100.0).max() < 0.1 and np.abs(lat).max() < 0.1  # the ITU box
+    assert np.abs(height - (orbits.GEO_SEMI_MAJOR_AXIS_KM - 6378.137)).max() < 0.01  # on the equator: a - R_e
+    # Why: the same elements left to SGP4 are > 10 deg away within half a year.
+    free = Propagator([scenario.satellites[0].satrec], scenario.timebase).states(t_s[t_s <= 180 * 86400.0])
+    assert np.abs(ecef_to_geodetic(free.r_km[0])[1] - 100.0).max() > 10.0
+
+
+def test_an_inclined_geosynchronous_slot_traces_its_figure_of_eight():
+    from constellation.pipeline import propagator_for
+
+    inc = 5.0
+    scenario = _geo_scenario(inc, end="2027-01-03T00:00:00Z")
+    t_s = np.linspace(0.0, 86164.0905, 4001)  # one sidereal day
+    states = propagator_for(scenario).states(t_s)
+    lat, lon, _ = ecef_to_geodetic(states.r_km[0])
+    # Geocentric latitude of a circular orbit peaks at the inclination; geodetic is ~0.03 deg more at 5 deg.
+    geocentric = np.degrees(np.arcsin(states.r_km[0, :, 2] / np.linalg.norm(states.r_km[0], axis=-1)))
+    assert abs(geocentric.max() - inc) < 1e-3 and abs(geocentric.min() + inc) < 1e-3
+    # Longitude swing of a circular geosynchronous orbit: atan(cos i tan u) - u, largest at tan u = 1/sqrt(cos i).
+    c = math.cos(math.radians(inc))
+    swing_deg = math.degrees(math.atan(math.sqrt(c)) - math.atan(1.0 / math.sqrt(c)))
+    assert abs(np.abs(lon - 100.0).max() - abs(swing_deg)) < 2e-4
+    assert abs(lat[0]) < 1e-6 and abs(lon[0] - 100.0) < 1e-6  # on its node over the slot at the epoch
+    # Velocity is the derivative of position (Earth-relative), central differences at 1 s.
+    dt_s = np.array([-1.0, 1.0])
+    for t0 in (0.0, 20000.0, 50000.0):
+        ends = propagator_for(scenario).states(t0 + dt_s).r_km[0]
+        derivative = (ends[1] - ends[0]) / 2.0
+        assert np.abs(derivative - propagator_for(scenario).states([t0]).v_km_s[0, 0]).max() < 1e-6
+
+
+def test_the_slot_starts_where_sgp4_puts_the_elements():
+    # At the epoch the kept slot and SGP4's own position of the same elements agree to SGP4's
+    # short-period terms (a few km at 42,164 km: < 0.02 deg seen from the Earth's centre).
+    from constellation.pipeline import propagator_for
+
+    for inc in (0.0, 5.0):
+        scenario = _geo_scenario(inc)
+        kept = propagator_for(scenario).states([0.0]).r_km[0, 0]
+        free = Propagator([scenario.satellites[0].satrec], scenario.timebase).states([0.0]).r_km[0, 0]
+        assert np.linalg.norm(kept - free) < 15.0, inc
+
+
+def test_a_geostationary_satellite_is_where_skyfield_puts_a_fixed_point():
+    # Seen from Xinglong, a satellite kept over (0 N, 100 E) is at the azimuth and elevation
+    # Skyfield gives for that Earth-fixed point (WGS84 height a - R_e), all year.
+    from skyfield.api import load, wgs84
+
+    from constellation.core.geometry import enu_basis, geodetic_to_ecef, look_angles
+    from constellation.pipeline import propagator_for
+    from constellation.scenario.stations import builtin_station
+
+    scenario = _geo_scenario()
+    station = builtin_station("Xinglong")
+    ts = load.timescale(builtin=True)
+    here = wgs84.latlon(station.latitude_deg, station.longitude_deg, elevation_m=station.elevation_m)
+    slot = wgs84.latlon(0.0, 100.0, elevation_m=(orbits.GEO_SEMI_MAJOR_AXIS_KM - 6378.137) * 1e3)
+    t_s = np.array([0.0, 100 * 86400.0, 300 * 86400.0])
+    r = propagator_for(scenario).states(t_s).r_km[0]
+    site = geodetic_to_ecef(station.latitude_deg, station.longitude_deg, station.elevation_m)
+    el, az, _ = np.degrees(look_angles(r, site, *enu_basis(station.latitude_deg, station.longitude_deg)))
+    times = ts.utc(2027, 1, 1, 0, 0, t_s)
+    alt_ref, az_ref, _ = (slot - here).at(times).altaz()
+    assert np.abs(el - alt_ref.degrees).max() < 0.01 and np.abs(az - az_ref.degrees).max() < 0.01

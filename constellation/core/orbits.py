@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 from sgp4.api import WGS72, Satrec
 
-from ..constants import SUN_SYNC_RAAN_RATE_RAD_S, WGS72_J2, WGS72_MU_KM3_S2, WGS72_RE_KM
+from ..constants import EARTH_ROTATION_RAD_S, SUN_SYNC_RAAN_RATE_RAD_S, WGS72_J2, WGS72_MU_KM3_S2, WGS72_RE_KM
 
 _SGP4_EPOCH0 = dt.datetime(1949, 12, 31, tzinfo=dt.timezone.utc)
 
@@ -156,15 +156,61 @@ GEO_SEMI_MAJOR_AXIS_KM = (WGS72_MU_KM3_S2 / (2.0 * math.pi / 86164.0905) ** 2) *
 
 
 def geostationary(longitude_deg: float, epoch: dt.datetime, inclination_deg: float = 0.0) -> Elements:
-    """Elements of a geostationary satellite over ``longitude_deg`` (east positive) at ``epoch``.
+    """SGP4 elements of a satellite in geostationary slot ``longitude_deg`` (east positive) at
+    ``epoch``: circular, period one sidereal day (a = 42,164 km), on its ascending node over
+    the slot at the epoch (right ascension of the node = Greenwich sidereal time + longitude).
 
-    Circular, period one sidereal day (a = 42,164 km); the satellite's right ascension at
-    the epoch is Greenwich mean sidereal time plus the longitude. SGP4's J2 secular rates
-    make it drift slowly in longitude (~0.1 deg/day), a small error over a sizing span.
+    These elements describe the satellite at the epoch. Left to SGP4 it drifts: the
+    Earth's tesseral harmonics pull it towards 75 E or 105 W (from 100 E: 0.5 deg in 30
+    days, 21 deg in 180). A satellite in service is kept in its slot; positions come from
+    :class:`GeoSlot`, which the scenario builds alongside.
     """
     from .timebase import parse_utc
 
     gmst_deg = float(parse_utc(epoch).gmst) * 15.0
-    return Elements(GEO_SEMI_MAJOR_AXIS_KM, 0.0, inclination_deg, 0.0, 0.0,
-                    float(np.mod(gmst_deg + longitude_deg, 360.0)), epoch)
+    return Elements(GEO_SEMI_MAJOR_AXIS_KM, 0.0, inclination_deg, float(np.mod(gmst_deg + longitude_deg, 360.0)),
+                    0.0, 0.0, epoch)
+
+
+@dataclass(frozen=True)
+class GeoSlot:
+    """A geosynchronous satellite kept in its slot by station keeping.
+
+    ITU Radio Regulations No. 22.6 require a geostationary space station to keep within
+    +/-0.1 deg of its nominal longitude; operators keep it there with east-west manoeuvres
+    every few weeks. The model is the orbit the manoeuvres hold: circular, radius
+    ``GEO_SEMI_MAJOR_AXIS_KM``, period one sidereal day, ascending node over
+    ``longitude_deg``. Earth-fixed, it is a point over the equator, or for an inclined orbit a
+    figure of eight between latitudes +/-``inclination_deg`` centred on the slot, with the
+    satellite on its ascending node when Greenwich sidereal time is ``node_gmst_rad``. The
+    inclination is held as given (without north-south manoeuvres it grows ~0.8 deg a year).
+    """
+
+    longitude_deg: float
+    inclination_deg: float = 0.0
+    node_gmst_rad: float = 0.0
+
+    def states(self, gmst_rad) -> tuple[np.ndarray, np.ndarray]:
+        """Earth-fixed position (km) and Earth-relative velocity (km/s), shape ``(n, 3)``,
+        at Greenwich sidereal times ``gmst_rad`` (shape ``(n,)``)."""
+        phase = np.atleast_1d(np.asarray(gmst_rad, dtype=float)) - self.node_gmst_rad  # angle along the orbit
+        inc = math.radians(self.inclination_deg)
+        turn = math.radians(self.longitude_deg) - phase  # the node's Earth-fixed longitude, less the phase
+        c, s = np.cos(turn), np.sin(turn)
+        ox, oy, oz = np.cos(phase), np.sin(phase) * math.cos(inc), np.sin(phase) * math.sin(inc)
+        r = GEO_SEMI_MAJOR_AXIS_KM * np.stack([c * ox - s * oy, s * ox + c * oy, oz], axis=-1)
+        # d/dphase of Rz(turn) o(phase), turn falling as phase grows; phase grows at Earth's rate.
+        dx, dy, dz = -np.sin(phase), np.cos(phase) * math.cos(inc), np.cos(phase) * math.sin(inc)
+        along = GEO_SEMI_MAJOR_AXIS_KM * np.stack([c * dx - s * dy, s * dx + c * dy, dz], axis=-1)
+        turning = np.stack([r[:, 1], -r[:, 0], np.zeros_like(phase)], axis=-1)
+        return r, EARTH_ROTATION_RAD_S * (along + turning)
+
+
+def geo_slot(longitude_deg: float, epoch: dt.datetime, inclination_deg: float = 0.0) -> GeoSlot:
+    """The :class:`GeoSlot` of :func:`geostationary`'s elements: on its node at ``epoch``."""
+    from .geometry import gmst82_rad
+    from .timebase import parse_utc
+
+    t = parse_utc(epoch)
+    return GeoSlot(float(longitude_deg), float(inclination_deg), float(gmst82_rad(t.whole, t.ut1_fraction)))
 

@@ -45,12 +45,22 @@ class States:
 
 
 class Propagator:
-    """Propagates a fixed list of ``sgp4.api.Satrec`` objects on a :class:`TimeBase`."""
+    """Propagates a fixed list of ``sgp4.api.Satrec`` objects on a :class:`TimeBase`.
 
-    def __init__(self, satrecs, timebase: TimeBase):
+    ``slots``, aligned with ``satrecs`` (None for the others), names the satellites kept in a
+    geosynchronous slot (:class:`~constellation.core.orbits.GeoSlot`): their states come
+    from the slot, not from SGP4, which would let them drift out of it.
+    """
+
+    def __init__(self, satrecs, timebase: TimeBase, slots=None):
         self.satrecs = list(satrecs)
         self.timebase = timebase
         self._array = SatrecArray(self.satrecs) if self.satrecs else None
+        slots = list(slots) if slots is not None else [None] * len(self.satrecs)
+        if len(slots) != len(self.satrecs):
+            raise ValueError(f"one slot (or None) per satellite: {len(slots)} for {len(self.satrecs)}")
+        self.slots = slots
+        self._kept = {i: slot for i, slot in enumerate(slots) if slot is not None}
 
     def __len__(self) -> int:
         return len(self.satrecs)
@@ -76,7 +86,13 @@ class Propagator:
             # positions millions of km away: once decayed, stay decayed.
             decayed = np.logical_or.accumulate(error == 6, axis=1)
             error = np.where(decayed & (error == 0), 6, error)
-        return _to_states(t_s, error, r, v, gmst)
+        states = _to_states(t_s, error, r, v, gmst)
+        for row, index in enumerate(range(count) if satellites is None else satellites):
+            slot = self._kept.get(int(index))
+            if slot is not None:
+                states.r_km[row], states.v_km_s[row] = slot.states(gmst)
+                states.error[row] = 0
+        return states
 
     def pairwise(self, satellite_index, t_s) -> States:
         """Satellite ``satellite_index[k]`` at time ``t_s[k]``: shape ``(1, n, 3)``.
@@ -93,11 +109,21 @@ class Propagator:
         order = np.argsort(satellite_index, kind="stable")
         sats, starts = np.unique(satellite_index[order], return_index=True)
         bounds = np.append(starts, n)
+        kept = []
         for k, sat in enumerate(sats):
             idx = order[bounds[k] : bounds[k + 1]]
+            if int(sat) in self._kept:
+                kept.append((self._kept[int(sat)], idx))
+                error[idx], r[idx], v[idx] = 0, 0.0, 0.0
+                continue
             e, rr, vv = self.satrecs[sat].sgp4_array(jd[idx], fr[idx])
             error[idx], r[idx], v[idx] = e, rr, vv
-        return _to_states(t_s, error[None], r[None], v[None], gmst82_rad(jd, fr_ut1))
+        gmst = gmst82_rad(jd, fr_ut1)
+        states = _to_states(t_s, error[None], r[None], v[None], gmst)
+        for slot, idx in kept:
+            states.r_km[0, idx], states.v_km_s[0, idx] = slot.states(gmst[idx])
+            states.error[0, idx] = 0
+        return states
 
 
 # Outside this range of geocentric distance a state is not a satellite (decay below ~0 km,

@@ -325,7 +325,9 @@ def _terminals(model: ScenarioFile, satellites: tuple[Satellite, ...], stations:
 def _build_satellites(spec: SatelliteSpec, index: int, start: dt.datetime, base: Path, source) -> list[Satellite]:
     """The satellites of ``[[satellites]]`` entry ``index``, with its terminal overrides and cost."""
     link, qkd = MappingProxyType(dict(spec.link or {})), MappingProxyType(dict(spec.qkd or {}))
-    return [Satellite(name, satrec, spec.kind, link, qkd, index, spec.unit_cost)
+    slot = (orbits.geo_slot(spec.geo_longitude_deg, spec.epoch or start, spec.inclination_deg or 0.0)
+            if spec.kind == "geo" else None)  # kept in its slot, as a satellite in service is
+    return [Satellite(name, satrec, spec.kind, link, qkd, index, spec.unit_cost, slot)
             for name, satrec in _orbits(spec, index, start, base, source)]
 
 

@@ -17,6 +17,7 @@ from typing import Any
 
 from sgp4.api import Satrec
 
+from ..core.orbits import GeoSlot
 from ..core.timebase import TimeBase, parse_utc
 from .schema import CoverageSpec, DesignSpec, NetworkSpec, SweepSpec, TargetsSpec
 from .source_params import SourceParams
@@ -100,6 +101,7 @@ class Satellite:
     qkd: Mapping[str, Any] = field(default_factory=_empty)
     spec_index: int = 0
     unit_cost: float | None = None
+    geo_slot: GeoSlot | None = None  # a geostationary entry: kept in its slot (positions from it, not SGP4)
 
     @property
     def epoch_jd(self) -> float:
