@@ -1,10 +1,12 @@
 """`--format parquet` (issue 16): the CSV's columns, in its order, typed, read back with
-pyarrow and compared cell by cell with the CSV read by the csv module; refused on stdout;
-one line naming the fix when pyarrow is missing."""
+pyarrow and compared cell by cell with the CSV read by the csv module; every table with the
+same types empty as full (files of one table concatenate); refused on stdout; one line naming
+the fix when pyarrow is missing."""
 
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import math
 import re
@@ -19,6 +21,7 @@ import pytest
 from constellation.api import load_scenario, run_scenario
 from constellation.output.parquet import parquet_bytes, write_parquet
 from constellation.output.tables import PASS_COLUMNS
+from constellation.pipeline import find_passes
 
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIOS = ROOT / "scenarios"
@@ -126,6 +129,136 @@ def test_blocks_become_row_groups_and_an_empty_table_keeps_the_types(micius_scen
     write_parquet(micius_passes.take(slice(0, 0)).column_blocks(timebase), PASS_COLUMNS, empty)
     table = pq.read_table(empty)
     assert table.num_rows == 0 and table.schema.equals(whole.schema)
+
+
+def schema_difference(full: pa.Table, other: pa.Table) -> list:
+    """The columns whose names or types differ: (name, type when full, type in ``other``)."""
+    types = {f.name: str(f.type) for f in other.schema}
+    return [(f.name, str(f.type), types.get(f.name)) for f in full.schema if types.get(f.name) != str(f.type)] + \
+        [(name, None, kind) for name, kind in types.items() if name not in full.column_names]
+
+
+@pytest.fixture(scope="module")
+def quiet_scenario(tmp_path_factory):
+    """``quiet_scenario(file)``: a shipped scenario with its span cut to end a minute before its
+    first pass, as a user shortening the span to a quiet stretch would: the same satellites,
+    stations and links, and no pass (checked)."""
+    folder, made = tmp_path_factory.mktemp("quiet"), {}
+
+    def cut(file: str) -> Path:
+        if file not in made:
+            scenario = load_scenario(SCENARIOS / file)
+            first_s = float(find_passes(scenario).aos_s.min())
+            assert first_s > 120.0, file  # no pass in progress at the start
+            end = scenario.start + dt.timedelta(seconds=first_s // 60 * 60 - 60)
+            text, n = re.subn(r"(?m)^end = .*$", f"end = {end:%Y-%m-%dT%H:%M:%SZ}", (SCENARIOS / file).read_text())
+            assert n == 1, file
+            made[file] = folder / file
+            made[file].write_text(text)
+            assert len(find_passes(load_scenario(made[file]))) == 0, file
+        return made[file]
+
+    return cut
+
+
+# Every table command on a shipped scenario, and what its table holds when no satellite is
+# seen: no row (None), or rows whose column ``zero`` is 0 throughout.
+TABLE_COMMANDS = [
+    (["passes"], "micius-2016-xinglong.toml", None),
+    (["key"], "micius-2016-xinglong.toml", None),
+    (["dual"], "micius-2018-entanglement.toml", None),
+    (["network"], "china-russia-2023.toml", "key_bits"),
+    (["network", "--timeline"], "china-russia-2023.toml", "key_bits"),
+    (["network", "--schedule"], "china-russia-2023.toml", None),
+    (["coverage", "--stations"], "micius-2016-xinglong.toml", "passes"),
+]
+
+
+@pytest.mark.parametrize("command, scenario, zero", TABLE_COMMANDS, ids=[" ".join(c[0]) for c in TABLE_COMMANDS])
+def test_a_table_has_the_same_types_with_nothing_seen(run_cli, tmp_path, quiet_scenario, command, scenario, zero):
+    """The command on the shipped scenario and on the same scenario with no pass: the files have
+    the same columns with the same types (an empty key table had float64 bit counts)."""
+    tables = {}
+    for name, path in (("full", SCENARIOS / scenario), ("quiet", quiet_scenario(scenario))):
+        out = tmp_path / f"{name}.parquet"
+        run_cli(command[0], path, *command[1:], "--format", "parquet", "-o", out)
+        tables[name] = pq.read_table(out)
+    full, quiet = tables["full"], tables["quiet"]
+    assert full.num_rows > 0
+    if zero is None:
+        assert quiet.num_rows == 0
+    else:
+        assert quiet.num_rows > 0 and set(quiet.column(zero).to_pylist()) == {0}
+    assert schema_difference(full, quiet) == [] and quiet.schema.equals(full.schema)
+
+
+# The --qkd file of `key --loss-profile`: Micius's protocol into Xinglong's receiver (as tests/test_key_cli.py).
+MICIUS_QKD_TOML = '[qkd]\npreset = "micius"\n\n[receiver]\npreset = "observatory-1m"\n'
+
+
+def test_a_profile_without_key_has_the_types_of_one_with_key(run_cli, tmp_path):
+    """`key --loss-profile`: a 90 dB channel (no key: noise only) and a 30 dB one."""
+    qkd = tmp_path / "qkd.toml"
+    qkd.write_text(MICIUS_QKD_TOML)
+    tables = {}
+    for loss_db in (30, 90):
+        profile, out = tmp_path / f"{loss_db}.csv", tmp_path / f"{loss_db}.parquet"
+        profile.write_text("t_s,loss_db\n" + "".join(f"{t},{loss_db}\n" for t in range(3)))
+        run_cli("key", "--loss-profile", profile, "--qkd", qkd, "--format", "parquet", "-o", out)
+        tables[loss_db] = pq.read_table(out)
+    assert tables[30].column("asymptotic_key_bits").to_pylist()[0] > 0
+    assert tables[90].column("asymptotic_key_bits").to_pylist() == [0]
+    assert schema_difference(tables[30], tables[90]) == []
+
+
+# Every table the command line writes as Parquet, from a shipped scenario (RunResult.render,
+# as `key`, `dual`, `network` and `coverage` write them) or from its command.
+RESULT_TABLES = {"passes": "micius-2016-xinglong.toml", "key": "micius-2016-xinglong.toml",
+                 "dual": "micius-2018-entanglement.toml", "network": "china-russia-2023.toml",
+                 "network_timeline": "china-russia-2023.toml", "schedule": "china-russia-2023.toml",
+                 "coverage_points": "iridium-66-coverage.toml",
+                 "network (entanglement)": "micius-2018-entanglement.toml"}
+
+
+@pytest.fixture(scope="module")
+def shipped_result():
+    made = {}
+
+    def result(file):
+        if file not in made:
+            made[file] = run_scenario(load_scenario(SCENARIOS / file))
+        return made[file]
+
+    return result
+
+
+@pytest.mark.parametrize("table", [*RESULT_TABLES, "stations", "receivers", "key --loss-profile"])
+def test_every_column_is_typed_alike_without_a_value(run_cli, tmp_path, shipped_result, table):
+    """The type a column gets from its name when it has no value (an empty table, or a first
+    block of empty cells) is the one its values give it, for every column of every table:
+    written with no row, and streamed with a first block of empty cells before the full
+    table, each file has the full table's schema (and the second its values)."""
+    if table in RESULT_TABLES:
+        data = shipped_result(RESULT_TABLES[table]).render(table.split()[0], "parquet")
+        full = pq.read_table(pa.BufferReader(data))
+    else:
+        out = tmp_path / "full.parquet"
+        if table == "key --loss-profile":
+            profile, qkd = tmp_path / "profile.csv", tmp_path / "qkd.toml"
+            profile.write_text("t_s,loss_db\n0,30\n1,30\n2,30\n")
+            qkd.write_text(MICIUS_QKD_TOML)
+            run_cli("key", "--loss-profile", profile, "--qkd", qkd, "--format", "parquet", "-o", out)
+        else:
+            run_cli(table, "--format", "parquet", "-o", out)
+        full = pq.read_table(out)
+    names = full.column_names
+    assert full.num_rows > 0 and names
+    empty = pq.read_table(pa.BufferReader(parquet_bytes({name: [] for name in names}, names)))
+    assert empty.num_rows == 0 and schema_difference(full, empty) == []
+    streamed = tmp_path / "streamed.parquet"
+    write_parquet(iter([{name: [None] * 2 for name in names}, full.to_pydict()]), names, streamed)
+    read = pq.read_table(streamed)
+    assert schema_difference(full, read) == [] and read.slice(2).equals(full)
 
 
 def test_parquet_is_refused_on_stdout(run_cli):

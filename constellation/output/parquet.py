@@ -13,9 +13,12 @@ pass table is never held whole. Each column is typed from its values:
   (without the ``'`` the CSV puts before text a spreadsheet would run as a formula);
 * an empty CSV cell (no value, never NaN or infinity) -> null.
 
-A column with no value at all takes its type from its name: ``bool`` for ``has_*``,
-``meets_*`` and ``*_partial``, ``string`` for ``*_utc`` and the names of things (satellite,
-station, link ends, ...), ``float64`` otherwise.
+A column with no value at all (an empty table, or a first block with only empty cells in it)
+takes its type from its name, the type it has when it holds values, so that files of the same
+table concatenate whatever their rows: ``bool`` for ``has_*``, ``meets_*`` and ``*_partial``,
+``string`` for ``*_utc`` and the names of things (satellite, station, link ends, ...),
+``int64`` for the columns of whole numbers (bits, counts: ``_INTEGER_NAMES``), ``float64``
+otherwise. ``tests/test_parquet.py`` writes every table empty and full and compares the types.
 """
 
 from __future__ import annotations
@@ -39,6 +42,13 @@ INSTALL = 'pip install pyarrow (in a clone of constellation: pip install ".[parq
 _TEXT_NAMES = {"satellite", "station", "name", "a", "b", "mode", "links", "links_relayed_bits",
                "limiting_station", "limited_by", "gateway_a", "gateway_b", "trusted_nodes", "receiver", "source",
                "receiver_source", "climate_source"}
+# Columns of whole numbers (ints in every table that has them: key, dual, network, network
+# --timeline/--schedule, coverage, receivers, key --loss-profile), int64 even when empty. Not
+# every count or ``*_bits`` is one: ``coincidences``, ``expected_key_bits``, ``p10_key_bits`` and
+# ``relayed_bits`` hold fractions (float64). tests/test_parquet.py checks this set against the
+# values of every table the command line writes.
+_INTEGER_NAMES = {"sifted_bits", "asymptotic_key_bits", "finite_key_bits", "key_bits", "relay_key_bits",
+                  "entanglement_key_bits", "deliveries", "day", "passes", "detectors", "slots"}
 
 
 def require_pyarrow(what: str = "Parquet output"):
@@ -66,6 +76,8 @@ def _type_by_name(pa, name: str):
         return pa.bool_()
     if name.endswith("_utc") or name in _TEXT_NAMES:
         return pa.string()
+    if name in _INTEGER_NAMES:
+        return pa.int64()
     return pa.float64()
 
 
