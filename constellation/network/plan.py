@@ -505,7 +505,7 @@ def schedule_rows(plan: NetworkPlan, satellite_names: Sequence[str], station_nam
             "start_utc": start_utc[k], "end_utc": end_utc[k],
             "duration_s": round(float(contacts.end_s[i] - contacts.start_s[i]), 3),
             "key_bits": round(float(contacts.key_bits[i])),
-            "relayed_bits": round(sum(parts.values()), 1),
+            "relayed_bits": round(float(sum(parts.values())), 1),
             "links": ";".join(parts), "links_relayed_bits": ";".join(f"{b:.1f}" for b in parts.values()),
         })
     return rows
