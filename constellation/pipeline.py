@@ -176,9 +176,10 @@ def find_dual(scenario: Scenario, passes: PassTable) -> DualTable:
     return dual_windows(passes, pairs)
 
 
-def compute_dual(scenario: Scenario, dual: DualTable, slot_s: float = 1.0) -> DualKeys:
+def compute_dual(scenario: Scenario, dual: DualTable, slot_s: float = 1.0, progress=None) -> DualKeys:
     """Summed range of every dual window, and with a ``[source]`` its two-arm loss,
-    coincidences and BBM92 key (each station at an end needs a receiver then)."""
+    coincidences and BBM92 key (each station at an end needs a receiver then).
+    ``progress(done, total)`` hears the dual windows done."""
     from .key.entanglement import dual_keys
 
     sources, source = _dual_sources(scenario, dual)
@@ -189,7 +190,8 @@ def compute_dual(scenario: Scenario, dual: DualTable, slot_s: float = 1.0) -> Du
                   budget.describe_size(len(scenario.satellites), len(scenario.stations), slots) + " (dual windows)")
     return dual_keys(propagator_for(scenario), dual, scenario.stations, sources if source is not None else None,
                      sun=SunTrack(scenario.timebase, 0.0, scenario.duration_s),
-                     moon=MoonTrack(scenario.timebase, 0.0, scenario.duration_s), slot_s=slot_s)
+                     moon=MoonTrack(scenario.timebase, 0.0, scenario.duration_s), slot_s=slot_s,
+                     progress=progress)
 
 
 def _dual_sources(scenario: Scenario, dual: DualTable):
@@ -425,7 +427,8 @@ class Run:
     ``coverage_options`` override the scenario's ``[coverage]`` table (see compute_coverage).
     ``progress``, if set (here or later as an attribute), is called as
     ``progress(done, total, stage)``: with ``(0, None, name)`` as each stage starts, then with
-    the counts of the stages that report them (passes: satellites; coverage: time samples).
+    the counts of the stages that report them (passes: satellites; key: QKD windows; dual_key:
+    dual windows; coverage: time samples).
     ``workers`` (an attribute too, default 1): processes for the key stage when it is large
     (the same keys with any number).
     """
@@ -468,7 +471,8 @@ class Run:
 
     @cached_property
     def dual_keys(self) -> DualKeys:
-        return self._timed("dual_key", compute_dual, self.scenario, self.dual, slot_s=self.dual_slot_s)
+        return self._timed("dual_key", compute_dual, self.scenario, self.dual, slot_s=self.dual_slot_s,
+                           progress=self._stage_progress("dual_key"))
 
     @property
     def has_dual(self) -> bool:

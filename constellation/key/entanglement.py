@@ -70,12 +70,14 @@ def _loss_and_background(arm: SlotGeometry, stations, index, source: SourceParam
 
 
 def dual_keys(propagator, dual: DualTable, stations, source=None, sun=None, moon=None,
-              slot_s: float = 1.0, batch_slots: int = BATCH_SLOTS) -> DualKeys:
+              slot_s: float = 1.0, batch_slots: int = BATCH_SLOTS, progress=None) -> DualKeys:
     """Summed range, two-arm loss and BBM92 key of every dual window.
 
     ``source``: one SourceParams for every satellite, a sequence of them per satellite index
     (None where a satellite carries none: its windows get the range columns only), or None.
-    ``stations`` must have receivers where a source is given (the caller checks)."""
+    ``stations`` must have receivers where a source is given (the caller checks).
+    ``progress(done, total)``, if given, hears the dual windows done: ``(0, total)`` first,
+    then after each batch of about ``batch_slots`` slots (as ``pass_keys`` does)."""
     if source is not None and not isinstance(source, SourceParams):
         source = list(source) if any(s is not None for s in source) else None
     n = len(dual)
@@ -83,12 +85,16 @@ def dual_keys(propagator, dual: DualTable, stations, source=None, sun=None, moon
                min_total_loss_db=np.full(n, np.nan), mean_total_loss_db=np.full(n, np.nan),
                coincidences=np.zeros(n), sifted_bits=np.zeros(n), qber=np.full(n, np.nan),
                asymptotic_key_bits=np.zeros(n), finite_key_bits=np.zeros(n))
+    if progress is not None:
+        progress(0, n)
     if n:
         length = dual.end_s - dual.start_s
         slots = np.ceil(length / np.maximum(slot_s, length / MAX_SLOTS) - 1e-9) + 2
-        batch = (np.cumsum(slots) - slots) // max(batch_slots, 1)
-        for b in np.unique(batch):
-            _batch(out, np.flatnonzero(batch == b), propagator, dual, stations, source, sun, moon, slot_s)
+        batch = (np.cumsum(slots) - slots) // max(batch_slots, 1)  # non-decreasing
+        for windows in np.split(np.arange(n), np.flatnonzero(np.diff(batch)) + 1):
+            _batch(out, windows, propagator, dual, stations, source, sun, moon, slot_s)
+            if progress is not None:
+                progress(int(windows[-1]) + 1, n)
     return DualKeys(**out, has_source=source is not None)
 
 

@@ -2,6 +2,7 @@
 
 The kernels know nothing of it: they take an optional ``progress(done, total)`` callable and
 call it from their chunk loops (:func:`constellation.passes.finder.find_passes`,
+:func:`constellation.key.per_pass.pass_keys`, :func:`constellation.key.entanglement.dual_keys`,
 :func:`constellation.coverage.statistics.coverage`); :class:`constellation.pipeline.Run`
 adds the stage's name (``progress(done, total, stage)``). The command line opens the bar
 around the work with :func:`progress_bar` and hands its callable down.
@@ -154,13 +155,19 @@ class StageBar:
 
 
 # What each stage counts (the kernels' progress calls): shown after done/total.
-UNITS = {"passes": "satellites", "key": "QKD windows", "coverage": "time steps", "designs": "designs"}
+UNITS = {"passes": "satellites", "key": "QKD windows", "dual_key": "dual windows", "coverage": "time steps",
+         "designs": "designs"}
 
 
 def _count(done, total, stage=None) -> str:
-    """``done/total unit``, or nothing while the size of the work is unknown."""
+    """``done/total unit``, or nothing while the size of the work is unknown; ``~done`` when
+    ``done`` is a fraction (an estimate within a chunk: passes within a chunk of satellites)."""
     unit = UNITS.get(stage, "")
-    return "" if total is None else f"{int(done or 0):,}/{int(total):,} {unit}".rstrip()
+    if total is None:
+        return ""
+    done = done or 0
+    about = "~" if done != int(done) else ""
+    return f"{about}{int(done):,}/{int(total):,} {unit}".rstrip()
 
 
 @contextlib.contextmanager

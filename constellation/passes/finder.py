@@ -90,7 +90,10 @@ def find_passes(propagator: Propagator, stations: list[Station], duration_s: flo
         Satellites are processed in chunks of at most this many coarse states.
     progress : callable, optional
         ``progress(done, total)``: called with ``(0, n_satellite)`` first, then with the
-        satellites done after each chunk.
+        satellites done after each chunk (an int). Within a chunk it hears fractional
+        counts as the chunk's work goes on: the chunk's satellites times the share of its
+        work done (after propagating, after each station's coarse search, after the
+        refinement), estimated from :data:`_CHUNK_COST`.
     """
     n_sat = len(propagator)
     names = list(satellite_names) if satellite_names is not None else [f"sat{k}" for k in range(n_sat)]
@@ -112,14 +115,18 @@ def find_passes(propagator: Propagator, stations: list[Station], duration_s: flo
         progress(0, n_sat)
     for first in range(0, n_sat, per_chunk):
         chunk = np.arange(first, min(n_sat, first + per_chunk))
+        steps = _ChunkProgress(progress, first, chunk.size, n_sat, len(stations))
         states = propagator.states(grid, chunk)
+        steps.advance("propagate")
         errors[chunk] = (~states.valid).sum(axis=1)
         track = Track(states)
-        found = _passes_in_chunk(track, geo, states, duration_s)
+        found = _passes_in_chunk(track, geo, states, duration_s, steps)
         if found is not None:
+            steps.advance("refine")
             found = _apply_masks(track, geo, found, mask_step_s)
             found = _split_long_passes(found, longitudes, start_s_of_day)
             _closest_approach(track, geo, found)
+            steps.advance("approach")
             _windows(track, geo, found, constraints, sun, window_step_s)
             found["satellite"] = chunk[found["satellite"]]
             parts.append(found)
@@ -138,6 +145,36 @@ def find_passes(propagator: Propagator, stations: list[Station], duration_s: flo
         satellite_names=names, station_names=[s.name for s in stations],
         sgp4_error_samples=errors,
     )
+
+
+# The work on a chunk of satellites, in parts weighted by their cost (relative to
+# propagating the chunk), for the progress reported within a chunk only (find_passes finds
+# the same passes without it). Measured on 1,000 LEO satellites over 10 stations for a day
+# (120-s steps, one chunk): propagating 0.48 s, the coarse search 0.05 s a station, refining
+# the 43,000 passes found ~0.5 s (culminations, rise and set 0.29 s; masks, cuts and closest
+# approach 0.09 s; windows 0.05 s); over 40 stations the search took 0.03 s a station and the
+# refinement 0.04 s. Every part but propagating costs this much per station: the passes, and
+# so the refinement, grow with the stations as the search does.
+_CHUNK_COST = {"propagate": 1.0, "station": 0.07, "refine": 0.07, "approach": 0.02, "windows": 0.02}
+
+
+class _ChunkProgress:
+    """``progress(done, total)`` within a chunk of ``size`` satellites from ``first``: each
+    part of its work done (:data:`_CHUNK_COST`) adds its share of the chunk's satellites.
+    The chunk's end is the caller's to report, as a whole number; this stays below it."""
+
+    def __init__(self, progress, first: int, size: int, n_sat: int, n_station: int):
+        self.progress, self.first, self.size, self.n_sat, self.n_station = progress, first, size, n_sat, n_station
+        self.total = _CHUNK_COST["propagate"] + n_station * (sum(_CHUNK_COST.values()) - _CHUNK_COST["propagate"])
+        self.done = 0.0
+
+    def advance(self, part: str) -> None:
+        """``part`` done: ``propagate`` (the chunk), ``station`` (one station's coarse
+        search), ``refine`` or ``approach`` (for every station at once)."""
+        if self.progress is None:
+            return
+        self.done += _CHUNK_COST[part] * (1 if part in ("propagate", "station") else self.n_station)
+        self.progress(self.first + self.size * min(self.done / self.total, 0.999), self.n_sat)
 
 
 class _StationGeometry:
@@ -187,8 +224,9 @@ class _StationGeometry:
         return out
 
 
-def _coarse_candidates(states, geo):
-    """Per station: sampled local maxima of sin(elevation) that could reach the mask.
+def _coarse_candidates(states, geo, steps=None):
+    """Per station: sampled local maxima of sin(elevation) that could reach the mask
+    (``steps.advance("station")`` after each station, if ``steps`` is given).
 
     Returns a list of ``(station, satellite, i_max, lb, nb)`` arrays where ``lb`` holds the
     last below-mask sample index at or before samples ``i_max - 1`` and ``i_max`` and
@@ -218,6 +256,8 @@ def _coarse_candidates(states, geo):
         # |d sin(el) / dt| <= |v| / range: prune maxima that cannot reach the mask within a step.
         reach = h + dt * speed / np.maximum(rho - speed * dt, 50.0)
         sat, i_max = np.nonzero(is_max & (reach >= threshold) & valid)
+        if steps is not None:
+            steps.advance("station")
         if sat.size == 0:
             continue
         below = h < threshold
@@ -230,14 +270,14 @@ def _coarse_candidates(states, geo):
     return out
 
 
-def _passes_in_chunk(track, geo, states, duration_s):
+def _passes_in_chunk(track, geo, states, duration_s, steps=None):
     """Passes of the chunk's satellites over every station: a dict of columns, or None.
 
     Sampled maxima of the elevation are refined into culminations; those above the mask are
     kept, several culminations of one pass merged into the highest, then the rise and set
     are found between the coarse samples around them.
     """
-    found = _coarse_candidates(states, geo)
+    found = _coarse_candidates(states, geo, steps)
     if not found:
         return None
     station, sat, i_max, lb, nb = (np.concatenate(parts) for parts in zip(*found))
