@@ -17,7 +17,8 @@ from pathlib import Path
 import click
 
 from . import __version__
-from .errors import ConstellationError, InputError, Terminated, check_terminated, on_sigterm, printable
+from . import interrupts
+from .errors import ConstellationError, InputError, printable
 
 DEFAULT_SCENARIO = "micius-2016-xinglong.toml"
 FORMATS = click.Choice(["csv", "json", "parquet"])
@@ -579,21 +580,26 @@ def main(argv=None) -> int:
         with click.Context(cli, info_name="constellation") as ctx:
             click.echo(cli.get_help(ctx))
         return 0
+    handlers = {signal.SIGTERM: interrupts.on_sigterm, signal.SIGINT: interrupts.on_sigint}
+    previous = {}
+    interrupts.reset()
     try:
-        previous = signal.signal(signal.SIGTERM, on_sigterm)
-    except ValueError:  # not the main thread: leave the signal alone
-        previous = None
+        for number, handler in handlers.items():
+            previous[number] = signal.signal(number, handler)
+    except ValueError:  # not the main thread: leave the signals alone
+        pass
     try:
         return _main(args)
     finally:
-        if previous is not None:
-            signal.signal(signal.SIGTERM, previous)
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+        interrupts.reset()
 
 
 def _main(args) -> int:
     try:
         cli.main(args=args, prog_name="constellation", standalone_mode=False)
-        check_terminated()  # a SIGTERM whose exception Python dropped still ends the run as one
+        interrupts.check()  # a signal whose exception Python dropped still ends the run as one
     except ConstellationError as exc:
         _echo(f"error: {exc}", err=True)
         return 2
@@ -601,10 +607,10 @@ def _main(args) -> int:
         where = f" ({exc.ctx.command_path})" if exc.ctx else ""
         _echo(f"error{where}: {exc.format_message()}", err=True)
         return 2
-    except click.Abort:
+    except (click.Abort, KeyboardInterrupt):
         _echo("aborted", err=True)
         return 130
-    except Terminated:
+    except interrupts.Terminated:
         _echo("terminated", err=True)
         return 143
     except click.ClickException as exc:

@@ -34,29 +34,6 @@ class ParameterError(ValueError):
         return type(self), (self.field, self.expected, self.found)
 
 
-class Terminated(BaseException):
-    """SIGTERM (``kill``, ``timeout``), raised where the command is, so that it ends as on
-    Ctrl-C: the progress bar erased, staged outputs removed, earlier results untouched."""
-
-
-_terminated = False
-
-
-def on_sigterm(signum=None, frame=None):
-    """The SIGTERM handler of the command line: remember the request, then raise
-    :class:`Terminated`. Python drops an exception raised where it cannot propagate (a fork
-    hook, a finaliser), so what commits results asks :func:`check_terminated` as well."""
-    global _terminated
-    _terminated = True
-    raise Terminated
-
-
-def check_terminated() -> None:
-    """Raise :class:`Terminated` if a SIGTERM came, even one whose exception was dropped."""
-    if _terminated:
-        raise Terminated
-
-
 def did_you_mean(word: object, choices, *, fallback: bool = False) -> str:
     """A hint for a misspelt name: `` (did you mean 'Graz'?)`` for the closest of ``choices``;
     when none is close, `` (one of a, b, c)`` if ``fallback`` is set, else ``""``."""

@@ -13,11 +13,13 @@ worker holds its own batch arrays (~120 MB for the key's batches of 250,000 slot
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import signal
 import warnings
 from collections.abc import Callable, Iterator, Sequence
 
+from .. import interrupts
 from ..errors import ConstellationError
 
 __all__ = ["can_fork", "forked_map"]
@@ -45,32 +47,47 @@ def forked_map(function: Callable, items: Sequence, workers: int, state, *, orde
     _TASK = (function, state)
     pool = ProcessPoolExecutor(max_workers=min(workers, len(items)), mp_context=multiprocessing.get_context("fork"),
                                initializer=_quiet_worker)
+    before = set(multiprocessing.active_children())
     try:
-        # The workers are forked here. A signal's handler run inside a fork hook would have its
-        # exception dropped by Python ("Exception ignored in ..."), so SIGTERM and Ctrl-C wait,
-        # blocked, until the forks are done, and are then raised here.
-        blocked = signal.pthread_sigmask(signal.SIG_BLOCK, _SIGNALS)
-        try:
+        with _signals_deferred():
             with warnings.catch_warnings():
                 # Python >= 3.12 warns when a process with threads forks (the progress bar's
                 # timer); the workers only compute and return arrays: they take no lock another
                 # thread holds.
                 warnings.simplefilter("ignore", DeprecationWarning)
                 futures = [pool.submit(_call, item) for item in items]
-        finally:
-            signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
         for future in (futures if ordered else as_completed(futures)):
             result = future.result()
             if isinstance(result, _Failed):
                 raise result.exc
+            interrupts.check()
             yield result
     except BrokenProcessPool:
         raise ConstellationError("a worker process ended without its result (killed: out of memory?); "
                                  "run with --workers 1") from None
+    except BaseException:
+        # Ctrl-C, SIGTERM or an error: the workers' results are not wanted; end them now.
+        for child in set(multiprocessing.active_children()) - before:
+            child.terminate()
+        raise
     finally:
-        # Ctrl-C, SIGTERM or an error here: no new piece starts; running ones end on their own.
         pool.shutdown(wait=False, cancel_futures=True)
         _TASK = None
+
+
+@contextlib.contextmanager
+def _signals_deferred():
+    """SIGTERM and Ctrl-C wait while the workers are forked (:func:`.interrupts.held`): a
+    handler raising inside a fork hook would have its exception dropped, one raising half-way
+    through starting a worker would leave a worker the pool does not know. They are also
+    blocked in this thread, so that the workers start with them blocked until
+    :func:`_quiet_worker` has set their own handling."""
+    with interrupts.held():
+        blocked = signal.pthread_sigmask(signal.SIG_BLOCK, _SIGNALS)
+        try:
+            yield
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, blocked)  # one pending is noted now, raised on leaving
 
 
 class _Failed:
@@ -99,7 +116,7 @@ def _call(item):
 def _quiet_worker() -> None:
     """Signals in a worker: Ctrl-C (sent to the whole process group) is the parent's to handle,
     and a SIGTERM must just end the worker, not run the handler it inherited from the parent
-    (``errors.on_sigterm``)."""
+    (``interrupts.on_sigterm``)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     signal.pthread_sigmask(signal.SIG_UNBLOCK, _SIGNALS)  # blocked in the parent while it forked

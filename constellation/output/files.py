@@ -41,7 +41,8 @@ import tempfile
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-from ..errors import Described, InputError, check_terminated
+from .. import interrupts
+from ..errors import Described, InputError
 
 __all__ = ["LOCK_NAME", "STAGE_PREFIX", "atomic_path", "check_target", "clean_stale", "is_own_temporary",
            "output_folder", "write_files"]
@@ -250,7 +251,7 @@ def write_files(items: Sequence[tuple[str | Path, bytes | str]]) -> list[Path]:
             except OSError as exc:
                 raise _fail(path, exc) from None
             staged.append((tmp, path))
-        check_terminated()
+        interrupts.check()
         for tmp, path in staged:
             try:
                 os.replace(tmp, path)
@@ -288,7 +289,7 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
                 yield tmp
             except OSError as exc:
                 raise _fail(path, exc) from None
-            check_terminated()
+            interrupts.check()
             _write_special(target, _chunks(tmp))
         return
     created: list[Path] = []
@@ -305,7 +306,7 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
             yield tmp
             _fsync(tmp)
             os.chmod(tmp, 0o666 & ~_umask())
-            check_terminated()
+            interrupts.check()
             os.replace(tmp, target)
         except OSError as exc:
             raise _fail(path, exc) from None
