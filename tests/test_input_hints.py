@@ -42,3 +42,13 @@ def test_some_satellites_that_never_rise_are_counted(run_cli, tmp_path):
 def test_a_satellite_over_its_station_gives_no_warning(run_cli, tmp_path):
     path = _write(tmp_path / "fine.toml", [{"name": "polar", "altitude_km": 500, "inclination_deg": 97.4}])
     assert run_cli("passes", path).err == ""
+
+
+def test_a_geostationary_satellite_out_of_sight_gets_no_radians_hint(run_cli, tmp_path):
+    # A GEO slot at 100 E inclined 3 deg (as real inclined slots are) is below Graz's horizon
+    # (15.5 E, 47 N: 85 deg of longitude away): warned, but 3 deg is no inclination in radians.
+    path = _write(tmp_path / "geo.toml", [{"name": "geo", "geo_longitude_deg": 100.0, "inclination_deg": 3.0}],
+                  stations=({"name": "Graz"},))
+    run = run_cli("passes", path)
+    assert run.err.startswith("warning: no satellite rises above any station's mask in the span: geo")
+    assert "radians" not in run.err

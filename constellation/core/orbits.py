@@ -165,9 +165,7 @@ def geostationary(longitude_deg: float, epoch: dt.datetime, inclination_deg: flo
     days, 21 deg in 180). A satellite in service is kept in its slot; positions come from
     :class:`GeoSlot`, which the scenario builds alongside.
     """
-    from .timebase import parse_utc
-
-    gmst_deg = float(parse_utc(epoch).gmst) * 15.0
+    gmst_deg = math.degrees(_gmst82_rad(epoch))  # the sidereal time SGP4's TEME frame turns with
     return Elements(GEO_SEMI_MAJOR_AXIS_KM, 0.0, inclination_deg, float(np.mod(gmst_deg + longitude_deg, 360.0)),
                     0.0, 0.0, epoch)
 
@@ -208,9 +206,14 @@ class GeoSlot:
 
 def geo_slot(longitude_deg: float, epoch: dt.datetime, inclination_deg: float = 0.0) -> GeoSlot:
     """The :class:`GeoSlot` of :func:`geostationary`'s elements: on its node at ``epoch``."""
+    return GeoSlot(float(longitude_deg), float(inclination_deg), _gmst82_rad(epoch))
+
+
+def _gmst82_rad(epoch: dt.datetime) -> float:
+    """Greenwich mean sidereal time (IAU 1982, as propagation rotates TEME with) at ``epoch``."""
     from .geometry import gmst82_rad
     from .timebase import parse_utc
 
     t = parse_utc(epoch)
-    return GeoSlot(float(longitude_deg), float(inclination_deg), float(gmst82_rad(t.whole, t.ut1_fraction)))
+    return float(gmst82_rad(t.whole, t.ut1_fraction))
 

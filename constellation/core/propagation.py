@@ -49,7 +49,8 @@ class Propagator:
 
     ``slots``, aligned with ``satrecs`` (None for the others), names the satellites kept in a
     geosynchronous slot (:class:`~constellation.core.orbits.GeoSlot`): their states come
-    from the slot, not from SGP4, which would let them drift out of it.
+    from the slot, not from SGP4, which would let them drift out of it. For a scenario's
+    satellites, build it with :func:`constellation.pipeline.propagator_for`, which passes them.
     """
 
     def __init__(self, satrecs, timebase: TimeBase, slots=None):

@@ -76,9 +76,10 @@ def pass_warnings(scenario, table) -> list[str]:
     first = f" ({orbit(int(silent[0]))})" if silent.size == 1 else f" (the first: {orbit(int(silent[0]))})"
     every = "no satellite rises" if silent.size == len(scenario.satellites) else \
         f"{silent.size} of {len(scenario.satellites)} satellites never rise"
-    inclination_deg = np.degrees(scenario.satellites[int(silent[0])].satrec.inclo)
+    first_silent = scenario.satellites[int(silent[0])]
+    inclination_deg = np.degrees(first_silent.satrec.inclo)
     radians = (f"; inclination_deg is in degrees ({inclination_deg:.4g} looks like radians)"
-               if 0.0 < inclination_deg <= 2.0 * np.pi else "")
+               if 0.0 < inclination_deg <= 2.0 * np.pi and first_silent.geo_slot is None else "")  # GEO: a few deg is real
     return [f"{every} above any station's mask in the span: {', '.join(names)}{more}{first}{radians}"]
 
 
