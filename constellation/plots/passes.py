@@ -11,7 +11,7 @@ from ..pipeline import propagator_for
 from .base import (NIGHT_COLOUR, PASS_COLOUR, WINDOW_COLOUR, colour, date_numbers, new_figure, station_index,
                    sun_elevation_deg, timeline_axes, utc_datetimes)
 
-__all__ = ["pass_track", "plot_sky", "plot_timeline", "sky_axes"]
+__all__ = ["pass_track", "pass_tracks", "plot_sky", "plot_timeline", "sky_axes"]
 
 SKY_LEGEND_MAX = 12
 
@@ -22,13 +22,28 @@ def pass_track(scenario, passes, row: int, step_s: float = 2.0):
     Returns ``(t_s, azimuth_deg, elevation_deg, range_km, valid)``, each shape ``(n,)``;
     the samples are every ``step_s`` plus the AOS, culmination and LOS instants.
     """
-    aos, los = float(passes.aos_s[row]), float(passes.los_s[row])
-    t = np.union1d(np.append(np.arange(aos, los, step_s), los), [passes.culmination_s[row]])
-    station = scenario.stations[int(passes.station[row])]
-    states = propagator_for(scenario).pairwise(np.full(t.size, int(passes.satellite[row])), t)
-    east, north, up = station.enu
-    el, az, rng = look_angles(states.r_km[0], station.position_km, east, north, up)
-    return t, np.degrees(az), np.degrees(el), rng, states.valid[0]
+    return pass_tracks(scenario, passes, [row], step_s)[0]
+
+
+def pass_tracks(scenario, passes, rows, step_s: float = 2.0, propagator=None) -> list[tuple]:
+    """:func:`pass_track` of each of ``rows``, propagated in one call (a sky plot of thousands
+    of passes spent a third of its time building a propagator and propagating pass by pass)."""
+    rows = [int(r) for r in rows]
+    times = [np.union1d(np.append(np.arange(passes.aos_s[r], passes.los_s[r], step_s), passes.los_s[r]),
+                        [passes.culmination_s[r]]) for r in rows]
+    if not rows:
+        return []
+    t = np.concatenate(times)
+    owner = np.repeat(np.arange(len(rows)), [x.size for x in times])
+    row_of = np.asarray(rows)
+    states = (propagator or propagator_for(scenario)).pairwise(passes.satellite[row_of][owner], t)
+    stations = [scenario.stations[int(s)] for s in passes.station[row_of]]
+    site = np.array([s.position_km for s in stations])[owner]
+    east, north, up = (np.array([s.enu[i] for s in stations])[owner] for i in range(3))
+    el, az, rng = look_angles(states.r_km[0], site, east, north, up)
+    cuts = np.cumsum([x.size for x in times])[:-1]
+    return [(tt, np.degrees(a), np.degrees(e), r, v) for tt, a, e, r, v in
+            zip(times, *(np.split(x, cuts) for x in (az, el, rng, states.valid[0])))]
 
 
 def _check_rows(scenario, passes, rows, st=None):
@@ -77,8 +92,9 @@ def plot_sky(scenario, passes, station, rows=None, *, step_s: float = 2.0, title
     _draw_mask(ax, scenario.stations[st])
     busy = len(rows) > SKY_LEGEND_MAX  # many passes: thin lines; windows coloured by time, with an arrow
     when = _time_colours(scenario, passes, rows) if busy else None
-    for n, row in enumerate(rows):
-        _draw_sky_pass(ax, scenario, passes, row, "#4C72B0" if busy else colour(n), busy, step_s,
+    tracks = pass_tracks(scenario, passes, rows, step_s)
+    for n, (row, track) in enumerate(zip(rows, tracks)):
+        _draw_sky_pass(ax, scenario, passes, row, "#4C72B0" if busy else colour(n), busy, track,
                        window_colour=None if when is None else when(row))
     if 0 < len(rows) <= SKY_LEGEND_MAX:
         ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.06), fontsize=8, frameon=False,
@@ -139,7 +155,7 @@ def _time_colour_bar(fig, ax, scenario, when) -> None:
     bar.set_label("QKD window start (UTC)", fontsize=8)
 
 
-def _draw_sky_pass(ax, scenario, passes, row: int, c: str, busy: bool, step_s: float,
+def _draw_sky_pass(ax, scenario, passes, row: int, c: str, busy: bool, track,
                    window_colour=None) -> None:
     """Pass ``row`` on the sky plot: a thin line (gid ``pass:ROW``), thick in its QKD window
     (``window:ROW``); unless ``busy``, a labelled AOS circle and an arrow head at LOS. When
@@ -147,7 +163,7 @@ def _draw_sky_pass(ax, scenario, passes, row: int, c: str, busy: bool, step_s: f
     it (gid ``direction:ROW``) shows the direction of travel."""
     from matplotlib import patheffects
 
-    t, az, el, _, valid = pass_track(scenario, passes, row, step_s)
+    t, az, el, _, valid = track  # pass_tracks
     theta = np.unwrap(np.radians(az))  # the short way round through north
     r = np.where(valid, 90.0 - el, np.nan)
     aos = utc_datetimes(scenario.timebase, passes.aos_s[row])[0]
