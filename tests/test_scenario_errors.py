@@ -1,11 +1,13 @@
 """Bad scenario input: one line naming file, field, expectation and what was found; exit 2."""
 
+import datetime as dt
 import subprocess
 import sys
 
 import pytest
 
 from constellation.cli import main
+from constellation.scenario.build import load_scenario, scenario_from_dict
 
 TLE1 = "1 41731U 16051A   16353.90152003  .00000364  00000-0  17957-4 0  9993"
 TLE2 = "2 41731  97.3699 267.4500 0013200 178.5836 246.0824 15.23915303 19063"
@@ -127,3 +129,44 @@ def test_receiver_key_left_in_qkd_says_where_it_lives_now(tmp_path, capsys):
     err = capsys.readouterr().err.strip()
     assert "\n" not in err and str(path) in err
     assert "qkd.detector_efficiency" in err and "stations[].receiver.detector_efficiency" in err
+
+
+# ------------------------------------------------------------ date and time forms that stay accepted
+
+# 2016-12-19T00:00:00Z as a UTC Julian date: JD 2451544.5 is 2000-01-01T00:00 UTC, plus whole days.
+MIDNIGHT = dt.datetime(2016, 12, 19, tzinfo=dt.timezone.utc)
+MIDNIGHT_JD = 2451544.5 + (MIDNIGHT - dt.datetime(2000, 1, 1, tzinfo=dt.timezone.utc)).total_seconds() / 86400.0
+
+
+@pytest.mark.parametrize("written", ["2016-12-19T00:00:00Z", "2016-12-19T08:00:00+08:00", "2016-12-18T19:00:00-05:00",
+                                     "2016-12-19 00:00:00Z", "2016-12-19T00:00:00.000Z", "2016-12-19t00:00:00z"])
+def test_toml_datetimes_with_a_zone_are_the_same_instant(tmp_path, written):
+    """A TOML offset datetime (Z or an offset, T or a space) reads as the UTC instant it names,
+    as the span's start and as an element set's epoch (satrec epoch to 1e-8 day, ~1 ms)."""
+    path = tmp_path / "forms.toml"
+    path.write_text(GOOD.replace("start = 2016-12-19T00:00:00Z", f"start = {written}")
+                    .replace(f'tle = ["{TLE1}", "{TLE2}"]', f"altitude_km = 500\ninclination_deg = 97\nepoch = {written}"))
+    scenario = load_scenario(path)
+    assert scenario.start == MIDNIGHT and scenario.start.utcoffset() == dt.timedelta(0)
+    assert scenario.satellites[0].epoch_jd == pytest.approx(MIDNIGHT_JD, abs=1e-8)
+
+
+@pytest.mark.parametrize("given", ["2016-12-19T00:00:00Z", "2016-12-19T08:00:00+08:00", "2016-12-19T00:00:00+00:00",
+                                   MIDNIGHT, MIDNIGHT.astimezone(dt.timezone(dt.timedelta(hours=-5)))])
+def test_rfc3339_text_and_aware_datetimes_from_python_are_the_same_instant(given):
+    data = {"scenario": {"name": "t", "start": given, "end": "2016-12-19T06:00:00Z"},
+            "satellites": [{"name": "S", "altitude_km": 500, "inclination_deg": 97, "epoch": given}],
+            "stations": [{"name": "Xinglong"}]}
+    scenario = scenario_from_dict(data)
+    assert scenario.start == MIDNIGHT
+    assert scenario.satellites[0].epoch_jd == pytest.approx(MIDNIGHT_JD, abs=1e-8)
+
+
+@pytest.mark.parametrize("inclination_deg", [0, 55, 90])
+def test_geo_slot_takes_inclinations_up_to_90(inclination_deg):
+    """Geostationary (0), inclined geosynchronous as BeiDou's IGSO (55) and polar (90) are kept in the slot."""
+    data = {"scenario": {"name": "t", "start": MIDNIGHT, "end": "2016-12-19T06:00:00Z"},
+            "satellites": [{"name": "G", "geo_longitude_deg": 100.0, "inclination_deg": inclination_deg}],
+            "stations": [{"name": "Xinglong"}]}
+    slot = scenario_from_dict(data).satellites[0].geo_slot
+    assert slot.inclination_deg == inclination_deg and slot.longitude_deg == 100.0

@@ -15,6 +15,7 @@ merge before :mod:`constellation.scenario.terminal_params` checks them.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -36,6 +37,12 @@ Azimuth = Annotated[float, Field(ge=0.0, le=360.0)]
 EARLIEST = dt.datetime(1957, 10, 4, tzinfo=dt.timezone.utc)
 LATEST = dt.datetime(2100, 1, 1, tzinfo=dt.timezone.utc)
 
+# A slot (geo_longitude_deg) holds a geosynchronous orbit: prograde, one turn a sidereal day
+# with the Earth. A retrograde orbit of that period circles the Earth twice a day: no slot.
+GEO_MAX_INCLINATION_DEG = 90.0
+_GEO_INCLINATIONS = ("0: geostationary, up to 90: inclined geosynchronous with its node over the slot, "
+                     "as BeiDou's IGSO at 55; a retrograde orbit stays over no longitude")
+
 MAX_NAME_CHARS = 100  # names become table cells, figure labels and file names (best-<family>.toml)
 # C0/C1 controls and the bidirectional overrides that reorder what a terminal shows.
 _HOSTILE = {*range(0x00, 0x20), *range(0x7F, 0xA0), *range(0x202A, 0x202F), *range(0x2066, 0x206A)}
@@ -55,10 +62,36 @@ def plain_name(value: str, limit: int = MAX_NAME_CHARS) -> str:
 Name = Annotated[str, Field(min_length=1), AfterValidator(plain_name)]
 
 
+_DATETIME = "an RFC 3339 UTC datetime such as 2016-12-19T00:00:00Z"
+_DATE_FIRST = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _date_and_time(value):
+    """``value`` if it can be a date and time: a datetime or date (TOML's), or text that begins
+    with a date (RFC 3339 / ISO 8601, from Python). pydantic would read a number or numeric text
+    as Unix seconds (``start = 2016`` as 1970-01-01T00:33:36Z): refused here. Runs before
+    pydantic's own parsing; other types are left to it (its message is the same)."""
+    if isinstance(value, bool):
+        raise ValueError(_DATETIME)
+    if isinstance(value, (int, float)) or (isinstance(value, str) and _is_number(value)):
+        raise ValueError(f"{_DATETIME} (a date and time, not a number)")
+    if isinstance(value, str) and not _DATE_FIRST.match(value):
+        raise ValueError(_DATETIME)
+    return value
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
 def _dated(value: dt.datetime) -> dt.datetime:
     """A UTC datetime from 1957-10-04 (Sputnik 1) to 2100."""
     if value.tzinfo is None:
-        raise ValueError("an RFC 3339 UTC datetime such as 2016-12-19T00:00:00Z (zone missing)")
+        raise ValueError(f"{_DATETIME} (zone missing)")
     value = value.astimezone(dt.timezone.utc)
     if not EARLIEST <= value < LATEST:
         raise ValueError("a UTC datetime from 1957-10-04 (Sputnik 1) to 2099, found "
@@ -88,6 +121,11 @@ class ScenarioSection(_Strict):
     start: Annotated[dt.datetime, Field(strict=False)]   # a TOML datetime, or RFC 3339 text from Python
     end: Annotated[dt.datetime, Field(strict=False)]
     description: Annotated[str, Field(max_length=10000)] = ""
+
+    @field_validator("start", "end", mode="before")
+    @classmethod
+    def _not_seconds(cls, value):
+        return _date_and_time(value)
 
     @field_validator("start", "end")
     @classmethod
@@ -129,6 +167,11 @@ class SatelliteSpec(_Strict):
     # An entangled-photon source on these satellites (over the scenario's [source]; false: none).
     source: dict[str, Any] | bool | None = None
 
+    @field_validator("epoch", mode="before")
+    @classmethod
+    def _not_seconds(cls, value):
+        return _date_and_time(value) if value is not None else None
+
     @field_validator("epoch")
     @classmethod
     def _utc(cls, value):
@@ -157,6 +200,9 @@ class SatelliteSpec(_Strict):
                     "the altitude)", "elements": "classical elements"}.get(kind, kind)
             raise ValueError(f"{what} without {', '.join(conflicting)} (one would be ignored), "
                              f"found {', '.join(conflicting)} too")
+        if kind == "geo" and self.inclination_deg is not None and self.inclination_deg > GEO_MAX_INCLINATION_DEG:
+            raise ValueError(f"inclination_deg <= {GEO_MAX_INCLINATION_DEG:g} for a geo_longitude_deg satellite "
+                             f"({_GEO_INCLINATIONS}), found {self.inclination_deg:g}")
         if kind in ("elements", "walker") and self.inclination_deg is None:
             raise ValueError(f"inclination_deg for a {kind} satellite")
         if kind in ("elements", "walker", "ltan") and (self.altitude_km is None) == (self.semi_major_axis_km is None) and kind != "walker":
@@ -374,6 +420,10 @@ class DesignSpec(_Strict):
                                  f"{max(grid_choices(self.planes))} ltan values, found {len(self.ltan)}")
         if self.family == "meo" and not all(2000.0 <= h <= 30000.0 for h in grid_choices(self.altitude_km)):
             raise ValueError("altitude_km between 2,000 and 30,000 km for a meo family")
+        retrograde = [i for i in grid_choices(self.inclination_deg) if i is not None and i > GEO_MAX_INCLINATION_DEG]
+        if self.family == "geo" and retrograde:
+            raise ValueError(f"inclination_deg <= {GEO_MAX_INCLINATION_DEG:g} for a geo family ({_GEO_INCLINATIONS}), "
+                             f"found {', '.join(f'{i:g}' for i in retrograde)}")
         if self.family == "geo" and len(self.longitudes_deg) < max(grid_choices(self.count)):
             raise ValueError(f"count <= the number of longitudes_deg ({len(self.longitudes_deg)})")
         if self.family == "hybrid" and any(v is not None for v in (self.link, self.qkd, self.source)):
