@@ -21,7 +21,8 @@ Algorithm (state kept as numpy arrays throughout):
    holds (Sun below the station threshold, satellite sunlit or eclipsed, range limit),
    found by sampling the pass at ``window_step_s`` and refining the edges. A pass longer
    than 12 h (a geostationary satellite never sets) is first cut at each local mean solar
-   noon of its station, so every night has its own row and window.
+   noon of its station, so every night has its own row and window; each piece has its own
+   culmination and closest approach, searched over the whole piece (they may be at an edge).
 
 All times are ``t_s``: seconds since the TimeBase start (TAI scale). The result is a
 :class:`~constellation.passes.table.PassTable`.
@@ -124,8 +125,9 @@ def find_passes(propagator: Propagator, stations: list[Station], duration_s: flo
         if found is not None:
             steps.advance("refine")
             found = _apply_masks(track, geo, found, mask_step_s)
-            found = _split_long_passes(found, longitudes, start_s_of_day)
+            found, pieces = _split_long_passes(found, longitudes, start_s_of_day)
             _closest_approach(track, geo, found)
+            _piece_extrema(track, geo, found, pieces)
             steps.advance("approach")
             _windows(track, geo, found, constraints, sun, window_step_s)
             found["satellite"] = chunk[found["satellite"]]
@@ -402,14 +404,15 @@ def _split_long_passes(table, longitudes_deg, start_s_of_day):
 
     A satellite that stays up for days (GEO, high MEO) would otherwise have one pass and
     so one QKD window; cut at noon, every night gets its own row and window. The cut
-    edges are marked partial (the pass goes on), the culmination is clipped into the
-    piece and ``h_max`` stays the whole pass's.
+    edges are marked partial (the pass goes on). Returns the table and the rows of the
+    pieces (passes cut in two or more), whose culmination and closest approach are
+    still the whole pass's clipped into the piece: :func:`_piece_extrema` finds their own.
     """
     a, b = table["aos_s"], table["los_s"]
     long = np.flatnonzero(b - a > LONG_PASS_S)
     if long.size == 0:
-        return table
-    pieces = []
+        return table, np.zeros(0, dtype=np.intp)
+    pieces, whole = [], []
     for k in long:
         noon_offset_s = (12.0 * 3600.0 - longitudes_deg[table["station"][k]] * 240.0 - start_s_of_day) % DAY_S
         first = a[k] + (noon_offset_s - a[k]) % DAY_S
@@ -423,10 +426,108 @@ def _split_long_passes(table, longitudes_deg, start_s_of_day):
             piece["los_partial"][:] = table["los_partial"][k] if e1 == b[k] else True
             piece["culmination_s"][:] = np.clip(table["culmination_s"][k], e0, e1)
             pieces.append(piece)
+            whole.append(edges.size == 2)
     keep = np.ones(a.size, dtype=bool)
     keep[long] = False
     kept = {c: v[keep] for c, v in table.items()}
-    return {c: np.concatenate([kept[c], *[p[c] for p in pieces]]) for c in table}
+    cut = int(keep.sum()) + np.flatnonzero(~np.array(whole))
+    return {c: np.concatenate([kept[c], *[p[c] for p in pieces]]) for c in table}, cut
+
+
+# Coarse samples held at once by _piece_extrema (one GEO over a station for 60 days: ~43,000;
+# batches bound the memory and change results by rounding only, ~1e-9 s).
+_PIECE_BATCH_SAMPLES = 250_000
+
+
+def _piece_extrema(track, geo, table, rows, batch_samples: int = _PIECE_BATCH_SAMPLES):
+    """The culmination (highest elevation) and closest approach (shortest range) of each
+    piece ``rows`` of a pass cut at noon, within the piece, in place.
+
+    Over a piece of a GEO pass the elevation may peak anywhere, at several places, or at an
+    edge (where it only rises or only falls), and the range minimum need not lie near the
+    elevation maximum, so each is searched over the whole piece (:func:`_largest_in`)."""
+    if rows.size == 0:
+        return
+    grid = track.t_s
+    a, b = table["aos_s"][rows], table["los_s"][rows]
+    counts = np.searchsorted(grid, b, side="left") - np.searchsorted(grid, a, side="right") + 2
+    batch = (np.cumsum(counts) - counts) // batch_samples
+    for part in np.split(np.arange(rows.size), np.flatnonzero(np.diff(batch)) + 1):
+        r = rows[part]
+        station = table["station"][r]
+        pos, up = geo.position_km[station], geo.up[station]
+
+        def elevation(rr, vv, k):
+            return geometry.sin_elevation_and_rate(rr, vv, pos[k], up[k])
+
+        def nearness(rr, vv, k):
+            rho, rate = geometry.range_rate_km_s(rr, vv, pos[k])
+            return -rho, -rate
+
+        (culm, h_max), (tca, nearest) = _largest_in(track, table["satellite"][r], a[part], b[part],
+                                                    (elevation, nearness))
+        table["culmination_s"][r], table["h_max"][r] = culm, h_max
+        table["tca_s"][r], table["min_range_km"][r] = tca, -nearest
+
+
+def _largest_in(track, sat, t0, t1, funs):
+    """Where each ``f`` of ``funs`` is largest over ``[t0[k], t1[k]]`` for satellite
+    ``sat[k]``: a ``(t_s, f)`` pair per function.
+
+    ``fun(r_km, v_km_s, k) -> (f, df/dt)`` for rows ``k``. ``f`` is taken at both edges and
+    at every coarse sample of the track inside (the samples themselves, no interpolation);
+    between two of these points where ``df/dt`` turns from positive to negative, at the root
+    of ``df/dt`` (bracketed root search to ``_XTOL_EXTREMUM_S`` on the track's polynomial,
+    as culminations and closest approaches elsewhere). Points the track cannot evaluate are
+    never chosen.
+    """
+    grid = track.t_s
+    first = np.searchsorted(grid, t0, side="right")
+    counts = np.searchsorted(grid, t1, side="left") - first + 2
+    owner = np.repeat(np.arange(t0.size), counts)
+    pos_in = np.arange(owner.size) - (np.cumsum(counts) - counts)[owner]
+    edge0, edge1 = pos_in == 0, pos_in == counts[owner] - 1
+    inner = np.flatnonzero(~edge0 & ~edge1)
+    sample = first[owner[inner]] + pos_in[inner] - 1
+    t = np.empty(owner.size)
+    rr, vv, ok = np.empty((owner.size, 3)), np.empty((owner.size, 3)), np.empty(owner.size, dtype=bool)
+    t[inner] = grid[sample]
+    rr[inner], vv[inner] = track.r_km[sat[owner[inner]], sample], track.v_km_s[sat[owner[inner]], sample]
+    ok[inner] = track.valid[sat[owner[inner]], sample]
+    for edge, t_edge in ((edge0, t0), (edge1, t1)):
+        t[edge] = t_edge
+        rr[edge], vv[edge], ok[edge] = track.at(sat, t_edge)
+    same_row = owner[:-1] == owner[1:]
+    starts = np.cumsum(counts) - counts
+    out = []
+    for fun in funs:
+        f, rate = fun(rr, vv, owner)
+        f, rate = np.where(ok, f, -np.inf), np.where(ok, rate, 0.0)
+        # The largest point of each row (the first if several are equal) ...
+        top = np.maximum.reduceat(f, starts)
+        hit = np.flatnonzero(f == top[owner])
+        best = hit[np.unique(owner[hit], return_index=True)[1]]
+        best_t, best_f = t[best], f[best]
+        # ... unless a turn of the rate between two points holds more: refined there.
+        # Consecutive points of one row lie in one sample interval of the track.
+        turn = np.flatnonzero(same_row & (rate[:-1] > 0.0) & (rate[1:] < 0.0))
+        if turn.size:
+            seg = track.segments(sat[owner[turn]], track.interval(t[turn]))
+
+            def rate_on(k, tt, seg=seg, turn=turn, fun=fun):
+                r_k, v_k, ok_k = seg.at(k, tt)
+                return np.where(ok_k, fun(r_k, v_k, owner[turn[k]])[1], 0.0)
+
+            root = illinois(rate_on, t[turn], t[turn + 1], rate[turn], rate[turn + 1], _XTOL_EXTREMUM_S)
+            r_k, v_k, ok_k = seg.at(np.arange(turn.size), root)
+            f_root = np.where(ok_k, fun(r_k, v_k, owner[turn])[0], -np.inf)
+            order = np.lexsort((-f_root, owner[turn]))
+            pick = order[np.concatenate([[True], np.diff(owner[turn][order]) != 0])]
+            row = owner[turn[pick]]
+            higher = f_root[pick] > best_f[row]
+            best_t[row[higher]], best_f[row[higher]] = root[pick[higher]], f_root[pick[higher]]
+        out.append((best_t, best_f))
+    return out
 
 
 def _rate_from(states, sat_local, time_idx, pos, up):
