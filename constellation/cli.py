@@ -9,7 +9,6 @@ at once.
 
 from __future__ import annotations
 
-import json
 import sys
 from importlib import resources
 from pathlib import Path
@@ -318,8 +317,10 @@ def coverage(scenario, grid_deg, min_elevation_deg, night_only, stations_only, k
 
 def _check_output_folder(out: Path, scn, marker: str = "summary.json", own=()) -> None:
     """Refuse to mix results: a non-empty folder must hold an earlier run of the same scenario
-    (or, for ``size``, only its own files: an interrupted sweep has just its journal)."""
+    file, however its path is spelt (or, for ``size``, only its own files: an interrupted sweep
+    has just its journal)."""
     from .output.files import LOCK_NAME, is_own_temporary
+    from .results import folder_record, holds_results_of
 
     entries = [p for p in out.iterdir() if p.name != LOCK_NAME and not is_own_temporary(p)] if out.is_dir() else []
     if not entries:
@@ -327,12 +328,16 @@ def _check_output_folder(out: Path, scn, marker: str = "summary.json", own=()) -
     if not (out / marker).exists() and own and all(
             p.name in own or (p.name.startswith(("best-", ".")) and p.is_file()) for p in entries):
         return
-    try:
-        previous = json.loads((out / marker).read_text()).get("scenario_file")
-    except (OSError, ValueError, AttributeError):
-        previous = None
-    if previous != scn.source:
-        found = f"results of {previous}" if previous else "files that are not a constellation run"
+    record = folder_record(out, marker)
+    if not holds_results_of(record, scn.source):
+        previous = record.get("scenario_file") if record else None
+        resolved = record.get("scenario_file_resolved") if record else None
+        if isinstance(previous, str) and isinstance(resolved, str) and str(Path(previous).resolve()) != resolved:
+            import os  # spelt from another folder: the file it named, as reached from here
+
+            previous = min(resolved, os.path.relpath(resolved), key=len)
+        found = f"results of {previous}" if isinstance(previous, str) and previous else \
+            "files that are not a constellation run"
         raise InputError(out, "-o", "an empty folder or one holding this scenario's earlier results "
                          "(use --force to write there anyway)", found)
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import re
 from pathlib import Path
 
@@ -44,7 +45,8 @@ from .plots.schedule import plot_schedule
 from .sizing.compare import column_names, compare_rows
 from .sizing.scenario_files import design_scenario_toml
 
-__all__ = ["CompareResult", "RunResult", "SizeResult", "TABLES", "figure_from_results"]
+__all__ = ["CompareResult", "RunResult", "SizeResult", "TABLES", "figure_from_results", "folder_record",
+           "holds_results_of"]
 
 # Table name -> the file `run` writes it to.
 TABLES = {"passes": "passes.csv", "key": "key.csv", "network": "network.csv",
@@ -269,8 +271,10 @@ class RunResult(Run):
         return notes
 
     def write(self, folder, *, figures: bool = True) -> list[Path]:
-        """Write every file (and figure) into ``folder``; returns the paths written."""
-        return _write(folder, self.files(), self.figures() if figures else {})
+        """Write every file (and figure) into ``folder``; returns the paths written. Files an
+        earlier run of the same scenario file wrote there and this one does not (``key.csv``
+        once ``[qkd]`` is gone, figures with ``figures=False``) are removed with them."""
+        return _write(folder, self.files(), self.figures() if figures else {}, self.scenario.source)
 
 
 def _file_slugs(names) -> dict[str, str]:
@@ -338,7 +342,7 @@ class SizeResult:
                                 best_id=None if best is None else best.id)
 
     def write(self, folder, *, figures: bool = True) -> list[Path]:
-        return _write(folder, self.files(), {"pareto.png": self.figure()} if figures else {})
+        return _write(folder, self.files(), {"pareto.png": self.figure()} if figures else {}, self.scenario.source)
 
 
 class CompareResult:
@@ -367,18 +371,86 @@ class CompareResult:
         return _write(folder, self.files(), {"compare.png": self.figure()} if figures else {})
 
 
-def _write(folder, files: dict[str, str], figures: dict) -> list[Path]:
+def _write(folder, files: dict[str, str], figures: dict, source: str | None = None) -> list[Path]:
     """Every figure drawn first (drawing is what can fail), then every file staged and moved
     into place together, the summary last (:func:`constellation.output.files.write_files`):
     a failure leaves the folder as it was, and a folder whose summary names this scenario
-    holds all of its files."""
+    holds all of its files and no other file of an earlier run.
+
+    The summary (``summary.json``, ``size.json``) of the scenario file ``source`` also records
+    that file's resolved path (``scenario_file_resolved``) and the files written
+    (``outputs``); the files an earlier run of the same scenario file recorded there and this
+    one does not write are removed, only those (never a file of the user's)."""
     out = Path(folder)
     images = {name: render_figure(fig, Path(name).suffix.lstrip(".") or "png") for name, fig in figures.items()}
     last = [name for name in files if name in _SUMMARIES]
+    names = [name for name in files if name not in last] + list(images) + last
+    files = {name: _recorded(text, source, names) if name in last else text for name, text in files.items()}
     items = [(out / name, files[name]) for name in files if name not in last]
     items += [(out / name, image) for name, image in images.items()]
     items += [(out / name, files[name]) for name in last]
-    return write_files(items)
+    stale = sorted({name for marker in last for name in _earlier_outputs(out, marker, source)} - set(names))
+    return write_files(items, remove=[out / name for name in stale])
+
+
+def _resolved(source) -> str | None:
+    """The scenario file's absolute path, links resolved (None for a scenario not read from a file)."""
+    return None if source is None or str(source) == "<memory>" else os.path.realpath(source)
+
+
+def _recorded(summary_text: str, source, names: list[str]) -> str:
+    """The summary with the scenario file's resolved path (after ``scenario_file``) and the
+    names of the files written with it (``outputs``, the summary last)."""
+    summary = json.loads(summary_text)
+    out = {}
+    for key, value in summary.items():
+        out[key] = value
+        if key == "scenario_file":
+            out["scenario_file_resolved"] = _resolved(source)
+    out["outputs"] = list(names)
+    return to_json(out)
+
+
+def folder_record(folder, marker: str = "summary.json") -> dict | None:
+    """The summary (``summary.json`` of ``run``, ``size.json`` of ``size``) an earlier run left
+    in ``folder``, or None (none there, or not one of ours)."""
+    try:
+        record = json.loads((Path(folder) / marker).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return record if isinstance(record, dict) else None
+
+
+def holds_results_of(record: dict | None, source) -> bool:
+    """Whether a folder's summary ``record`` holds results of the scenario file ``source``: the
+    same file however its path is spelt (``scenarios/a.toml``, ``/home/u/scenarios/a.toml``,
+    ``a.toml`` from inside ``scenarios/``), by its resolved path or, for a file reached another
+    way (a hard link, a bind mount), :func:`os.path.samefile`. When the resolved path the record
+    keeps is gone (the project moved) or the record is older and has none, the path as it was
+    given is tried from the current folder."""
+    if not record or _resolved(source) is None:
+        return False
+    resolved, given = record.get("scenario_file_resolved"), record.get("scenario_file")
+    earlier = resolved if isinstance(resolved, str) and os.path.exists(resolved) else given
+    if not isinstance(earlier, str) or not earlier or earlier == "<memory>":
+        return False
+    if os.path.realpath(earlier) == _resolved(source):
+        return True
+    try:
+        return os.path.samefile(earlier, source)
+    except (OSError, ValueError):
+        return False
+
+
+def _earlier_outputs(folder: Path, marker: str, source) -> list[str]:
+    """The files an earlier run of the same scenario file recorded in ``folder``'s summary
+    ``marker``: plain names inside the folder only (no path, no hidden name); none when the
+    summary is another scenario's, or from a version that kept no record."""
+    record = folder_record(folder, marker)
+    if not holds_results_of(record, source) or not isinstance(record.get("outputs"), list):
+        return []
+    return [name for name in record["outputs"] if isinstance(name, str) and name == Path(name).name
+            and name not in ("", ".", "..") and not name.startswith(".") and "/" not in name and "\\" not in name]
 
 
 def figure_from_results(kind: str, where):

@@ -18,7 +18,8 @@
 Folders that a command fills (``run -o``, ``size -o``) are locked for its whole run with an
 advisory lock (``.constellation.lock``, :func:`output_folder`), so a second writer is refused
 instead of mixing its files with the first one's; stages left by a killed process are
-removed there (:func:`clean_stale`).
+removed there (:func:`clean_stale`). Files of an earlier run that a new run no longer writes
+are removed with the new run's files in place (``write_files(..., remove=...)``).
 
 >>> from pathlib import Path
 >>> import tempfile
@@ -212,18 +213,37 @@ def _write_special(path: Path, chunks) -> None:
         raise _fail(path, exc) from None
 
 
+def _remove_files(paths: Sequence[str | Path]) -> None:
+    """Delete each regular file (or symbolic link) of ``paths``; missing names and folders are left."""
+    for path in paths:
+        try:
+            if stat.S_ISDIR(os.lstat(path).st_mode):
+                continue
+            os.unlink(path)
+        except FileNotFoundError:
+            continue
+        except OSError as exc:
+            raise _fail(path, exc) from None
+
+
 def _chunks(path: Path, size: int = 1 << 20):
     with open(path, "rb") as handle:
         while chunk := handle.read(size):
             yield chunk
 
 
-def write_files(items: Sequence[tuple[str | Path, bytes | str]]) -> list[Path]:
+def write_files(items: Sequence[tuple[str | Path, bytes | str]], remove: Sequence[str | Path] = ()) -> list[Path]:
     """Write every ``(path, data)`` (``str`` as UTF-8) or none of them; returns the paths as given.
 
     Files are renamed into place in the order given (put a summary that marks a folder as
     complete last); special files are written last, directly. Raises :class:`InputError`
     when anything cannot be written, leaving every target as it was.
+
+    ``remove``: files an earlier write left that this one replaces (an earlier run's table
+    this run no longer writes). They are deleted once every staged file is in place but the
+    last, before the last (the summary) is renamed: a failure before that leaves them, and a
+    folder whose summary is the new one holds none of them. A name that is missing is skipped,
+    a folder under such a name is never touched.
     """
     targets = [(_target(path), data.encode("utf-8") if isinstance(data, str) else data) for path, data in items]
     created: list[Path] = []
@@ -252,11 +272,15 @@ def write_files(items: Sequence[tuple[str | Path, bytes | str]]) -> list[Path]:
                 raise _fail(path, exc) from None
             staged.append((tmp, path))
         interrupts.check()
-        for tmp, path in staged:
+        for index, (tmp, path) in enumerate(staged):
+            if index == len(staged) - 1:
+                _remove_files(remove)
             try:
                 os.replace(tmp, path)
             except OSError as exc:
                 raise _fail(path, exc) from None
+        if not staged:
+            _remove_files(remove)
     except BaseException:
         for stage in stages.values():
             shutil.rmtree(stage, ignore_errors=True)
