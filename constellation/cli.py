@@ -132,6 +132,16 @@ def _warn_passes(result, passes=None) -> None:
             _echo(f"warning: {warning}", err=True)
 
 
+def _warn_keys(result) -> None:
+    """Once the keys are computed: warn (stderr) about windows holding both day and night."""
+    if "keys" in vars(result):
+        from .output.summary import key_warnings
+
+        keys = result.keys
+        for warning in key_warnings(keys.window_s, keys.daylight_s, keys.finite_key_bits):
+            _echo(f"warning: {warning}", err=True)
+
+
 def _emit(text: str | bytes, output: str) -> None:
     """Text to stdout or a file; bytes (a Parquet file) to a file, atomically."""
     if isinstance(text, bytes):
@@ -242,6 +252,7 @@ def key(scenario, loss_profile, qkd_file, optimise, fmt, output, workers):
     # Written 20,000 passes at a time, as `passes`: the rows are never all in memory as text.
     _emit_blocks(keys.column_blocks(passes, scn.timebase), KEY_COLUMNS, fmt, output)
     _warn_passes(result)
+    _warn_keys(result)
 
 
 @cli.command()
@@ -428,6 +439,7 @@ def run(scenario, no_plots, outdir, force, workers):
         _echo("note: no network: the [[links]] are relayed (mode = \"relay\") and relayed key needs [link] "
                    "and [qkd]; `constellation dual` gives the windows in which a satellite sees both ends")
     _warn_passes(result)
+    _warn_keys(result)
 
 
 @cli.command()

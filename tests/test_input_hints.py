@@ -1,6 +1,8 @@
 """Hints that help a new user (issue 17, item 7): a satellite that never rises over any
 station is warned about (an inclination typed in radians runs, with zero passes)."""
 
+import csv
+import io
 import json
 
 import tomli_w
@@ -52,3 +54,28 @@ def test_a_geostationary_satellite_out_of_sight_gets_no_radians_hint(run_cli, tm
     run = run_cli("passes", path)
     assert run.err.startswith("warning: no satellite rises above any station's mask in the span: geo")
     assert "radians" not in run.err
+
+
+def _geo_key_scenario(path, constraints=None):
+    data = {"scenario": {"name": "geo", "start": "2027-01-01T00:00:00Z", "end": "2027-01-03T00:00:00Z"},
+            "satellites": [{"name": "geo", "geo_longitude_deg": 100.0}], "stations": [{"name": "Xinglong"}],
+            "link": {"preset": "high-orbit-60cm"}, "qkd": {"preset": "high-orbit-60cm"}}
+    if constraints:
+        data["constraints"] = constraints
+    path.write_text(tomli_w.dumps(data).replace('"2027-01-01T00:00:00Z"', "2027-01-01T00:00:00Z")
+                    .replace('"2027-01-03T00:00:00Z"', "2027-01-03T00:00:00Z"))
+    return path
+
+
+def test_a_window_holding_day_and_night_is_warned_about(run_cli, tmp_path):
+    # A GEO slot seen all day from Xinglong: without a darkness constraint each noon-to-noon
+    # window is one finite-key block, and noon's background (QBER near 50 %) leaves no key
+    # although the night alone gives ~1.3 Mbit (docs/validation.md's GEO row).
+    day_and_night = run_cli("key", _geo_key_scenario(tmp_path / "all-day.toml"))
+    rows = list(csv.DictReader(io.StringIO(day_and_night.out)))
+    assert rows and all(int(r["finite_key_bits"]) == 0 for r in rows if float(r["window_s"]) > 20 * 3600)
+    warned = [w for w in day_and_night.err.splitlines() if "finite-key block" in w]
+    assert len(warned) == 1 and "station_sun_max_elevation_deg = -12" in warned[0]
+    nights = run_cli("key", _geo_key_scenario(tmp_path / "nights.toml", {"station_sun_max_elevation_deg": -12}))
+    assert "finite-key block" not in nights.err
+    assert any(int(r["finite_key_bits"]) > 0 for r in csv.DictReader(io.StringIO(nights.out)))

@@ -45,7 +45,9 @@ def summarise(scenario, table, rows, key_rows=None, link_rows=None) -> dict:
         "satellites_with_sgp4_errors": [scenario.satellites[i].name for i in np.flatnonzero(errors)] if errors is not None else [],
         "element_set_epochs_utc": {s.name: _jd_to_iso(s.satrec.jdsatepoch, s.satrec.jdsatepochF)
                                    for s in scenario.satellites[:1000]},
-        "warnings": list(scenario.warnings) + pass_warnings(scenario, table),
+        "warnings": list(scenario.warnings) + pass_warnings(scenario, table) + (
+            key_warnings(*([r[c] for r in key_rows] for c in ("window_s", "daylight_s", "finite_key_bits")))
+            if key_rows else []),
         **({"key": _key_totals(key_rows)} if key_rows is not None else {}),
         **({"links": link_rows} if link_rows is not None else {}),
     }
@@ -81,6 +83,27 @@ def pass_warnings(scenario, table) -> list[str]:
     radians = (f"; inclination_deg is in degrees ({inclination_deg:.4g} looks like radians)"
                if 0.0 < inclination_deg <= 2.0 * np.pi and first_silent.geo_slot is None else "")  # GEO: a few deg is real
     return [f"{every} above any station's mask in the span: {', '.join(names)}{more}{first}{radians}"]
+
+
+# A QKD window is one finite-key block. A window this long holding both a night and a day (a
+# MEO/GEO satellite seen all day, no darkness asked for) pools the day's noise into the night's key.
+MIXED_WINDOW_NIGHT_S = 3600.0
+MIXED_WINDOW_DAY_S = 600.0
+
+
+def key_warnings(window_s, daylight_s, finite_key_bits) -> list[str]:
+    """A warning when QKD windows (arrays of the key table's columns) hold an hour of night and
+    ten minutes of daylight or more: each is one block, the day's background pooled with the
+    night's, so the key may be none where the night alone would give some."""
+    window_s, daylight_s = np.asarray(window_s, dtype=float), np.asarray(daylight_s, dtype=float)
+    mixed = (window_s - daylight_s >= MIXED_WINDOW_NIGHT_S) & (daylight_s >= MIXED_WINDOW_DAY_S)
+    if not mixed.any():
+        return []
+    none = int(np.count_nonzero(mixed & (np.asarray(finite_key_bits, dtype=float) <= 0)))
+    return [f"{int(mixed.sum())} QKD window{'s' if mixed.sum() != 1 else ''} hold both an hour of night and ten "
+            f"minutes of daylight or more ({none} with no finite key); each is one finite-key block, so the day's "
+            "noise is pooled with the night's: to key the nights alone, set [constraints] "
+            "station_sun_max_elevation_deg = -12"]
 
 
 def _jd_to_iso(jd_whole: float, jd_fraction: float) -> str:
