@@ -10,8 +10,8 @@ from pathlib import Path
 PACKAGE = Path(__file__).resolve().parents[1] / "constellation"
 
 # Data-flow order: a module may import its own layer and the layers before it.
-LAYERS = ["errors", "constants", "core", "scenario", "passes", "key", "network", "coverage", "pipeline", "sizing",
-          "output", "plots", "results", "api", "cli", "__main__"]
+LAYERS = ["errors", "interrupts", "constants", "core", "scenario", "passes", "key", "network", "coverage",
+          "pipeline", "sizing", "output", "plots", "results", "api", "cli", "__main__"]
 
 
 def _modules() -> dict[str, Path]:
