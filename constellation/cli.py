@@ -615,9 +615,24 @@ def main(argv=None) -> int:
 
 def _main(args) -> int:
     try:
+        return _outcome(args)
+    except Exception:
+        # A signal's exception that went through a library's bare ``except:`` (skyfield's
+        # import fallbacks) comes back as another error: the command was still stopped.
+        stopped = interrupts.noted()
+        if stopped is None:
+            raise
+        _echo("terminated" if stopped is interrupts.Terminated else "aborted", err=True)
+        return 143 if stopped is interrupts.Terminated else 130
+
+
+def _outcome(args) -> int:
+    try:
         cli.main(args=args, prog_name="constellation", standalone_mode=False)
         interrupts.check()  # a signal whose exception Python dropped still ends the run as one
     except ConstellationError as exc:
+        if interrupts.noted():
+            raise  # a stopped command's own error, from the exception a library turned it into
         _echo(f"error: {exc}", err=True)
         return 2
     except click.UsageError as exc:

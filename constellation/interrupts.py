@@ -20,7 +20,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 
-__all__ = ["Terminated", "check", "held", "on_sigint", "on_sigterm", "reset"]
+__all__ = ["Terminated", "check", "held", "noted", "on_sigint", "on_sigterm", "reset"]
 
 
 class Terminated(BaseException):
@@ -51,6 +51,12 @@ def check() -> None:
         raise Terminated
     if _came["int"]:
         raise KeyboardInterrupt
+
+
+def noted() -> type[BaseException] | None:
+    """The exception of a signal that came (SIGTERM first), or None: for an error that a
+    library raised because a signal's exception went through its bare ``except:``."""
+    return Terminated if _came["term"] else KeyboardInterrupt if _came["int"] else None
 
 
 def reset() -> None:

@@ -434,12 +434,23 @@ def holds_results_of(record: dict | None, source) -> bool:
     earlier = resolved if isinstance(resolved, str) and os.path.exists(resolved) else given
     if not isinstance(earlier, str) or not earlier or earlier == "<memory>":
         return False
+    if earlier is given and record.get("scenario_sha256") != _sha256(source):
+        return False  # the path as given, from here, names a file: the same only if its bytes are the recorded ones
     if os.path.realpath(earlier) == _resolved(source):
         return True
     try:
         return os.path.samefile(earlier, source)
     except (OSError, ValueError):
         return False
+
+
+def _sha256(path) -> str | None:
+    import hashlib
+
+    try:
+        return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+    except (OSError, ValueError):
+        return None
 
 
 def _earlier_outputs(folder: Path, marker: str, source) -> list[str]:
@@ -449,8 +460,17 @@ def _earlier_outputs(folder: Path, marker: str, source) -> list[str]:
     record = folder_record(folder, marker)
     if not holds_results_of(record, source) or not isinstance(record.get("outputs"), list):
         return []
-    return [name for name in record["outputs"] if isinstance(name, str) and name == Path(name).name
-            and name not in ("", ".", "..") and not name.startswith(".") and "/" not in name and "\\" not in name]
+    names = [name for name in record["outputs"] if isinstance(name, str) and name == Path(name).name
+             and name not in ("", ".", "..") and not name.startswith(".") and "/" not in name and "\\" not in name
+             and "\x00" not in name and len(name.encode("utf-8", "surrogatepass")) <= 255]
+    return [name for name in names if not _same_file(folder / name, source)]  # never the scenario itself
+
+
+def _same_file(a, b) -> bool:
+    try:
+        return os.path.samefile(a, b)
+    except (OSError, ValueError):
+        return False
 
 
 def figure_from_results(kind: str, where):

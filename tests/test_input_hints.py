@@ -75,7 +75,7 @@ def test_a_window_holding_day_and_night_is_warned_about(run_cli, tmp_path):
     rows = list(csv.DictReader(io.StringIO(day_and_night.out)))
     assert rows and all(int(r["finite_key_bits"]) == 0 for r in rows if float(r["window_s"]) > 20 * 3600)
     warned = [w for w in day_and_night.err.splitlines() if "finite-key block" in w]
-    assert len(warned) == 1 and "station_sun_max_elevation_deg = -12" in warned[0]
+    assert len(warned) == 1 and "station_sun_max_elevation_deg to -12" in warned[0]
     nights = run_cli("key", _geo_key_scenario(tmp_path / "nights.toml", {"station_sun_max_elevation_deg": -12}))
     assert "finite-key block" not in nights.err
     assert any(int(r["finite_key_bits"]) > 0 for r in csv.DictReader(io.StringIO(nights.out)))

@@ -158,3 +158,30 @@ def test_a_size_rerun_without_figures_removes_the_earlier_pareto_figure(run_cli,
     summary = json.loads((out / "size.json").read_text())
     assert "pareto.png" not in summary["outputs"] and not (out / "pareto.png").exists()
     assert (out / "sweep.jsonl").is_file()  # the journal is the sweep's, not a written output
+
+
+def test_a_moved_scenario_is_not_taken_for_another_file_of_its_old_name(run_cli, tmp_path, monkeypatch):
+    # Hostile review: the first scenario file moved away, another file with its old relative
+    # name (from another folder) was taken for it, and the first run's key.csv deleted.
+    first = _micius(tmp_path / "m1", "s.toml")
+    other = _micius(tmp_path / "m2", "s.toml", key=False)
+    other.write_text(other.read_text(encoding="utf-8").replace('name = "', 'name = "OTHER ', 1), encoding="utf-8")
+    out = tmp_path / "out"
+    monkeypatch.chdir(tmp_path / "m1")
+    run_cli("run", "s.toml", "--no-plots", "-o", out)
+    before = _files(out)
+    first.rename(tmp_path / "m1" / "moved.toml")
+    monkeypatch.chdir(tmp_path / "m2")
+    run = run_cli("run", "s.toml", "--no-plots", "-o", out, code=2)
+    assert "results of" in run.err and _files(out) == before
+
+
+def test_the_listed_scenario_file_and_odd_names_are_never_removed(run_cli, tmp_path, monkeypatch):
+    scenario = _micius(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    run_cli("run", "micius.toml", "--no-plots", "-o", ".", "--force")
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    summary["outputs"] += ["micius.toml", "a\u0000b", "z" * 300]  # a summary edited by hand
+    (tmp_path / "summary.json").write_text(json.dumps(summary))
+    run_cli("run", "micius.toml", "--no-plots", "-o", ".", "--force")
+    assert scenario.exists() and (tmp_path / "key.csv").exists()

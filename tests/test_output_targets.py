@@ -140,6 +140,29 @@ def test_a_signal_while_the_workers_are_forked_still_ends_the_run(tmp_path, walk
         raise AssertionError("a worker outlived the command")
 
 
+def test_a_sigterm_a_library_swallowed_still_ends_as_terminated(tmp_path):
+    # Hostile review: a SIGTERM landing in skyfield's `try: import ... except:` import fallback
+    # turned into ModuleNotFoundError ('urlparse') and a traceback, exit 1. The signal is sent
+    # from an import hook at that import, so it lands there every time.
+    program = (
+        "import os, signal, sys\n"
+        "class Hook:\n"
+        "    fired = False\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        if name == 'urllib.request' and not Hook.fired and 'skyfield.iokit' in sys.modules:\n"
+        "            Hook.fired = True\n"
+        "            os.kill(os.getpid(), signal.SIGTERM)\n"
+        "        return None\n"
+        "sys.meta_path.insert(0, Hook())\n"
+        "for name in [m for m in sys.modules if m.startswith('urllib')]:\n"
+        "    del sys.modules[name]\n"
+        "from constellation.cli import main\n"
+        f"sys.exit(main(['passes', {MICIUS!r}]))\n")
+    done = subprocess.run([sys.executable, "-c", program], cwd=ROOT, capture_output=True, timeout=120)
+    assert done.returncode == 143, done.stderr
+    assert done.stderr.decode().strip().splitlines()[-1] == "terminated" and b"Traceback" not in done.stderr
+
+
 def test_a_sigterm_whose_exception_python_dropped_still_stops_the_commit(tmp_path, monkeypatch):
     from constellation import interrupts
     from constellation.output.files import write_files

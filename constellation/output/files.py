@@ -214,16 +214,15 @@ def _write_special(path: Path, chunks) -> None:
 
 
 def _remove_files(paths: Sequence[str | Path]) -> None:
-    """Delete each regular file (or symbolic link) of ``paths``; missing names and folders are left."""
+    """Delete each regular file (or symbolic link) of ``paths``; missing names and folders are
+    left, and so is a file that cannot be removed (the new files are in place by then: a stale
+    file left is better than a run half committed)."""
     for path in paths:
         try:
-            if stat.S_ISDIR(os.lstat(path).st_mode):
-                continue
-            os.unlink(path)
-        except FileNotFoundError:
+            if not stat.S_ISDIR(os.lstat(path).st_mode):
+                os.unlink(path)
+        except (OSError, ValueError):
             continue
-        except OSError as exc:
-            raise _fail(path, exc) from None
 
 
 def _chunks(path: Path, size: int = 1 << 20):
@@ -243,7 +242,7 @@ def write_files(items: Sequence[tuple[str | Path, bytes | str]], remove: Sequenc
     this run no longer writes). They are deleted once every staged file is in place but the
     last, before the last (the summary) is renamed: a failure before that leaves them, and a
     folder whose summary is the new one holds none of them. A name that is missing is skipped,
-    a folder under such a name is never touched.
+    a folder under such a name is never touched, a file that cannot be removed is left.
     """
     targets = [(_target(path), data.encode("utf-8") if isinstance(data, str) else data) for path, data in items]
     created: list[Path] = []

@@ -100,10 +100,11 @@ def key_warnings(window_s, daylight_s, finite_key_bits) -> list[str]:
     if not mixed.any():
         return []
     none = int(np.count_nonzero(mixed & (np.asarray(finite_key_bits, dtype=float) <= 0)))
-    return [f"{int(mixed.sum())} QKD window{'s' if mixed.sum() != 1 else ''} hold both an hour of night and ten "
-            f"minutes of daylight or more ({none} with no finite key); each is one finite-key block, so the day's "
-            "noise is pooled with the night's: to key the nights alone, set [constraints] "
-            "station_sun_max_elevation_deg = -12"]
+    count = int(mixed.sum())
+    return [f"{count} QKD window{'s hold' if count != 1 else ' holds'} both an hour of night and ten minutes of "
+            f"daylight or more ({none} with no finite key); each is one finite-key block, so the day's noise is "
+            "pooled with the night's: to key the nights alone, set [constraints] station_sun_max_elevation_deg "
+            "to -12 or lower"]
 
 
 def _jd_to_iso(jd_whole: float, jd_fraction: float) -> str:
