@@ -409,7 +409,7 @@ def export(kind, scenario, output):
 
 @cli.command()
 @_scenario_argument
-@click.option("--no-plots", is_flag=True, help="Skip the figures.")
+@click.option("--no-plots", is_flag=True, help="Skip the figures (a rerun into the folder removes the earlier run's).")
 @click.option("-o", "--output", "outdir", default="out", show_default=True, type=click.Path(file_okay=False),
               help="Output folder: tables, summary.json and figures.")
 @click.option("--force", is_flag=True, help="Write into a folder that holds another scenario's results.")
