@@ -340,7 +340,7 @@ def _check_output_folder(out: Path, scn, marker: str = "summary.json", own=()) -
             p.name in own or (p.name.startswith(("best-", ".")) and p.is_file()) for p in entries):
         return
     record = folder_record(out, marker)
-    if not holds_results_of(record, scn.source):
+    if not holds_results_of(record, scn.source, scn.sha256):
         previous = record.get("scenario_file") if record else None
         resolved = record.get("scenario_file_resolved") if record else None
         if isinstance(previous, str) and isinstance(resolved, str) and str(Path(previous).resolve()) != resolved:

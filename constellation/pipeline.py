@@ -55,8 +55,7 @@ __all__ = ["KeyProfile", "Run", "compute_coverage", "compute_dual", "compute_key
 
 def propagator_for(scenario: Scenario) -> Propagator:
     """A Propagator over the scenario's satellites on its time base."""
-    satellites = scenario.satellites
-    return Propagator([s.satrec for s in satellites], scenario.timebase, [s.geo_slot for s in satellites])
+    return Propagator.for_satellites(scenario.satellites, scenario.timebase)
 
 
 def find_passes(scenario: Scenario, **options) -> PassTable:

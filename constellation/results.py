@@ -274,7 +274,7 @@ class RunResult(Run):
         """Write every file (and figure) into ``folder``; returns the paths written. Files an
         earlier run of the same scenario file wrote there and this one does not (``key.csv``
         once ``[qkd]`` is gone, figures with ``figures=False``) are removed with them."""
-        return _write(folder, self.files(), self.figures() if figures else {}, self.scenario.source)
+        return _write(folder, self.files(), self.figures() if figures else {}, self.scenario)
 
 
 def _file_slugs(names) -> dict[str, str]:
@@ -342,7 +342,7 @@ class SizeResult:
                                 best_id=None if best is None else best.id)
 
     def write(self, folder, *, figures: bool = True) -> list[Path]:
-        return _write(folder, self.files(), {"pareto.png": self.figure()} if figures else {}, self.scenario.source)
+        return _write(folder, self.files(), {"pareto.png": self.figure()} if figures else {}, self.scenario)
 
 
 class CompareResult:
@@ -371,17 +371,18 @@ class CompareResult:
         return _write(folder, self.files(), {"compare.png": self.figure()} if figures else {})
 
 
-def _write(folder, files: dict[str, str], figures: dict, source: str | None = None) -> list[Path]:
+def _write(folder, files: dict[str, str], figures: dict, scenario=None) -> list[Path]:
     """Every figure drawn first (drawing is what can fail), then every file staged and moved
     into place together, the summary last (:func:`constellation.output.files.write_files`):
     a failure leaves the folder as it was, and a folder whose summary names this scenario
     holds all of its files and no other file of an earlier run.
 
-    The summary (``summary.json``, ``size.json``) of the scenario file ``source`` also records
+    The summary (``summary.json``, ``size.json``) of ``scenario``'s file also records
     that file's resolved path (``scenario_file_resolved``) and the files written
     (``outputs``); the files an earlier run of the same scenario file recorded there and this
     one does not write are removed, only those (never a file of the user's)."""
     out = Path(folder)
+    source = None if scenario is None else scenario.source
     images = {name: render_figure(fig, Path(name).suffix.lstrip(".") or "png") for name, fig in figures.items()}
     last = [name for name in files if name in _SUMMARIES]
     names = [name for name in files if name not in last] + list(images) + last
@@ -389,7 +390,7 @@ def _write(folder, files: dict[str, str], figures: dict, source: str | None = No
     items = [(out / name, files[name]) for name in files if name not in last]
     items += [(out / name, image) for name, image in images.items()]
     items += [(out / name, files[name]) for name in last]
-    stale = sorted({name for marker in last for name in _earlier_outputs(out, marker, source)} - set(names))
+    stale = sorted({name for marker in last for name in _earlier_outputs(out, marker, scenario)} - set(names))
     return write_files(items, remove=[out / name for name in stale])
 
 
@@ -421,27 +422,23 @@ def folder_record(folder, marker: str = "summary.json") -> dict | None:
     return record if isinstance(record, dict) else None
 
 
-def holds_results_of(record: dict | None, source) -> bool:
+def holds_results_of(record: dict | None, source, sha256: str | None = None) -> bool:
     """Whether a folder's summary ``record`` holds results of the scenario file ``source``: the
     same file however its path is spelt (``scenarios/a.toml``, ``/home/u/scenarios/a.toml``,
     ``a.toml`` from inside ``scenarios/``), by its resolved path or, for a file reached another
     way (a hard link, a bind mount), :func:`os.path.samefile`. When the resolved path the record
     keeps is gone (the project moved) or the record is older and has none, the path as it was
-    given is tried from the current folder."""
+    given is tried from the current folder, and only if the file has the recorded bytes
+    (``sha256``: the scenario's as loaded, else read from ``source``)."""
     if not record or _resolved(source) is None:
         return False
     resolved, given = record.get("scenario_file_resolved"), record.get("scenario_file")
     earlier = resolved if isinstance(resolved, str) and os.path.exists(resolved) else given
     if not isinstance(earlier, str) or not earlier or earlier == "<memory>":
         return False
-    if earlier is given and record.get("scenario_sha256") != _sha256(source):
+    if earlier is given and record.get("scenario_sha256") != (sha256 or _sha256(source)):
         return False  # the path as given, from here, names a file: the same only if its bytes are the recorded ones
-    if os.path.realpath(earlier) == _resolved(source):
-        return True
-    try:
-        return os.path.samefile(earlier, source)
-    except (OSError, ValueError):
-        return False
+    return os.path.realpath(earlier) == _resolved(source) or _same_file(earlier, source)
 
 
 def _sha256(path) -> str | None:
@@ -453,17 +450,18 @@ def _sha256(path) -> str | None:
         return None
 
 
-def _earlier_outputs(folder: Path, marker: str, source) -> list[str]:
-    """The files an earlier run of the same scenario file recorded in ``folder``'s summary
+def _earlier_outputs(folder: Path, marker: str, scenario) -> list[str]:
+    """The files an earlier run of ``scenario``'s file recorded in ``folder``'s summary
     ``marker``: plain names inside the folder only (no path, no hidden name); none when the
     summary is another scenario's, or from a version that kept no record."""
     record = folder_record(folder, marker)
-    if not holds_results_of(record, source) or not isinstance(record.get("outputs"), list):
+    if scenario is None or not holds_results_of(record, scenario.source, scenario.sha256) \
+            or not isinstance(record.get("outputs"), list):
         return []
-    names = [name for name in record["outputs"] if isinstance(name, str) and name == Path(name).name
-             and name not in ("", ".", "..") and not name.startswith(".") and "/" not in name and "\\" not in name
-             and "\x00" not in name and len(name.encode("utf-8", "surrogatepass")) <= 255]
-    return [name for name in names if not _same_file(folder / name, source)]  # never the scenario itself
+    names = [name for name in record["outputs"] if isinstance(name, str) and name and name == Path(name).name
+             and not name.startswith(".") and "\\" not in name and "\x00" not in name
+             and len(name.encode("utf-8", "surrogatepass")) <= 255]
+    return [name for name in names if not _same_file(folder / name, scenario.source)]  # never the scenario itself
 
 
 def _same_file(a, b) -> bool:

@@ -50,7 +50,7 @@ class Propagator:
     ``slots``, aligned with ``satrecs`` (None for the others), names the satellites kept in a
     geosynchronous slot (:class:`~constellation.core.orbits.GeoSlot`): their states come
     from the slot, not from SGP4, which would let them drift out of it. For a scenario's
-    satellites, build it with :func:`constellation.pipeline.propagator_for`, which passes them.
+    satellites, build it with :meth:`for_satellites`, which passes them.
     """
 
     def __init__(self, satrecs, timebase: TimeBase, slots=None):
@@ -60,8 +60,12 @@ class Propagator:
         slots = list(slots) if slots is not None else [None] * len(self.satrecs)
         if len(slots) != len(self.satrecs):
             raise ValueError(f"one slot (or None) per satellite: {len(slots)} for {len(self.satrecs)}")
-        self.slots = slots
         self._kept = {i: slot for i, slot in enumerate(slots) if slot is not None}
+
+    @classmethod
+    def for_satellites(cls, satellites, timebase: TimeBase) -> Propagator:
+        """A Propagator over scenario satellites (``.satrec``, ``.geo_slot``)."""
+        return cls([s.satrec for s in satellites], timebase, [s.geo_slot for s in satellites])
 
     def __len__(self) -> int:
         return len(self.satrecs)

@@ -165,8 +165,7 @@ def ground_tracks(scenario, satellites=None, start_s: float = 0.0, end_s: float 
 
 def _propagator(scenario) -> Propagator:
     # As pipeline.propagator_for, which this stage (before the pipeline) must not import.
-    satellites = scenario.satellites
-    return Propagator([s.satrec for s in satellites], scenario.timebase, [s.geo_slot for s in satellites])
+    return Propagator.for_satellites(scenario.satellites, scenario.timebase)
 
 
 def split_antimeridian(longitude_deg, latitude_deg, valid=None) -> list[np.ndarray]:

@@ -225,6 +225,13 @@ def _remove_files(paths: Sequence[str | Path]) -> None:
             continue
 
 
+def _move(tmp: Path, path) -> None:
+    try:
+        os.replace(tmp, path)
+    except OSError as exc:
+        raise _fail(path, exc) from None
+
+
 def _chunks(path: Path, size: int = 1 << 20):
     with open(path, "rb") as handle:
         while chunk := handle.read(size):
@@ -271,15 +278,11 @@ def write_files(items: Sequence[tuple[str | Path, bytes | str]], remove: Sequenc
                 raise _fail(path, exc) from None
             staged.append((tmp, path))
         interrupts.check()
-        for index, (tmp, path) in enumerate(staged):
-            if index == len(staged) - 1:
-                _remove_files(remove)
-            try:
-                os.replace(tmp, path)
-            except OSError as exc:
-                raise _fail(path, exc) from None
-        if not staged:
-            _remove_files(remove)
+        for tmp, path in staged[:-1]:
+            _move(tmp, path)
+        _remove_files(remove)
+        for tmp, path in staged[-1:]:
+            _move(tmp, path)
     except BaseException:
         for stage in stages.values():
             shutil.rmtree(stage, ignore_errors=True)

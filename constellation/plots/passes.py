@@ -25,7 +25,7 @@ def pass_track(scenario, passes, row: int, step_s: float = 2.0):
     return pass_tracks(scenario, passes, [row], step_s)[0]
 
 
-def pass_tracks(scenario, passes, rows, step_s: float = 2.0, propagator=None) -> list[tuple]:
+def pass_tracks(scenario, passes, rows, step_s: float = 2.0) -> list[tuple]:
     """:func:`pass_track` of each of ``rows``, propagated in one call (a sky plot of thousands
     of passes spent a third of its time building a propagator and propagating pass by pass)."""
     rows = [int(r) for r in rows]
@@ -36,7 +36,7 @@ def pass_tracks(scenario, passes, rows, step_s: float = 2.0, propagator=None) ->
     t = np.concatenate(times)
     owner = np.repeat(np.arange(len(rows)), [x.size for x in times])
     row_of = np.asarray(rows)
-    states = (propagator or propagator_for(scenario)).pairwise(passes.satellite[row_of][owner], t)
+    states = propagator_for(scenario).pairwise(passes.satellite[row_of][owner], t)
     stations = [scenario.stations[int(s)] for s in passes.station[row_of]]
     site = np.array([s.position_km for s in stations])[owner]
     east, north, up = (np.array([s.enu[i] for s in stations])[owner] for i in range(3))
